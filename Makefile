@@ -1,0 +1,39 @@
+# The two commands of the quickstart: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_HOME ?= $(CURDIR)/.demo-home
+SAMPLES := tests/data
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/kompas: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+## Set up, import the bundled real sample exports into a fresh workspace, and show what was found.
+demo: $(BIN)/kompas
+	rm -rf "$(DEMO_HOME)"
+	$(BIN)/kompas --home "$(DEMO_HOME)" import x-archive $(SAMPLES)/x-archive/milahu104/archive.zip
+	$(BIN)/kompas --home "$(DEMO_HOME)" import mastodon-archive $(SAMPLES)/mastodon-archive/dealingwith/archive.tar.gz
+	$(BIN)/kompas --home "$(DEMO_HOME)" import linkedin $(SAMPLES)/linkedin/sanand0/export.zip
+	$(BIN)/kompas --home "$(DEMO_HOME)" import opml $(SAMPLES)/opml/subscriptions.opml
+	$(BIN)/kompas --home "$(DEMO_HOME)" status
+
+## Set up with dev dependencies and run the whole test suite (exit 5, "no tests", is a failure).
+test: $(BIN)/kompas
+	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+lint: $(BIN)/kompas
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: $(BIN)/kompas
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/import_x.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

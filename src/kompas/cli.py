@@ -1,0 +1,180 @@
+"""The ``kompas`` command line: parses arguments, calls the library, prints.
+
+Exit codes: 0 success, 1 a problem with the user's input (message on stderr), 2 usage
+error, 3 a platform or network failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kompas.errors import KompasError
+from kompas.importing import import_export
+from kompas.store.queries import PlatformCounts, feed_count, status
+from kompas.workspace import Workspace
+
+app = typer.Typer(
+    name="kompas",
+    help="A local-first compass for your social media.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(
+    help="Import a platform's own export into the local database (idempotent).",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    """Global options, resolved once."""
+
+    home: str | None = None
+    db: str | None = None
+
+    @classmethod
+    def workspace(cls) -> Workspace:
+        return Workspace.resolve(cls.home, cls.db)
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        str | None,
+        typer.Option("--home", help="Workspace folder (default: $KOMPAS_HOME or the user data dir)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL (default: $KOMPAS_DB or SQLite in the workspace)."),
+    ] = None,
+) -> None:
+    """kompas: community, your own rules, real people, and a strategy — from your own data."""
+    State.home = home
+    State.db = db
+
+
+def _fail(error: KompasError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _run_import(kind: str, path: Path) -> None:
+    workspace = State.workspace()
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    try:
+        with progress:
+            task = progress.add_task(f"importing {path.name}", total=None)
+            added = import_export(
+                workspace.engine, kind, path, lambda n: progress.update(task, completed=n)
+            )
+    except KompasError as error:
+        raise _fail(error) from None
+    summary = ", ".join(f"{count:,} {table}" for table, count in added.items() if count)
+    out.print(f"Imported {path} ({kind}): added {summary or 'nothing new'}.", highlight=False)
+
+
+PathArg = Annotated[Path, typer.Argument(help="The export: archive file or unpacked folder.")]
+
+
+@import_app.command("x-archive")
+def import_x(path: PathArg) -> None:
+    """Import an X/Twitter archive (.zip or its folder)."""
+    _run_import("x-archive", path)
+
+
+@import_app.command("mastodon-archive")
+def import_mastodon(path: PathArg) -> None:
+    """Import a Mastodon account archive (.tar.gz, .zip or folder)."""
+    _run_import("mastodon-archive", path)
+
+
+@import_app.command("bluesky-car")
+def import_bluesky(
+    path: Annotated[Path, typer.Argument(help="A repository export (.car).")],
+) -> None:
+    """Import a Bluesky repository export (.car)."""
+    _run_import("bluesky-car", path)
+
+
+@import_app.command("linkedin")
+def import_linkedin(path: PathArg) -> None:
+    """Import a LinkedIn data export (.zip or folder)."""
+    _run_import("linkedin", path)
+
+
+@import_app.command("opml")
+def import_opml(path: Annotated[Path, typer.Argument(help="An OPML subscription list.")]) -> None:
+    """Import the feeds you follow from an OPML file."""
+    _run_import("opml", path)
+
+
+_COLUMNS = ("posts", "replies", "reposts", "likes", "bookmarks", "followers", "following")
+
+
+@app.command("status")
+def status_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
+) -> None:
+    """What the local database holds, per platform."""
+    workspace = State.workspace()
+    try:
+        with workspace.engine.connect() as connection:
+            counts = status(connection)
+            feeds = feed_count(connection)
+    except KompasError as error:
+        raise _fail(error) from None
+    if as_json:
+        payload = {
+            "platforms": {
+                platform: {k: v for k, v in c.as_dict().items() if k in _COLUMNS}
+                for platform, c in counts.items()
+            },
+            "feeds": feeds,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    _print_status(counts, feeds, workspace)
+
+
+def _print_status(counts: dict[str, PlatformCounts], feeds: int, workspace: Workspace) -> None:
+    if not counts:
+        out.print("No data yet: import an export with `kompas import ...` (see docs/import.md).")
+        return
+    table = Table(title=f"kompas workspace: {workspace.home}", title_justify="left")
+    table.add_column("", style="bold")
+    for platform in counts:
+        table.add_column(platform, justify="right")
+    for column in (*_COLUMNS, "accounts"):
+        table.add_row(column, *(f"{c.as_dict()[column]:,}" for c in counts.values()))
+    out.print(table)
+    out.print(f"Feeds followed (OPML): {feeds:,}", highlight=False)
+
+
+def main() -> None:
+    """Entry point of the ``kompas`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""kompas's own exceptions: precise, catchable, and saying what to fix."""
+
+from __future__ import annotations
+
+
+class KompasError(Exception):
+    """Base of every error kompas raises on purpose."""
+
+
+class SourceError(KompasError):
+    """An export could not be read: names the file, the member, the record or line, and
+    what was expected, so the user knows what to fix."""
+
+    def __init__(
+        self,
+        path: str,
+        problem: str,
+        *,
+        member: str | None = None,
+        location: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.path = path
+        self.member = member
+        self.location = location
+        self.problem = problem
+        self.expected = expected
+        where = path if member is None else f"{path}: {member}"
+        if location:
+            where = f"{where}, {location}"
+        message = f"{where}: {problem}"
+        if expected:
+            message = f"{message} (expected {expected})"
+        super().__init__(message)
+
+
+class StoreError(KompasError):
+    """The database could not be opened or written."""

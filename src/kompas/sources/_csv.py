@@ -1,0 +1,72 @@
+"""CSV exports (LinkedIn, Mastodon): strict UTF-8, the header found wherever it is.
+
+Recent LinkedIn exports put a few lines of notes before the header row, so the header is
+the first row holding every required column, not necessarily line 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from typing import IO
+
+from kompas.errors import SourceError
+
+_PREAMBLE_ROWS = 20
+
+
+def iter_csv(
+    stream: IO[bytes],
+    path: str,
+    member: str,
+    required: Sequence[str],
+    escapechar: str | None = None,
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line, row)`` for each data row; ``line`` is where the row starts.
+
+    ``escapechar``: LinkedIn writes quotes inside quoted fields as ``\\"`` in some files.
+    """
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.reader(text, escapechar=escapechar)
+    header: list[str] | None = None
+    first_row: list[str] | None = None
+    try:
+        for _ in range(_PREAMBLE_ROWS):
+            row = next(reader, None)
+            if row is None:
+                break
+            cells = [cell.strip() for cell in row]
+            if first_row is None and any(cells):
+                first_row = cells
+            if all(column in cells for column in required):
+                header = cells
+                break
+        if header is None:
+            found = ", ".join(first_row or []) or "nothing"
+            raise SourceError(
+                path,
+                f"missing columns (found: {found[:200]})",
+                member=member,
+                location="header row",
+                expected="columns " + ", ".join(required),
+            )
+        start = reader.line_num + 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                if len(row) < len(header):
+                    row = row + [""] * (len(header) - len(row))
+                yield start, dict(zip(header, row, strict=False))
+            start = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            path,
+            "not UTF-8 text",
+            member=member,
+            location=f"line {reader.line_num + 1}",
+            expected="a UTF-8 encoded CSV as the platform exports it",
+        ) from exc
+    except csv.Error as exc:
+        raise SourceError(
+            path, f"malformed CSV ({exc})", member=member, location=f"line {reader.line_num}"
+        ) from exc

@@ -1,0 +1,73 @@
+"""Shared fixtures: real sample exports, fresh workspaces, and the databases to test on.
+
+Store tests run on a temporary SQLite file always, and also on the real PostgreSQL server
+named by ``KOMPAS_TEST_PG_URL`` when it is set (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from kompas.cli import app
+
+DATA = Path(__file__).parent / "data"
+X_ARCHIVE = DATA / "x-archive" / "milahu104" / "archive.zip"
+MASTODON_ARCHIVE = DATA / "mastodon-archive" / "dealingwith" / "archive.tar.gz"
+LINKEDIN_EXPORT = DATA / "linkedin" / "sanand0" / "export.zip"
+BLUESKY_CAR = DATA / "bluesky" / "repo.car"
+OPML = DATA / "opml" / "subscriptions.opml"
+
+PG_URL = os.environ.get("KOMPAS_TEST_PG_URL")
+DATABASES = ["sqlite", *(["postgresql"] if PG_URL else [])]
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or the test PostgreSQL database wiped."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kompas.db'}"
+    else:
+        assert PG_URL is not None
+        _reset_postgres(PG_URL)
+        yield PG_URL
+
+
+class Kompas:
+    """Runs the real CLI in-process against one workspace."""
+
+    def __init__(self, home: Path, db_url: str | None = None) -> None:
+        self.home = home
+        self.db_url = db_url
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str | Path):  # type: ignore[no-untyped-def]
+        options = ["--home", str(self.home)]
+        if self.db_url:
+            options += ["--db", self.db_url]
+        return self.runner.invoke(app, [*options, *map(str, args)])
+
+
+@pytest.fixture
+def kompas(tmp_path: Path) -> Kompas:
+    """The CLI on a fresh SQLite workspace."""
+    return Kompas(tmp_path / "home")
+
+
+@pytest.fixture
+def kompas_db(tmp_path: Path, db_url: str) -> Kompas:
+    """The CLI on a fresh workspace, once per test database."""
+    return Kompas(tmp_path / "home", db_url)
