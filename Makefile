@@ -19,6 +19,7 @@ demo: $(BIN)/kompas
 	$(BIN)/kompas --home "$(DEMO_HOME)" import x-archive $(SAMPLES)/x-archive/milahu104/archive.zip
 	$(BIN)/kompas --home "$(DEMO_HOME)" import mastodon-archive $(SAMPLES)/mastodon-archive/dealingwith/archive.tar.gz
 	$(BIN)/kompas --home "$(DEMO_HOME)" import linkedin $(SAMPLES)/linkedin/sanand0/export.zip
+	$(BIN)/kompas --home "$(DEMO_HOME)" import bluesky-car $(SAMPLES)/bluesky/repo.car
 	$(BIN)/kompas --home "$(DEMO_HOME)" import opml $(SAMPLES)/opml/subscriptions.opml
 	$(BIN)/kompas --home "$(DEMO_HOME)" status
 

@@ -34,8 +34,8 @@ import_app = typer.Typer(
 )
 app.add_typer(import_app, name="import")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class State:

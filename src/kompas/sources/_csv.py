@@ -7,13 +7,19 @@ the first row holding every required column, not necessarily line 1.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator, Sequence
 from typing import IO
 
 from kompas.errors import SourceError
 
 _PREAMBLE_ROWS = 20
+
+
+def _decoded_lines(stream: IO[bytes], physical: list[int]) -> Iterator[str]:
+    """Decode line by line, so a bad byte is reported on its own line."""
+    for number, raw in enumerate(stream, start=1):
+        physical[0] = number
+        yield (raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw).decode("utf-8")
 
 
 def iter_csv(
@@ -27,8 +33,8 @@ def iter_csv(
 
     ``escapechar``: LinkedIn writes quotes inside quoted fields as ``\\"`` in some files.
     """
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-    reader = csv.reader(text, escapechar=escapechar)
+    physical = [0]
+    reader = csv.reader(_decoded_lines(stream, physical), escapechar=escapechar)
     header: list[str] | None = None
     first_row: list[str] | None = None
     try:
@@ -63,7 +69,7 @@ def iter_csv(
             path,
             "not UTF-8 text",
             member=member,
-            location=f"line {reader.line_num + 1}",
+            location=f"line {physical[0]}",
             expected="a UTF-8 encoded CSV as the platform exports it",
         ) from exc
     except csv.Error as exc:

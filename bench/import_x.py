@@ -1,0 +1,241 @@
+"""Benchmark: importing a 100,000-tweet X archive, kompas against twitter-to-sqlite.
+
+Run it with ``.venv/bin/python bench/import_x.py`` (or ``make bench``, which first installs
+the ``bench`` extra: twitter-to-sqlite and psutil). ``--tweets N`` and ``--runs N`` make a
+quicker try; the defaults are the issue's 100,000 tweets and three runs per tool.
+
+What it does:
+
+1. Builds an X archive (.zip, under ``bench/out/``) from the real sample in
+   ``tests/data/x-archive/milahu104``: its tweets repeated until there are ``--tweets`` of
+   them, each copy with a fresh ``id_str``/``id`` and everything else untouched. The tweets
+   go to ``data/tweet.js`` (``window.YTD.tweet.part0``), the older file name, because
+   twitter-to-sqlite reads that one and skips the newer ``tweets.js``; the sample's other
+   files (account, profile, like, follower, following, manifest) are copied as they are.
+2. Imports it, alternating the tools, into a fresh database each time:
+   ``kompas --home DIR import x-archive ZIP`` and ``twitter-to-sqlite import DB ZIP``, each
+   run as its own process through the console script installed in the venv. Afterwards it
+   checks that kompas stored every tweet (and that the peer did too), failing loudly if not.
+3. Prints, per tool, the median wall time and the median peak resident set size (RSS), and
+   the ratios kompas/peer. The issue's targets are a time ratio <= 0.3 and a memory
+   ratio <= 1.0.
+
+Peak RSS is the kernel's high-water mark of the child (``ru_maxrss`` from ``os.wait4``),
+which misses no short spike. On Linux that figure also counts the peak RSS of the process
+that spawned the child, so the archive is built in a separate process to keep this one
+small, and a run whose ``ru_maxrss`` does not exceed our own peak falls back to the peak
+sampled from ``/proc`` (``VmHWM``) or, elsewhere, psutil's RSS of the process tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests" / "data" / "x-archive" / "milahu104" / "archive.zip"
+OUT = ROOT / "bench" / "out"
+BIN = Path(sys.executable).parent
+#: The first fresh tweet id; the copies count up from here, so every id is unique.
+FIRST_ID = 1_000_000_000_000_000_000
+_ID = "__KOMPAS_BENCH_ID__"
+POLL_SECONDS = 0.005
+MB = 1024 * 1024
+
+
+def build_archive(tweets: int, target: Path) -> int:
+    """Write an X archive with ``tweets`` tweets to ``target``; return its tweet count.
+
+    Streams the output, so memory stays at about the size of the sample.
+    """
+    with zipfile.ZipFile(SAMPLE) as sample:
+        members = {Path(name).name: name for name in sample.namelist() if name.endswith(".js")}
+        source = sample.read(members["tweets.js"])
+        others = {name: sample.read(member) for name, member in members.items()}
+    del others["tweets.js"]
+    body = source[source.index(b"=") + 1 :]
+    items = json.loads(body)
+    templates: list[str] = []
+    for item in items:
+        tweet = item["tweet"]
+        tweet["id_str"] = tweet["id"] = _ID
+        # The archive's own layout: two-space indent, " : " between keys and values.
+        text = json.dumps([item], indent=2, separators=(",", " : "), ensure_ascii=False)
+        templates.append(text[2:-2])  # the item, indented as an array element
+    del items
+    quoted = f'"{_ID}"'
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in others.items():
+            archive.writestr(f"data/{name}", data)
+        with archive.open("data/tweet.js", "w", force_zip64=tweets > 500_000) as stream:
+            stream.write(b"window.YTD.tweet.part0 = [\n")
+            for number in range(tweets):
+                template = templates[number % len(templates)]
+                text = template.replace(quoted, f'"{FIRST_ID + number}"')
+                stream.write(text.encode() + (b",\n" if number < tweets - 1 else b"\n"))
+            stream.write(b"]\n")
+    return tweets
+
+
+@dataclass(frozen=True)
+class Run:
+    """One measured import."""
+
+    seconds: float
+    peak_bytes: int
+
+
+def _vm_hwm(pid: int) -> int | None:
+    """The process's own peak RSS so far (Linux ``VmHWM``), or None where unavailable."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    """The summed RSS of a process and its descendants, now."""
+    total = 0
+    try:
+        family = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in family:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _own_peak_bytes() -> int:
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss if sys.platform == "darwin" else maxrss * 1024
+
+
+def measure(command: list[str], log: Path) -> Run:
+    """Run ``command`` to completion; its wall time and peak RSS. Exits if it fails."""
+    floor = _own_peak_bytes()  # what ru_maxrss of a child spawned now reports at least
+    sampled = 0
+    with log.open("wb") as output:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        process = psutil.Process(child.pid)
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            sampled = max(sampled, _vm_hwm(child.pid) or 0, _tree_rss(process))
+            time.sleep(POLL_SECONDS)
+        seconds = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.stdout.write(log.read_text(errors="replace"))
+        sys.exit(f"FAILED: {' '.join(command)} exited with {child.returncode}")
+    kernel = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
+    return Run(seconds, kernel if kernel > floor else sampled)
+
+
+def _count(database: Path, sql: str) -> int:
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return int(connection.execute(sql).fetchone()[0])
+    finally:
+        connection.close()
+
+
+def _check(tool: str, found: int, expected: int) -> None:
+    if found != expected:
+        sys.exit(f"FAILED: {tool} stored {found:,} tweets, expected {expected:,}")
+
+
+def run_kompas(archive: Path, work: Path, tweets: int) -> Run:
+    """One kompas import into a fresh workspace, checked."""
+    home = work / "kompas-home"
+    shutil.rmtree(home, ignore_errors=True)
+    command = [str(BIN / "kompas"), "--home", str(home), "import", "x-archive", str(archive)]
+    run = measure(command, work / "kompas.log")
+    found = _count(home / "kompas.db", "SELECT count(*) FROM posts WHERE platform = 'x'")
+    _check("kompas", found, tweets)
+    return run
+
+
+def run_peer(archive: Path, work: Path, tweets: int) -> Run:
+    """One twitter-to-sqlite import into a fresh database, checked."""
+    database = work / "peer.db"
+    for leftover in work.glob("peer.db*"):
+        leftover.unlink()
+    command = [str(BIN / "twitter-to-sqlite"), "import", str(database), str(archive)]
+    run = measure(command, work / "peer.log")
+    _check("twitter-to-sqlite", _count(database, "SELECT count(*) FROM archive_tweet"), tweets)
+    return run
+
+
+def _summary(name: str, runs: list[Run]) -> tuple[float, float]:
+    seconds = statistics.median(r.seconds for r in runs)
+    peak = statistics.median(r.peak_bytes for r in runs) / MB
+    each = ", ".join(f"{r.seconds:.2f} s/{r.peak_bytes / MB:.0f} MB" for r in runs)
+    print(f"{name}: median {seconds:.2f} s, peak RSS {peak:.0f} MB  (runs: {each})")
+    return seconds, peak
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--tweets", type=int, default=100_000, help="tweets in the archive")
+    parser.add_argument("--runs", type=int, default=3, help="imports per tool")
+    args = parser.parse_args(argv)
+    if args.tweets < 1 or args.runs < 1:
+        parser.error("--tweets and --runs must be at least 1")
+    tools: dict[str, Callable[[Path, Path, int], Run]] = {
+        "kompas": run_kompas,
+        "twitter-to-sqlite": run_peer,
+    }
+    for name in tools:
+        if not (BIN / name).exists():
+            sys.exit(f"{BIN / name} is missing: run `make bench` (installs the bench extra)")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="import_x-", dir=OUT) as folder:
+        work = Path(folder)
+        archive = work / f"x-archive-{args.tweets}.zip"
+        start = time.perf_counter()
+        # A separate process, so the peak RSS of this one stays low (see the docstring).
+        spawn = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            pool.submit(build_archive, args.tweets, archive).result()
+        size = archive.stat().st_size / MB
+        print(
+            f"archive: {args.tweets:,} tweets, {size:.0f} MB zipped, built in "
+            f"{time.perf_counter() - start:.1f} s; {args.runs} runs per tool"
+        )
+        results: dict[str, list[Run]] = {name: [] for name in tools}
+        for _ in range(args.runs):
+            for name, run in tools.items():  # alternating, so drift hits both alike
+                results[name].append(run(archive, work, args.tweets))
+        ours, peer = (_summary(name, runs) for name, runs in results.items())
+    print(f"ratio kompas/peer: time {ours[0] / peer[0]:.2f}, memory {ours[1] / peer[1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The store: migrations and schema agree, time round-trips as aware UTC, SQLite runs in WAL
+mode, and imports are idempotent and transactional on every test database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from kompas.model import Account, Follow, Interaction, InteractionKind, Platform, Post, PostKind
+from kompas.store import schema
+from kompas.store.db import create_engine
+from kompas.store.queries import status
+from kompas.store.writer import write_import
+
+
+def test_migrations_create_exactly_the_schema_module(db_url: str) -> None:
+    engine = create_engine(db_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, schema.metadata) == []
+        assert context.get_current_revision() == "0001"
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_times_come_back_as_aware_utc(db_url: str) -> None:
+    engine = create_engine(db_url)
+    paris = timezone(timedelta(hours=1))
+    written = datetime(2026, 3, 1, 10, 30, tzinfo=paris)
+    post = Post(Platform.X, "1", "me", written, PostKind.POST, text="bonjour")
+    write_import(engine, [Account(Platform.X, "me", is_self=True), post], source="t", path="t")
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(schema.posts.c.created_at)).scalar_one()
+    assert stored == written
+    assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(db_url: str) -> None:
+    engine = create_engine(db_url)
+    naive = Post(Platform.X, "1", "me", datetime(2026, 3, 1), PostKind.POST)
+    with pytest.raises(sa.exc.StatementError, match="timezone-aware"):
+        write_import(engine, [naive], source="t", path="t")
+
+
+def _records(n: int, start: int = 0) -> list[object]:
+    me = Account(Platform.MASTODON, "me", handle="me@example.social", is_self=True)
+    records: list[object] = [me]
+    for i in range(start, start + n):
+        when = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i)
+        records.append(Post(Platform.MASTODON, f"p{i}", "me", when, PostKind.REPLY, f"reply {i}",
+                            reply_to_id=f"q{i}", reply_to_author_id=f"a{i % 7}"))
+        records.append(Interaction(Platform.MASTODON, InteractionKind.REPLY, "me", f"a{i % 7}",
+                                   f"q{i}", f"p{i}", when))
+        records.append(Follow(Platform.MASTODON, f"a{i % 7}", "me"))
+    return records
+
+
+def test_reimport_is_idempotent_and_newer_exports_add_only_what_is_new(db_url: str) -> None:
+    engine = create_engine(db_url)
+    first = write_import(engine, _records(100), source="t", path="t")  # type: ignore[arg-type]
+    assert first == {"accounts": 1, "posts": 100, "follows": 7, "interactions": 100,
+                     "feed_subscriptions": 0}
+    again = write_import(engine, _records(100), source="t", path="t")  # type: ignore[arg-type]
+    assert set(again.values()) == {0}
+    newer = write_import(engine, _records(150), source="t", path="t")  # type: ignore[arg-type]
+    assert newer["posts"] == 50 and newer["interactions"] == 50 and newer["follows"] == 0
+    with engine.connect() as connection:
+        counts = status(connection)["mastodon"]
+    assert (counts.posts, counts.replies, counts.followers) == (150, 150, 7)
+
+
+def test_a_later_import_refreshes_without_erasing(db_url: str) -> None:
+    engine = create_engine(db_url)
+    write_import(engine, [Account(Platform.X, "42", handle="ada", bio="first bio",
+                                  followers_count=10)], source="t", path="t")
+    write_import(engine, [Account(Platform.X, "42", followers_count=12)], source="t", path="t")
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(schema.accounts)).one()
+    assert (row.handle, row.bio, row.followers_count) == ("ada", "first bio", 12)
+
+
+def test_a_failure_mid_import_rolls_everything_back(db_url: str) -> None:
+    engine = create_engine(db_url)
+    write_import(engine, _records(10), source="t", path="t")  # type: ignore[arg-type]
+
+    def exploding() -> object:
+        yield from _records(12_000, start=10)  # more than two batches are written first
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_import(engine, exploding(), source="t", path="t")  # type: ignore[arg-type]
+    with engine.connect() as connection:
+        assert status(connection)["mastodon"].posts == 10
+        assert connection.execute(sa.select(sa.func.count()).select_from(schema.imports)).scalar() == 1
