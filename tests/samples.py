@@ -26,7 +26,9 @@ def x_counts(archive: Path) -> dict[str, int]:
     tweets = [t["tweet"] for t in x_file(archive, "tweets")]
     retweets = [t for t in tweets if t["full_text"].startswith("RT @")]
     replies = [
-        t for t in tweets if t.get("in_reply_to_status_id_str") and not t["full_text"].startswith("RT @")
+        t
+        for t in tweets
+        if t.get("in_reply_to_status_id_str") and not t["full_text"].startswith("RT @")
     ]
     return {
         "posts": len(tweets),

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from conftest import LINKEDIN_EXPORT, MASTODON_ARCHIVE, X_ARCHIVE, Kompas
 from samples import mastodon_counts
 
@@ -82,7 +83,7 @@ def test_invalid_json_names_the_record(kompas: Kompas, tmp_path: Path) -> None:
     members = _x_members()
     head, body = members["data/tweets.js"].split(b"=", 1)
     records = json.loads(body)
-    broken = json.dumps(records[:3], indent=1).encode()[:-2] + b",\n {\"tweet\": {\"id_str\": }]"
+    broken = json.dumps(records[:3], indent=1).encode()[:-2] + b',\n {"tweet": {"id_str": }]'
     members["data/tweets.js"] = head + b"= " + broken
     message = _fails(kompas, "import", "x-archive", _zip(tmp_path / "a.zip", members))
     assert "data/tweets.js" in message

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import BLUESKY_CAR, Kompas
 
+from conftest import BLUESKY_CAR, Kompas
 from kompas.errors import SourceError
 from kompas.model import Account, Follow, Interaction, InteractionKind, Post, PostKind
 from kompas.sources import bluesky

@@ -56,10 +56,23 @@ def _records(n: int, start: int = 0) -> list[object]:
     records: list[object] = [me]
     for i in range(start, start + n):
         when = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i)
-        records.append(Post(Platform.MASTODON, f"p{i}", "me", when, PostKind.REPLY, f"reply {i}",
-                            reply_to_id=f"q{i}", reply_to_author_id=f"a{i % 7}"))
-        records.append(Interaction(Platform.MASTODON, InteractionKind.REPLY, "me", f"a{i % 7}",
-                                   f"q{i}", f"p{i}", when))
+        records.append(
+            Post(
+                Platform.MASTODON,
+                f"p{i}",
+                "me",
+                when,
+                PostKind.REPLY,
+                f"reply {i}",
+                reply_to_id=f"q{i}",
+                reply_to_author_id=f"a{i % 7}",
+            )
+        )
+        records.append(
+            Interaction(
+                Platform.MASTODON, InteractionKind.REPLY, "me", f"a{i % 7}", f"q{i}", f"p{i}", when
+            )
+        )
         records.append(Follow(Platform.MASTODON, f"a{i % 7}", "me"))
     return records
 
@@ -67,8 +80,13 @@ def _records(n: int, start: int = 0) -> list[object]:
 def test_reimport_is_idempotent_and_newer_exports_add_only_what_is_new(db_url: str) -> None:
     engine = create_engine(db_url)
     first = write_import(engine, _records(100), source="t", path="t")  # type: ignore[arg-type]
-    assert first == {"accounts": 1, "posts": 100, "follows": 7, "interactions": 100,
-                     "feed_subscriptions": 0}
+    assert first == {
+        "accounts": 1,
+        "posts": 100,
+        "follows": 7,
+        "interactions": 100,
+        "feed_subscriptions": 0,
+    }
     again = write_import(engine, _records(100), source="t", path="t")  # type: ignore[arg-type]
     assert set(again.values()) == {0}
     newer = write_import(engine, _records(150), source="t", path="t")  # type: ignore[arg-type]
@@ -80,8 +98,12 @@ def test_reimport_is_idempotent_and_newer_exports_add_only_what_is_new(db_url: s
 
 def test_a_later_import_refreshes_without_erasing(db_url: str) -> None:
     engine = create_engine(db_url)
-    write_import(engine, [Account(Platform.X, "42", handle="ada", bio="first bio",
-                                  followers_count=10)], source="t", path="t")
+    write_import(
+        engine,
+        [Account(Platform.X, "42", handle="ada", bio="first bio", followers_count=10)],
+        source="t",
+        path="t",
+    )
     write_import(engine, [Account(Platform.X, "42", followers_count=12)], source="t", path="t")
     with engine.connect() as connection:
         row = connection.execute(sa.select(schema.accounts)).one()
@@ -100,4 +122,6 @@ def test_a_failure_mid_import_rolls_everything_back(db_url: str) -> None:
         write_import(engine, exploding(), source="t", path="t")  # type: ignore[arg-type]
     with engine.connect() as connection:
         assert status(connection)["mastodon"].posts == 10
-        assert connection.execute(sa.select(sa.func.count()).select_from(schema.imports)).scalar() == 1
+        assert (
+            connection.execute(sa.select(sa.func.count()).select_from(schema.imports)).scalar() == 1
+        )

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import X_ARCHIVE
-from samples import x_file
-
 from kompas.model import Account, Follow, Interaction, InteractionKind, Post, PostKind
 from kompas.sources import x_archive
+from samples import x_file
 
 
 def _records() -> list[object]:
@@ -50,8 +49,11 @@ def test_retweets_carry_a_repost_interaction_to_the_original_author() -> None:
     author = retweet["entities"]["user_mentions"][0]["id_str"]
     assert post.repost_of_author_id == author
     reposts = [
-        r for r in records
-        if isinstance(r, Interaction) and r.kind is InteractionKind.REPOST and r.via_post_id == post.id
+        r
+        for r in records
+        if isinstance(r, Interaction)
+        and r.kind is InteractionKind.REPOST
+        and r.via_post_id == post.id
     ]
     assert [r.target_account_id for r in reposts] == [author]
 
@@ -83,7 +85,7 @@ def test_unpacked_folder_and_older_multi_part_file_names(tmp_path: Path) -> None
         tweets = z.read("data/tweets.js")
     data = tmp_path / "data"
     (data / "tweets.js").unlink()
-    head, body = tweets.split(b"=", 1)
+    _, body = tweets.split(b"=", 1)
     items = body.strip()[1:-1].split(b"\n  },\n  {")
     half = len(items) // 2
     part0 = b"[" + b"\n  },\n  {".join(items[:half]) + b"\n  }\n]"

@@ -112,7 +112,7 @@ class Export:
                     if not info.is_dir():
                         self._add(info.filename, info.file_size, info)
                 return
-            self._tar = tarfile.open(p, "r:*")
+            self._tar = tarfile.open(p, "r:*")  # noqa: SIM115 - closed by close()
             for member in self._tar.getmembers():
                 if member.isfile():
                     self._add(member.name, member.size, member)

@@ -40,9 +40,9 @@ def _key(link: Any) -> str | None:
     if link is None:
         return None
     if isinstance(link, CID):
-        return link.encode()
+        return str(link.encode())
     if isinstance(link, bytes):
-        return CID.from_decoded_bytes(link).encode()
+        return str(CID.from_decoded_bytes(link).encode())
     if isinstance(link, str):
         return link
     raise ValueError(f"not a CID link: {type(link).__name__}")
@@ -68,6 +68,7 @@ def parse_time(value: Any) -> datetime | None:
 
 def walk_mst(blocks: dict[str, Any], root: str) -> Iterator[tuple[str, str]]:
     """``(key, record_cid)`` for every leaf of the tree, in key order."""
+
     def descend(cid: str | None) -> Iterator[tuple[str, str]]:
         if cid is None:
             return
@@ -78,7 +79,9 @@ def walk_mst(blocks: dict[str, Any], root: str) -> Iterator[tuple[str, str]]:
         previous = b""
         for entry in node["e"]:
             suffix = entry["k"]
-            full = previous[: entry["p"]] + (suffix if isinstance(suffix, bytes) else suffix.encode())
+            full = previous[: entry["p"]] + (
+                suffix if isinstance(suffix, bytes) else suffix.encode()
+            )
             previous = full
             value = _key(entry["v"])
             if value is None:
@@ -112,8 +115,14 @@ def record_to_records(did: str, key: str, record: dict[str, Any]) -> Iterator[Re
         subject = (record.get("subject") or {}).get("uri")
         author = did_of(subject)
         yield Post(
-            B, uri, did, created, PostKind.REPOST, url=None,
-            repost_of_id=subject, repost_of_author_id=author,
+            B,
+            uri,
+            did,
+            created,
+            PostKind.REPOST,
+            url=None,
+            repost_of_id=subject,
+            repost_of_author_id=author,
         )
         yield Interaction(B, InteractionKind.REPOST, did, author, subject, uri, created)
     elif kind == "app.bsky.feed.like":
@@ -134,7 +143,9 @@ def _self_labelled_bot(record: dict[str, Any]) -> bool | None:
     return "bot" in values or None
 
 
-def _post(did: str, uri: str, rkey: str, record: dict[str, Any], created: datetime | None) -> Iterator[Record]:
+def _post(
+    did: str, uri: str, rkey: str, record: dict[str, Any], created: datetime | None
+) -> Iterator[Record]:
     mentions: list[str] = []
     links: list[str] = []
     tags: list[str] = []
@@ -206,7 +217,9 @@ def parse_car(path: str) -> Iterator[Record]:
     commit = blocks.get(car.root.encode())
     if not isinstance(commit, dict) or "did" not in commit or "data" not in commit:
         raise SourceError(
-            path, "the root block is not a repository commit", location=f"block {car.root.encode()}",
+            path,
+            "the root block is not a repository commit",
+            location=f"block {car.root.encode()}",
             expected='a commit object with "did" and "data"',
         )
     did = str(commit["did"])
@@ -214,18 +227,24 @@ def parse_car(path: str) -> Iterator[Record]:
     try:
         leaves = list(walk_mst(blocks, _key(commit["data"]) or ""))
     except (ValueError, KeyError, TypeError) as exc:
-        raise SourceError(path, f"damaged repository tree ({exc})", expected="a complete repo export") from exc
+        raise SourceError(
+            path, f"damaged repository tree ({exc})", expected="a complete repo export"
+        ) from exc
     for key, cid in leaves:
         record = blocks.get(cid)
         if not isinstance(record, dict):
             raise SourceError(
-                path, "record block missing", location=f"record {key}",
+                path,
+                "record block missing",
+                location=f"record {key}",
                 expected="every record's block in the CAR",
             )
         try:
             yield from record_to_records(did, key, record)
         except (AttributeError, TypeError) as exc:
             raise SourceError(
-                path, f"unexpected record shape ({exc})", location=f"record {key}",
+                path,
+                f"unexpected record shape ({exc})",
+                location=f"record {key}",
                 expected="records following the app.bsky lexicons",
             ) from exc

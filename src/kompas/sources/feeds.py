@@ -29,15 +29,17 @@ def parse_opml(path: str) -> Iterator[Record]:
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         raise SourceError(
-            path, f"invalid XML ({exc.msg if hasattr(exc, 'msg') else exc})",
-            location=f"line {line}, column {column}", expected="an OPML document",
+            path,
+            f"invalid XML ({exc})",
+            location=f"line {line}, column {column}",
+            expected="an OPML document",
         ) from exc
     except DefusedXmlException as exc:
         raise SourceError(path, f"unsafe XML refused ({exc})", expected="plain OPML") from exc
-    if root.tag.lower() != "opml" or root.find("body") is None:
-        raise SourceError(path, f"root element is <{root.tag}>", expected="<opml> with a <body>")
-    body = root.find("body")
-    assert body is not None
+    body = root.find("body") if root is not None and root.tag.lower() == "opml" else None
+    if root is None or body is None:
+        found = "nothing" if root is None else f"<{root.tag}>"
+        raise SourceError(path, f"root element is {found}", expected="<opml> with a <body>")
     yield from _outlines(body, ())
 
 

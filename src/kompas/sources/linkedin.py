@@ -43,7 +43,9 @@ def unwrap_lines(value: str) -> str:
     return value
 
 
-def parse_time(value: str, formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%d %b %Y")) -> datetime:
+def parse_time(
+    value: str, formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%d %b %Y")
+) -> datetime:
     """LinkedIn's dates (UTC) as aware datetimes; raises ValueError when unreadable."""
     for layout in formats:
         try:
@@ -77,7 +79,13 @@ def _one(export: Export, name: str) -> str | None:
 def _parse(export: Export) -> Iterator[Record]:
     members = {
         name: _one(export, name)
-        for name in ("Shares.csv", "Comments.csv", "Connections.csv", "Reactions.csv", "Profile.csv")
+        for name in (
+            "Shares.csv",
+            "Comments.csv",
+            "Connections.csv",
+            "Reactions.csv",
+            "Profile.csv",
+        )
     }
     if not any(members.values()):
         raise SourceError(
@@ -95,9 +103,7 @@ def _parse(export: Export) -> Iterator[Record]:
                 break
     yield Account(L, SELF_ID, display_name=display_name, is_self=True)
 
-    def rows(
-        name: str, required: tuple[str, ...]
-    ) -> Iterator[tuple[str, int, dict[str, str]]]:
+    def rows(name: str, required: tuple[str, ...]) -> Iterator[tuple[str, int, dict[str, str]]]:
         member = members[name]
         if member is None:
             return
@@ -118,7 +124,9 @@ def _parse(export: Export) -> Iterator[Record]:
         text = unwrap_lines(row["ShareCommentary"]).strip()
         shared = (row.get("SharedUrl") or "").strip()
         links = [*links_in(text), *([shared] if shared else [])]
-        post_id = post_id_of(row["ShareLink"]) if row["ShareLink"] else _stable_id(row["Date"], text)
+        post_id = (
+            post_id_of(row["ShareLink"]) if row["ShareLink"] else _stable_id(row["Date"], text)
+        )
         reshared = shared if _FEED_POST.match(shared) else None
         kind = PostKind.POST
         if reshared:
@@ -172,7 +180,9 @@ def _parse(export: Export) -> Iterator[Record]:
             created = parse_time(row["Date"])
         except ValueError as exc:
             raise bad(member, line, exc, "Date as YYYY-MM-DD HH:MM:SS") from exc
-        yield Interaction(L, InteractionKind.LIKE, SELF_ID, None, post_id_of(row["Link"]), None, created)
+        yield Interaction(
+            L, InteractionKind.LIKE, SELF_ID, None, post_id_of(row["Link"]), None, created
+        )
 
     for member, line, row in rows("Connections.csv", ("First Name", "Last Name", "URL")):
         url = row["URL"].strip()

@@ -94,7 +94,9 @@ def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Reco
             repost_of_id=target,
             repost_of_author_id=target_author,
         )
-        yield Interaction(M, InteractionKind.REPOST, self_id, target_author, target, post_id, created)
+        yield Interaction(
+            M, InteractionKind.REPOST, self_id, target_author, target, post_id, created
+        )
         return
     if kind != "Create":
         return
@@ -112,7 +114,9 @@ def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Reco
     if isinstance(tags, dict):
         tags = [tags]
     mentions = tuple(
-        t["href"] for t in tags if isinstance(t, dict) and t.get("type") == "Mention" and t.get("href")
+        t["href"]
+        for t in tags
+        if isinstance(t, dict) and t.get("type") == "Mention" and t.get("href")
     )
     hashtags = tuple(
         str(t["name"]).lstrip("#")
@@ -156,7 +160,9 @@ def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Reco
         )
     for mentioned in mentions:
         if mentioned not in (self_id, reply_to_author):
-            yield Interaction(M, InteractionKind.MENTION, self_id, mentioned, None, post_id, created)
+            yield Interaction(
+                M, InteractionKind.MENTION, self_id, mentioned, None, post_id, created
+            )
 
 
 def parse_archive(path: str) -> Iterator[Record]:
@@ -219,7 +225,10 @@ def _parse(export: Export) -> Iterator[Record]:
                         location=f"orderedItems record {number}",
                         expected="an ActivityPub Create or Announce activity",
                     ) from exc
-    for name, kind in (("likes.json", InteractionKind.LIKE), ("bookmarks.json", InteractionKind.BOOKMARK)):
+    for name, kind in (
+        ("likes.json", InteractionKind.LIKE),
+        ("bookmarks.json", InteractionKind.BOOKMARK),
+    ):
         member = _one(export, name)
         if member is None:
             continue
@@ -228,8 +237,11 @@ def _parse(export: Export) -> Iterator[Record]:
                 target = _object_id(item)
                 if not target:
                     raise SourceError(
-                        export.path, "not a status URL", member=member,
-                        location=f"orderedItems record {number}", expected="a status URL string",
+                        export.path,
+                        "not a status URL",
+                        member=member,
+                        location=f"orderedItems record {number}",
+                        expected="a status URL string",
                     )
                 yield Interaction(M, kind, self_id, author_of(target), target)
     following = _one(export, "following_accounts.csv")
@@ -240,8 +252,16 @@ def _parse(export: Export) -> Iterator[Record]:
                     other, handle = actor_of_address(row["Account address"])
                 except ValueError as exc:
                     raise SourceError(
-                        export.path, str(exc), member=following, location=f"line {line}",
+                        export.path,
+                        str(exc),
+                        member=following,
+                        location=f"line {line}",
                         expected="an address like user@instance.social",
                     ) from exc
-                yield Account(M, other, handle=handle, url=f"https://{handle.split('@')[1]}/@{handle.split('@')[0]}")
+                yield Account(
+                    M,
+                    other,
+                    handle=handle,
+                    url=f"https://{handle.split('@')[1]}/@{handle.split('@')[0]}",
+                )
                 yield Follow(M, self_id, other)

@@ -9,6 +9,7 @@ ignored. A retweet is a tweet whose ``full_text`` starts with ``RT @``; a reply 
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -68,8 +69,8 @@ def _small(export: Export, name: str, key: str) -> dict[str, Any]:
             text = stream.read()
         body = re.sub(rb"^\s*window\.YTD\.[\w-]+\.part\d+\s*=\s*", b"", text, count=1)
         if body == text:
-            strip_ytd_wrapper(_Bytes(text), export.path, member)  # raises the wrapper error
-        data = load_json(_Bytes(body), export.path, member)
+            strip_ytd_wrapper(io.BytesIO(text), export.path, member)  # raises the wrapper error
+        data = load_json(io.BytesIO(body), export.path, member)
         if isinstance(data, list) and data and isinstance(data[0], dict):
             value = data[0].get(key)
             if isinstance(value, dict):
@@ -78,15 +79,6 @@ def _small(export: Export, name: str, key: str) -> dict[str, Any]:
             export.path, "unexpected content", member=member, expected=f'[{{"{key}": {{...}}}}]'
         )
     return {}
-
-
-class _Bytes:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def read(self, size: int = -1) -> bytes:
-        data, self._data = (self._data, b"") if size < 0 else (self._data[:size], self._data[size:])
-        return data
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -162,7 +154,9 @@ def tweet_to_records(tweet: dict[str, Any], self_id: str, username: str) -> Iter
         client=_TAG.sub("", source) if source else None,
     )
     if kind is PostKind.REPOST:
-        yield Interaction(X, InteractionKind.REPOST, self_id, repost_author, None, tweet_id, created)
+        yield Interaction(
+            X, InteractionKind.REPOST, self_id, repost_author, None, tweet_id, created
+        )
         return
     if kind is PostKind.REPLY and reply_to_author != self_id:
         yield Interaction(
@@ -217,7 +211,10 @@ def _parse(export: Export) -> Iterator[Record]:
                 yield from tweet_to_records(tweet, self_id, username)
             except ValueError as exc:
                 raise SourceError(
-                    export.path, str(exc), member=member, location=f"record {number}",
+                    export.path,
+                    str(exc),
+                    member=member,
+                    location=f"record {number}",
                     expected="a tweet with id_str",
                 ) from exc
     for member in _files(export, "like"):
@@ -225,8 +222,11 @@ def _parse(export: Export) -> Iterator[Record]:
             tweet_id = like.get("tweetId")
             if not tweet_id:
                 raise SourceError(
-                    export.path, 'missing "tweetId"', member=member,
-                    location=f"record {number}", expected='{"like": {"tweetId": ...}}',
+                    export.path,
+                    'missing "tweetId"',
+                    member=member,
+                    location=f"record {number}",
+                    expected='{"like": {"tweetId": ...}}',
                 )
             yield Interaction(X, InteractionKind.LIKE, self_id, None, str(tweet_id))
     for name, key in (("follower", "follower"), ("following", "following")):
@@ -235,8 +235,11 @@ def _parse(export: Export) -> Iterator[Record]:
                 other = str(edge.get("accountId") or "")
                 if not other:
                     raise SourceError(
-                        export.path, 'missing "accountId"', member=member,
-                        location=f"record {number}", expected=f'{{"{key}": {{"accountId": ...}}}}',
+                        export.path,
+                        'missing "accountId"',
+                        member=member,
+                        location=f"record {number}",
+                        expected=f'{{"{key}": {{"accountId": ...}}}}',
                     )
                 yield Account(X, other, url=f"https://x.com/i/user/{other}")
                 if key == "follower":
@@ -250,7 +253,7 @@ def _manifest_user(export: Export) -> dict[str, Any]:
         with export.open(member) as stream:
             text = stream.read()
         body = re.sub(rb"^\s*window\.__THAR_CONFIG\s*=\s*", b"", text, count=1)
-        data = load_json(_Bytes(body), export.path, member)
+        data = load_json(io.BytesIO(body), export.path, member)
         user = data.get("userInfo") if isinstance(data, dict) else None
         if isinstance(user, dict):
             return user

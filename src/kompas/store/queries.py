@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -41,9 +42,9 @@ def status(connection: sa.Connection) -> dict[str, PlatformCounts]:
     own = _self_ids().subquery()
     figures: dict[str, dict[str, int]] = {}
 
-    def put(rows: sa.Result[tuple[str, int]], name: str) -> None:
-        for platform, count in rows:
-            figures.setdefault(platform, {})[name] = int(count)
+    def put(rows: sa.Result[Any], name: str) -> None:
+        for row in rows:
+            figures.setdefault(row[0], {})[name] = int(row[1])
 
     own_posts = sa.join(
         posts, own, sa.and_(posts.c.platform == own.c.platform, posts.c.author_id == own.c.id)
@@ -76,7 +77,10 @@ def status(connection: sa.Connection) -> dict[str, PlatformCounts]:
             ),
             name,
         )
-    for column, name in ((follows.c.followee_id, "followers"), (follows.c.follower_id, "following")):
+    for column, name in (
+        (follows.c.followee_id, "followers"),
+        (follows.c.follower_id, "following"),
+    ):
         edges = sa.join(
             follows, own, sa.and_(follows.c.platform == own.c.platform, column == own.c.id)
         )

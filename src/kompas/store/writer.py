@@ -84,9 +84,7 @@ def write_import(
     statements = {table: _upsert(dialect, table) for table in _TABLES.values()}
     with engine.begin() as connection:
         before = {table.name: _count(connection, table) for table in statements}
-        pending: dict[sa.Table, dict[tuple[Any, ...], dict[str, Any]]] = {
-            t: {} for t in statements
-        }
+        pending: dict[sa.Table, dict[tuple[Any, ...], dict[str, Any]]] = {t: {} for t in statements}
         seen = 0
 
         def flush(table: sa.Table) -> None:
@@ -115,9 +113,7 @@ def write_import(
                 progress(seen)
         for table in statements:
             flush(table)
-        added = {
-            table.name: _count(connection, table) - before[table.name] for table in statements
-        }
+        added = {table.name: _count(connection, table) - before[table.name] for table in statements}
         connection.execute(
             sa.insert(schema.imports).values(
                 source=source, path=path, finished_at=datetime.now(UTC), added=added

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from atproto import Client, client_utils, models
 
-PASSWORD = 'hunter2-local-only'
+PASSWORD = "hunter2-local-only"
 
 
 class Actor:
@@ -30,7 +30,7 @@ class Actor:
         self.client = Client(base_url=base_url)
         acc = self.client.com.atproto.server.create_account(
             models.ComAtprotoServerCreateAccount.Data(
-                handle=handle, email=f'{handle.split(".")[0]}@example.com', password=PASSWORD
+                handle=handle, email=f"{handle.split('.')[0]}@example.com", password=PASSWORD
             )
         )
         self.did = acc.did
@@ -51,15 +51,17 @@ class Actor:
 
     # -- records -----------------------------------------------------------
     def set_profile(self, display_name: str, description: str) -> None:
-        record = models.AppBskyActorProfile.Record(display_name=display_name, description=description)
+        record = models.AppBskyActorProfile.Record(
+            display_name=display_name, description=description
+        )
         self.client.com.atproto.repo.put_record(
             models.ComAtprotoRepoPutRecord.Data(
-                repo=self.did, collection='app.bsky.actor.profile', rkey='self', record=record
+                repo=self.did, collection="app.bsky.actor.profile", rkey="self", record=record
             )
         )
-        self.profile = {'displayName': display_name, 'description': description}
+        self.profile = {"displayName": display_name, "description": description}
 
-    def post(self, text, langs=('en',), reply_to=None, quote=None):
+    def post(self, text, langs=("en",), reply_to=None, quote=None):
         """text: str or TextBuilder (which also yields facets).  Returns a strong ref."""
         embed = models.AppBskyEmbedRecord.Main(record=quote) if quote else None
         reply = None
@@ -70,63 +72,68 @@ class Actor:
         if isinstance(text, client_utils.TextBuilder):
             for facet in text.build_facets():
                 for feature in facet.features:
-                    self.facets[feature.py_type.rsplit('#', 1)[1]] += 1
+                    self.facets[feature.py_type.rsplit("#", 1)[1]] += 1
             text = text.build_text()
-        self.counts['posts'] += 1
+        self.counts["posts"] += 1
         self.post_texts.append(text)
         if reply:
-            self.counts['replies'] += 1
+            self.counts["replies"] += 1
             self.reply_parents.append(reply.parent.uri)
         if quote:
-            self.counts['quotes'] += 1
+            self.counts["quotes"] += 1
             self.quote_subjects.append(quote.uri)
         return models.create_strong_ref(res)
 
     def like(self, ref) -> None:
         self.client.like(ref.uri, ref.cid)
-        self.counts['likes'] += 1
+        self.counts["likes"] += 1
         self.like_subjects.append(ref.uri)
 
     def repost(self, ref) -> None:
         self.client.repost(ref.uri, ref.cid)
-        self.counts['reposts'] += 1
+        self.counts["reposts"] += 1
         self.repost_subjects.append(ref.uri)
 
-    def follow(self, other: 'Actor') -> None:
+    def follow(self, other: "Actor") -> None:
         self.client.follow(other.did)
-        self.counts['follows'] += 1
+        self.counts["follows"] += 1
         self.follow_subjects.append(other.did)
 
     # -- export ------------------------------------------------------------
     def expected(self) -> dict:
         c = self.counts
         return {
-            'did': self.did,
-            'handle': self.handle,
-            'posts': c['posts'],  # every app.bsky.feed.post, incl. replies and quotes
-            'replies': c['replies'],
-            'quotes': c['quotes'],
-            'reposts': c['reposts'],
-            'likes': c['likes'],
-            'follows': c['follows'],
-            'profile': self.profile,
-            'records_total': sum(c[k] for k in ('posts', 'reposts', 'likes', 'follows')) + (1 if self.profile else 0),
-            'facets': dict(sorted(self.facets.items())),  # feature kind -> count: link, mention, tag
-            'post_texts': self.post_texts,  # in creation order
-            'reply_parents': self.reply_parents,
-            'quote_subjects': self.quote_subjects,
-            'follow_subjects': self.follow_subjects,
-            'like_subjects': self.like_subjects,
-            'repost_subjects': self.repost_subjects,
+            "did": self.did,
+            "handle": self.handle,
+            "posts": c["posts"],  # every app.bsky.feed.post, incl. replies and quotes
+            "replies": c["replies"],
+            "quotes": c["quotes"],
+            "reposts": c["reposts"],
+            "likes": c["likes"],
+            "follows": c["follows"],
+            "profile": self.profile,
+            "records_total": sum(c[k] for k in ("posts", "reposts", "likes", "follows"))
+            + (1 if self.profile else 0),
+            "facets": dict(
+                sorted(self.facets.items())
+            ),  # feature kind -> count: link, mention, tag
+            "post_texts": self.post_texts,  # in creation order
+            "reply_parents": self.reply_parents,
+            "quote_subjects": self.quote_subjects,
+            "follow_subjects": self.follow_subjects,
+            "like_subjects": self.like_subjects,
+            "repost_subjects": self.repost_subjects,
         }
 
     def export(self, out_dir: Path, stem: str) -> None:
-        car = self.client.com.atproto.sync.get_repo(models.ComAtprotoSyncGetRepo.Params(did=self.did))
-        (out_dir / f'{stem}.car').write_bytes(car)
-        (out_dir / f'{stem}.expected.json').write_text(
-            json.dumps(self.expected(), indent=2, ensure_ascii=False) + '\n', encoding='utf-8'
+        car = self.client.com.atproto.sync.get_repo(
+            models.ComAtprotoSyncGetRepo.Params(did=self.did)
         )
-        print(f'{stem}.car: {len(car)} bytes, {dict(self.counts)}')
+        (out_dir / f"{stem}.car").write_bytes(car)
+        (out_dir / f"{stem}.expected.json").write_text(
+            json.dumps(self.expected(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        print(f"{stem}.car: {len(car)} bytes, {dict(self.counts)}")
 
 
 def tb():
@@ -134,44 +141,70 @@ def tb():
 
 
 def main(base_url: str, out_dir: Path) -> None:
-    alice = Actor(base_url, 'alice.test')
-    bob = Actor(base_url, 'bob.test')
-    carol = Actor(base_url, 'carol.test')
+    alice = Actor(base_url, "alice.test")
+    bob = Actor(base_url, "bob.test")
+    carol = Actor(base_url, "carol.test")
 
-    alice.set_profile('Alice Lindqvist', 'Cartographer by day, trail runner by weekend. 🧭 Maps, hikes and good coffee.')
-    bob.set_profile('Bob Okafor', 'Builds weather stations out of spare parts.')
-    carol.set_profile('Carol Díaz', 'Librarian. Reads everything twice.')
+    alice.set_profile(
+        "Alice Lindqvist",
+        "Cartographer by day, trail runner by weekend. 🧭 Maps, hikes and good coffee.",
+    )
+    bob.set_profile("Bob Okafor", "Builds weather stations out of spare parts.")
+    carol.set_profile("Carol Díaz", "Librarian. Reads everything twice.")
 
     # Others post first, so alice has something to reply to, quote, like and repost.
-    b1 = bob.post('Finally got the rooftop weather station online. Wind readings look plausible!')
-    b2 = bob.post('Anyone have a favourite offline map app for the mountains?')
-    c1 = carol.post('A good map is an argument about what matters. Every legend is an opinion.')
-    c2 = carol.post('New exhibit at the library: two centuries of hand-drawn city maps.')
+    b1 = bob.post("Finally got the rooftop weather station online. Wind readings look plausible!")
+    b2 = bob.post("Anyone have a favourite offline map app for the mountains?")
+    c1 = carol.post("A good map is an argument about what matters. Every legend is an opinion.")
+    c2 = carol.post("New exhibit at the library: two centuries of hand-drawn city maps.")
 
     # Alice's six top-level posts, with rich-text facets of each kind.
-    alice.post('Hello Bluesky! First post from my new account.')
-    alice.post(tb().text('Reading up on how the protocol works: ')
-               .link('atproto.com/guides/overview', 'https://atproto.com/guides/overview'))
-    alice.post(tb().text('Sunday hike up the north ridge, 14 km and not a cloud in the sky. ')
-               .tag('#hiking', 'hiking'))
-    a4 = alice.post(tb().text('Coffee with ').mention('@bob.test', bob.did)
-                    .text(' this morning, great chat about old compasses.'))
+    alice.post("Hello Bluesky! First post from my new account.")
+    alice.post(
+        tb()
+        .text("Reading up on how the protocol works: ")
+        .link("atproto.com/guides/overview", "https://atproto.com/guides/overview")
+    )
+    alice.post(
+        tb()
+        .text("Sunday hike up the north ridge, 14 km and not a cloud in the sky. ")
+        .tag("#hiking", "hiking")
+    )
+    a4 = alice.post(
+        tb()
+        .text("Coffee with ")
+        .mention("@bob.test", bob.did)
+        .text(" this morning, great chat about old compasses.")
+    )
     # Non-ASCII text before the facet, so byte offsets differ from char offsets.
-    alice.post(tb().text("Bonjour à tous ! Première randonnée de l'année, quelle vue. ")
-               .tag('#randonnée', 'randonnée'), langs=['fr'])
-    a6 = alice.post(tb().text('Thanks ').mention('@bob.test', bob.did).text(' for the tip: ')
-                    .link('example.com/maps', 'https://example.com/maps').text(' ').tag('#maps', 'maps'))
+    alice.post(
+        tb()
+        .text("Bonjour à tous ! Première randonnée de l'année, quelle vue. ")
+        .tag("#randonnée", "randonnée"),
+        langs=["fr"],
+    )
+    a6 = alice.post(
+        tb()
+        .text("Thanks ")
+        .mention("@bob.test", bob.did)
+        .text(" for the tip: ")
+        .link("example.com/maps", "https://example.com/maps")
+        .text(" ")
+        .tag("#maps", "maps")
+    )
 
     # Replies: alice answers two of bob's posts; carol joins the first thread
     # and alice answers carol there (root stays bob's post).
-    r1 = alice.post('Congrats! What sensor are you using for the wind?', reply_to=(b1, b1))
-    alice.post('I use an offline topo app with downloaded tiles, works great above the tree line.',
-               reply_to=(b2, b2))
-    cr = carol.post('Following this, I want one for the library roof.', reply_to=(r1, b1))
-    alice.post('Carol, a library weather station would be brilliant!', reply_to=(cr, b1))
+    r1 = alice.post("Congrats! What sensor are you using for the wind?", reply_to=(b1, b1))
+    alice.post(
+        "I use an offline topo app with downloaded tiles, works great above the tree line.",
+        reply_to=(b2, b2),
+    )
+    cr = carol.post("Following this, I want one for the library roof.", reply_to=(r1, b1))
+    alice.post("Carol, a library weather station would be brilliant!", reply_to=(cr, b1))
 
     # Quote carol's post (app.bsky.embed.record).
-    alice.post('This is exactly why I love this job 👇', quote=c1)
+    alice.post("This is exactly why I love this job 👇", quote=c1)
 
     alice.repost(b2)
     alice.repost(c2)
@@ -188,11 +221,11 @@ def main(base_url: str, out_dir: Path) -> None:
     bob.like(a6)
     carol.like(a6)
     carol.repost(a4)
-    bob.post('Ha, the compass collection keeps growing.', reply_to=(a4, a4))
+    bob.post("Ha, the compass collection keeps growing.", reply_to=(a4, a4))
 
-    alice.export(out_dir, 'repo')
-    bob.export(out_dir, 'repo-bob')
+    alice.export(out_dir, "repo")
+    bob.export(out_dir, "repo-bob")
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main(sys.argv[1], Path(sys.argv[2]))

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kompas.cli._common import State, err, fail, out
 from kompas.errors import KompasError
 from kompas.importing import import_export
 from kompas.store.queries import PlatformCounts, feed_count, status
@@ -34,26 +34,14 @@ import_app = typer.Typer(
 )
 app.add_typer(import_app, name="import")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-class State:
-    """Global options, resolved once."""
-
-    home: str | None = None
-    db: str | None = None
-
-    @classmethod
-    def workspace(cls) -> Workspace:
-        return Workspace.resolve(cls.home, cls.db)
-
 
 @app.callback()
 def main_options(
     home: Annotated[
         str | None,
-        typer.Option("--home", help="Workspace folder (default: $KOMPAS_HOME or the user data dir)."),
+        typer.Option(
+            "--home", help="Workspace folder (default: $KOMPAS_HOME or the user data dir)."
+        ),
     ] = None,
     db: Annotated[
         str | None,
@@ -63,11 +51,6 @@ def main_options(
     """kompas: community, your own rules, real people, and a strategy — from your own data."""
     State.home = home
     State.db = db
-
-
-def _fail(error: KompasError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(1)
 
 
 def _run_import(kind: str, path: Path) -> None:
@@ -89,7 +72,7 @@ def _run_import(kind: str, path: Path) -> None:
                 workspace.engine, kind, path, lambda n: progress.update(task, completed=n)
             )
     except KompasError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     summary = ", ".join(f"{count:,} {table}" for table, count in added.items() if count)
     out.print(f"Imported {path} ({kind}): added {summary or 'nothing new'}.", highlight=False)
 
@@ -143,7 +126,7 @@ def status_command(
             counts = status(connection)
             feeds = feed_count(connection)
     except KompasError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if as_json:
         payload = {
             "platforms": {
