@@ -154,6 +154,12 @@ def _print_status(counts: dict[str, PlatformCounts], feeds: int, workspace: Work
     out.print(f"Feeds followed (OPML): {feeds:,}", highlight=False)
 
 
+# Each pillar's commands live in their own module; registered here.
+from kompas.cli import people as _people  # noqa: E402
+
+app.add_typer(_people.app, name="people")
+
+
 def main() -> None:
     """Entry point of the ``kompas`` script."""
     app()

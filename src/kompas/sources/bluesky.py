@@ -196,6 +196,8 @@ def _post(
     if quoted:
         yield Interaction(B, InteractionKind.QUOTE, did, did_of(quoted), quoted, uri, created)
     for mentioned in dict.fromkeys(mentions):
+        if mentioned != did:
+            yield Account(B, mentioned, url=f"https://bsky.app/profile/{mentioned}")
         if mentioned not in (did, parent_author):
             yield Interaction(B, InteractionKind.MENTION, did, mentioned, None, uri, created)
 

@@ -150,6 +150,11 @@ def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Reco
         links=tuple(links),
         hashtags=hashtags,
     )
+    for tag in tags:
+        is_mention = isinstance(tag, dict) and tag.get("type") == "Mention"
+        if is_mention and tag.get("href") and tag["href"] != self_id:
+            name = str(tag.get("name") or "").lstrip("@")
+            yield Account(M, tag["href"], handle=name or None, url=tag["href"])
     if reply_to and reply_to_author != self_id:
         yield Interaction(
             M, InteractionKind.REPLY, self_id, reply_to_author, reply_to, post_id, created

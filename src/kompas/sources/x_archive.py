@@ -107,9 +107,10 @@ def tweet_to_records(tweet: dict[str, Any], self_id: str, username: str) -> Iter
         raise ValueError('missing "id_str"')
     text = html.unescape(tweet.get("full_text") or tweet.get("text") or "")
     entities = tweet.get("entities") or {}
+    raw_mentions = entities.get("user_mentions") or []
     mentions = [
         (str(m.get("id_str") or m.get("id") or ""), m.get("screen_name") or "")
-        for m in entities.get("user_mentions") or []
+        for m in raw_mentions
     ]
     links = tuple(u["expanded_url"] for u in entities.get("urls") or [] if u.get("expanded_url"))
     hashtags = tuple(h["text"] for h in entities.get("hashtags") or [] if h.get("text"))
@@ -153,6 +154,18 @@ def tweet_to_records(tweet: dict[str, Any], self_id: str, username: str) -> Iter
         repost_count=_int(tweet.get("retweet_count")),
         client=_TAG.sub("", source) if source else None,
     )
+    for mention in raw_mentions:
+        # The archive names everyone the user mentions: keep them as accounts.
+        account_id = str(mention.get("id_str") or "")
+        if account_id and account_id != self_id:
+            screen = mention.get("screen_name")
+            yield Account(
+                X,
+                account_id,
+                handle=screen or None,
+                display_name=mention.get("name") or None,
+                url=f"https://x.com/{screen}" if screen else None,
+            )
     if kind is PostKind.REPOST:
         yield Interaction(
             X, InteractionKind.REPOST, self_id, repost_author, None, tweet_id, created

@@ -62,10 +62,14 @@ def create_engine(url: str) -> sa.Engine:
 
 
 def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the newest Alembic revision (cheap when it already is)."""
+    """Bring the schema to the newest Alembic revisions (cheap when it already is).
+
+    Each pillar may keep its tables on its own migration branch, so kompas upgrades to
+    every head.
+    """
     with engine.begin() as connection:
         config = _alembic_config(connection)
-        head = ScriptDirectory.from_config(config).get_current_head()
-        current = MigrationContext.configure(connection).get_current_revision()
-        if current != head:
-            command.upgrade(config, "head")
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        current = set(MigrationContext.configure(connection).get_current_heads())
+        if current != heads:
+            command.upgrade(config, "heads")

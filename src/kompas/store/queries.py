@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,7 +43,7 @@ def status(connection: sa.Connection) -> dict[str, PlatformCounts]:
     own = _self_ids().subquery()
     figures: dict[str, dict[str, int]] = {}
 
-    def put(rows: sa.Result[Any], name: str) -> None:
+    def put(rows: Iterable[Any], name: str) -> None:
         for row in rows:
             figures.setdefault(row[0], {})[name] = int(row[1])
 

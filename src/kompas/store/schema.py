@@ -133,3 +133,13 @@ imports = sa.Table(
     sa.Column("finished_at", UTCDateTime, nullable=False),
     sa.Column("added", sa.JSON, nullable=False),
 )
+
+#: Accounts on several platforms that the user declared to be one person.
+identity_links = sa.Table(
+    "identity_links",
+    metadata,
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("account_id", sa.String(512), primary_key=True),
+    sa.Column("person", sa.String(256), nullable=False),
+    sa.Index(None, "person"),
+)
