@@ -3,6 +3,8 @@ mode, and imports are idempotent and transactional on every test database."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,7 +22,17 @@ from kompas.store.queries import status
 from kompas.store.writer import write_import
 
 
-def test_migrations_create_exactly_the_schema_module(db_url: str) -> None:
+def _import_every_table_module() -> None:
+    """Pillars keep their tables in their own ``kompas.store`` modules; load them all."""
+    import kompas.store
+
+    for module in pkgutil.iter_modules(kompas.store.__path__):
+        if module.name != "migrations":
+            importlib.import_module(f"kompas.store.{module.name}")
+
+
+def test_migrations_create_exactly_the_schema_modules(db_url: str) -> None:
+    _import_every_table_module()
     engine = create_engine(db_url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
