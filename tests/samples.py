@@ -92,3 +92,20 @@ def linkedin_counts(export: Path) -> dict[str, int]:
 
 def csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
+
+
+def grown_x_archive(source: Path, target: Path, tweets: int) -> Path:
+    """An X archive with ``tweets`` tweets made by repeating the sample's with fresh ids."""
+    with zipfile.ZipFile(source) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    originals = [t["tweet"] for t in x_file(source, "tweets")]
+    grown = []
+    for i in range(tweets):
+        tweet = dict(originals[i % len(originals)])
+        tweet["id_str"] = tweet["id"] = str(10**18 + i)
+        grown.append({"tweet": tweet})
+    members["data/tweets.js"] = b"window.YTD.tweets.part0 = " + json.dumps(grown).encode()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return target

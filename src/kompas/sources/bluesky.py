@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from atproto import CAR
+from atproto_core.car import CAR
 from atproto_core.cid import CID
 
 from kompas.errors import SourceError
