@@ -39,4 +39,6 @@ def import_export(
 
     Raises :class:`kompas.errors.SourceError` (and changes nothing) on bad input.
     """
-    return write_import(engine, parser_for(kind)(str(path)), source=kind, path=str(path), progress=progress)
+    return write_import(
+        engine, parser_for(kind)(str(path)), source=kind, path=str(path), progress=progress
+    )
