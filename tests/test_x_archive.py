@@ -95,3 +95,22 @@ def test_unpacked_folder_and_older_multi_part_file_names(tmp_path: Path) -> None
     posts = [r for r in x_archive.parse(str(tmp_path)) if isinstance(r, Post)]
     assert len(posts) == len(x_file(X_ARCHIVE, "tweets"))
     assert len({p.id for p in posts}) == len(posts)
+
+
+def test_a_tweet_that_starts_with_a_mention_but_has_no_parent_mentions_that_person() -> None:
+    raw = [t["tweet"] for t in x_file(X_ARCHIVE, "tweets")]
+    orphans = [
+        t
+        for t in raw
+        if t.get("in_reply_to_user_id_str")
+        and not t.get("in_reply_to_status_id_str")
+        and not t["full_text"].startswith("RT @")
+    ]
+    assert orphans, "the sample has such tweets"
+    mentions = {
+        (i.via_post_id, i.target_account_id)
+        for i in _records()
+        if isinstance(i, Interaction) and i.kind is InteractionKind.MENTION
+    }
+    for tweet in orphans:
+        assert (tweet["id_str"], tweet["in_reply_to_user_id_str"]) in mentions

@@ -178,7 +178,10 @@ def tweet_to_records(tweet: dict[str, Any], self_id: str, username: str) -> Iter
     if kind is PostKind.QUOTE:
         yield Interaction(X, InteractionKind.QUOTE, self_id, None, quote_of, tweet_id, created)
     for account_id, _ in mentions:
-        if account_id and account_id not in (self_id, reply_to_author):
+        # The leading @ of a real reply names the reply target, already an interaction;
+        # a tweet that only starts with an @ (no parent tweet) mentions that person.
+        replied = reply_to_author if kind is PostKind.REPLY else None
+        if account_id and account_id not in (self_id, replied):
             yield Interaction(
                 X, InteractionKind.MENTION, self_id, account_id, None, tweet_id, created
             )
