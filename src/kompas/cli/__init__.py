@@ -159,6 +159,16 @@ from kompas.cli import people as _people  # noqa: E402
 
 app.add_typer(_people.app, name="people")
 
+from kompas.cli import community as _community  # noqa: E402
+
+app.add_typer(_community.app, name="community")
+
+from kompas.cli import rules as _rules  # noqa: E402
+
+app.add_typer(_rules.rules_app, name="rules")
+app.add_typer(_rules.feeds_app, name="feeds")
+app.command("digest")(_rules.digest_command)
+
 
 def main() -> None:
     """Entry point of the ``kompas`` script."""

@@ -1,0 +1,457 @@
+"""Compiling validated rules into Python closures, once.
+
+A condition becomes two closures over a :class:`~kompas.rules.item.Prepared` item:
+``test`` (the fast path: a bool) and ``why`` (the explain path: the reasons it holds, or
+``None``). Nothing in a rule is ever evaluated as code: the compiler only reads strings,
+numbers and lists out of the document and closes over them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import regex
+
+from kompas.rules.item import COUNT_NAMES, FOLD_RISKY, Prepared
+from kompas.rules.literals import required_literals
+from kompas.rules.load import RuleFileError, position
+from kompas.rules.schema import MAX_DEPTH
+
+Test = Callable[[Prepared], bool]
+Why = Callable[[Prepared], list[str] | None]
+
+#: Seconds one regex search may take before it counts as no match.
+REGEX_TIMEOUT = 0.05
+
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(m|min|h|d|w)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A compiled condition: its fast test and its explaining twin."""
+
+    test: Test
+    why: Why
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90m``, ``36h``, ``7d``, ``2w`` → a timedelta (the schema checked the form)."""
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _many(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+class Compiler:
+    """Turns one validated document into closures; errors cite line and column."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        #: Whether a compiled rule reads tags given by earlier rules.
+        self.reads_tags = False
+
+    def error(self, node: Any, key: Any, problem: str, expected: str) -> RuleFileError:
+        line, column = position(node, key)
+        return RuleFileError(self.path, line, column, problem, expected)
+
+    def condition(self, node: Any, depth: int = 1) -> Condition:
+        """A mapping of conditions; several keys must all hold."""
+        if depth > MAX_DEPTH:
+            raise self.error(
+                node,
+                None,
+                "conditions nested too deep",
+                f"at most {MAX_DEPTH} levels of all/any/not",
+            )
+        parts = [self.one(node, key, node[key], depth) for key in node]
+        return parts[0] if len(parts) == 1 else _all(parts)
+
+    def one(self, parent: Any, key: str, value: Any, depth: int) -> Condition:
+        """One condition ``key: value`` of ``parent``."""
+        if key == "all":
+            return _all([self.condition(v, depth + 1) for v in value])
+        if key == "any":
+            return _any([self.condition(v, depth + 1) for v in value])
+        if key == "not":
+            return _not(self.condition(value, depth + 1), _label(value))
+        if key in ("text_contains", "title_contains"):
+            return _contains(key, [v.lower() for v in _many(value)])
+        if key in ("text_regex", "title_regex"):
+            try:
+                pattern = regex.compile(str(value), regex.VERSION0)
+            except (regex.error, OverflowError, RecursionError) as exc:
+                raise self.error(
+                    parent,
+                    key,
+                    f"invalid regular expression: {exc}",
+                    "a regular expression (Python syntax)",
+                ) from None
+            return _regex(key, pattern)
+        if key == "language":
+            return _language([v.lower().replace("_", "-") for v in _many(value)])
+        if key == "author":
+            return _author({v.lower() for v in _many(value)})
+        if key == "source":
+            return _source({v.lower() for v in _many(value)})
+        if key == "link_domain":
+            return _link_domain({v.lower().removeprefix("www.") for v in _many(value)})
+        if key == "age":
+            return _age(
+                parse_duration(value["under"]) if "under" in value else None,
+                parse_duration(value["over"]) if "over" in value else None,
+            )
+        if key == "count":
+            bounds = {
+                name: (limits.get("min"), limits.get("max")) for name, limits in value.items()
+            }
+            unknown = set(bounds) - set(COUNT_NAMES)
+            if unknown:
+                raise self.error(
+                    parent,
+                    key,
+                    f"unknown count {sorted(unknown)[0]!r}",
+                    "one of " + ", ".join(COUNT_NAMES),
+                )
+            return _count(bounds)
+        if key == "has_tag":
+            self.reads_tags = True
+            return _has_tag({v.lower() for v in _many(value)})
+        if key == "kind":
+            return _kind(frozenset(v.lower() for v in _many(value)))
+        if key == "to_tag":
+            return _to_tag(frozenset(v.lower() for v in _many(value)))
+        raise self.error(parent, key, f"unknown condition {key!r}", "a known condition")
+
+
+def _label(node: Any) -> str:
+    """A short, readable form of a condition mapping, for reasons."""
+    text = ", ".join(f"{k}: {node[k]!r}" for k in node) if isinstance(node, dict) else str(node)
+    return "{" + (text if len(text) <= 120 else text[:117] + "...") + "}"
+
+
+def _all(parts: list[Condition]) -> Condition:
+    tests = tuple(p.test for p in parts)
+    if len(tests) == 2:
+        first, second = tests
+
+        def test2(p: Prepared) -> bool:
+            return first(p) and second(p)
+
+        test: Test = test2
+    else:
+
+        def test(p: Prepared) -> bool:
+            for one in tests:  # noqa: SIM110 (a loop: no generator per call on the hot path)
+                if not one(p):
+                    return False
+            return True
+
+    def why(p: Prepared) -> list[str] | None:
+        reasons: list[str] = []
+        for part in parts:
+            found = part.why(p)
+            if found is None:
+                return None
+            reasons.extend(found)
+        return reasons
+
+    return Condition(test, why)
+
+
+def _any(parts: list[Condition]) -> Condition:
+    tests = tuple(p.test for p in parts)
+
+    def test(p: Prepared) -> bool:
+        for one in tests:  # noqa: SIM110 (a loop: no generator per call on the hot path)
+            if one(p):
+                return True
+        return False
+
+    def why(p: Prepared) -> list[str] | None:
+        for part in parts:
+            found = part.why(p)
+            if found is not None:
+                return found
+        return None
+
+    return Condition(test, why)
+
+
+def _not(part: Condition, label: str) -> Condition:
+    inner = part.test
+
+    def test(p: Prepared) -> bool:
+        return not inner(p)
+
+    def why(p: Prepared) -> list[str] | None:
+        found = part.why(p)
+        if found is not None:
+            return None
+        return [f"not: {label} does not hold"]
+
+    return Condition(test, why)
+
+
+def _contains(key: str, needles: list[str]) -> Condition:
+    field = "title" if key == "title_contains" else "text"
+
+    def hay_of(p: Prepared) -> str:
+        return p.hay if field == "text" else p.item.title.lower()
+
+    if field == "text" and len(needles) == 1:
+        (needle,) = needles
+
+        def test(p: Prepared) -> bool:
+            return needle in p.hay
+
+    elif field == "text":
+        options = tuple(needles)
+
+        def test(p: Prepared) -> bool:
+            hay = p.hay
+            for needle in options:  # noqa: SIM110 (a loop: no generator per call on the hot path)
+                if needle in hay:
+                    return True
+            return False
+
+    else:
+        options = tuple(needles)
+
+        def test(p: Prepared) -> bool:
+            title = p.item.title.lower()
+            for needle in options:  # noqa: SIM110 (a loop: no generator per call on the hot path)
+                if needle in title:
+                    return True
+            return False
+
+    def why(p: Prepared) -> list[str] | None:
+        hay = hay_of(p)
+        for needle in needles:
+            if needle in hay:
+                return [f"{key}: {field} contains {needle!r}"]
+        return None
+
+    return Condition(test, why)
+
+
+def _search(pattern: regex.Pattern[str], text: str) -> bool | None:
+    """A guarded search: ``None`` when it ran out of time (counted as no match)."""
+    try:
+        return pattern.search(text, timeout=REGEX_TIMEOUT) is not None
+    except TimeoutError:
+        return None
+
+
+def _regex(key: str, pattern: regex.Pattern[str]) -> Condition:
+    title_only = key == "title_regex"
+    needles = required_literals(pattern.pattern)
+
+    def test(p: Prepared) -> bool:
+        if title_only:
+            if needles is not None:
+                title = p.item.title
+                if title.isascii() or FOLD_RISKY.search(title) is None:
+                    lowered = title.lower()
+                    for needle in needles:
+                        if needle in lowered:
+                            break
+                    else:
+                        return False
+            return _search(pattern, p.item.title) is True
+        if needles is not None and p.foldsafe():
+            # Cheap necessary condition first: no required literal, no match.
+            hay = p.hay
+            for needle in needles:
+                if needle in hay:
+                    break
+            else:
+                return False
+        return _search(pattern, p.full) is True
+
+    def why(p: Prepared) -> list[str] | None:
+        text = p.item.title if title_only else p.full
+        try:
+            match = pattern.search(text, timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            return None
+        if match is None:
+            return None
+        return [f"{key}: /{pattern.pattern}/ matched {match.group(0)[:80]!r}"]
+
+    return Condition(test, why)
+
+
+def _language(codes: list[str]) -> Condition:
+    def matching(p: Prepared) -> str | None:
+        lang = (p.item.language or "").lower().replace("_", "-")
+        for code in codes:
+            if lang == code or lang.startswith(code + "-"):
+                return code
+        return None
+
+    def test(p: Prepared) -> bool:
+        return matching(p) is not None
+
+    def why(p: Prepared) -> list[str] | None:
+        code = matching(p)
+        return None if code is None else [f"language: {p.item.language!r} is {code!r}"]
+
+    return Condition(test, why)
+
+
+def _author(names: set[str]) -> Condition:
+    def test(p: Prepared) -> bool:
+        return p.author() in names
+
+    def why(p: Prepared) -> list[str] | None:
+        return [f"author: {p.item.author!r} is in the list"] if test(p) else None
+
+    return Condition(test, why)
+
+
+def _source(names: set[str]) -> Condition:
+    def test(p: Prepared) -> bool:
+        return p.item.source.lower() in names or p.source_domain() in names
+
+    def why(p: Prepared) -> list[str] | None:
+        return [f"source: {p.item.source!r} is in the list"] if test(p) else None
+
+    return Condition(test, why)
+
+
+def _link_domain(domains: set[str]) -> Condition:
+    def matching(p: Prepared) -> str | None:
+        # A domain can only match if its name occurs in the links' text: test that first.
+        text = p.link_text()
+        for domain in domains:
+            if domain in text:
+                break
+        else:
+            return None
+        for found in p.domains():
+            if found in domains:
+                return found
+            # A subdomain counts: blog.example.com is on example.com.
+            dot = found.find(".")
+            while dot != -1:
+                if found[dot + 1 :] in domains:
+                    return found
+                dot = found.find(".", dot + 1)
+        return None
+
+    def test(p: Prepared) -> bool:
+        return matching(p) is not None
+
+    def why(p: Prepared) -> list[str] | None:
+        found = matching(p)
+        return None if found is None else [f"link_domain: links to {found}"]
+
+    return Condition(test, why)
+
+
+def _age(under: timedelta | None, over: timedelta | None) -> Condition:
+    # Cutoffs depend only on "now", shared by a whole batch: compute them once per moment.
+    cache: list[Any] = [None, None, None]
+
+    def cutoffs(now: datetime) -> tuple[datetime | None, datetime | None]:
+        if cache[0] is not now:
+            cache[0] = now
+            cache[1] = now - under if under is not None else None
+            cache[2] = now - over if over is not None else None
+        return cache[1], cache[2]
+
+    def test(p: Prepared) -> bool:
+        published = p.item.published
+        if published is None:
+            return False
+        newest, oldest = cutoffs(p.now)
+        return (newest is None or published > newest) and (oldest is None or published < oldest)
+
+    def why(p: Prepared) -> list[str] | None:
+        if not test(p):
+            return None
+        assert p.item.published is not None
+        hours = (p.now - p.item.published).total_seconds() / 3600
+        bounds = " and ".join(
+            b for b in (under and f"under {_span(under)}", over and f"over {_span(over)}") if b
+        )
+        return [f"age: {hours:.1f} h old, {bounds}"]
+
+    return Condition(test, why)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds / 60:g}m"
+
+
+def _count(bounds: dict[str, tuple[int | None, int | None]]) -> Condition:
+    checks = tuple(bounds.items())
+
+    def test(p: Prepared) -> bool:
+        for name, (low, high) in checks:
+            value = p.count(name)
+            if value is None or (low is not None and value < low):
+                return False
+            if high is not None and value > high:
+                return False
+        return True
+
+    def why(p: Prepared) -> list[str] | None:
+        if not test(p):
+            return None
+        return [
+            f"count: {name} = {p.count(name)}"
+            + (f" ≥ {low}" if low is not None else "")
+            + (f" ≤ {high}" if high is not None else "")
+            for name, (low, high) in checks
+        ]
+
+    return Condition(test, why)
+
+
+def _has_tag(tags: set[str]) -> Condition:
+    def test(p: Prepared) -> bool:
+        return not tags.isdisjoint(p.tags())
+
+    def why(p: Prepared) -> list[str] | None:
+        found = sorted(tags & p.tags())
+        return [f"has_tag: {found[0]}"] if found else None
+
+    return Condition(test, why)
+
+
+def _kind(kinds: frozenset[str]) -> Condition:
+    def test(p: Prepared) -> bool:
+        return p.item.kind in kinds
+
+    def why(p: Prepared) -> list[str] | None:
+        return [f"kind: {p.item.kind}"] if test(p) else None
+
+    return Condition(test, why)
+
+
+def _to_tag(tags: frozenset[str]) -> Condition:
+    def found(p: Prepared) -> list[str]:
+        return sorted(tags.intersection(t.lower() for t in p.item.to_tags))
+
+    def test(p: Prepared) -> bool:
+        return bool(found(p))
+
+    def why(p: Prepared) -> list[str] | None:
+        hits = found(p)
+        return [f"to_tag: answers a post tagged {hits[0]}"] if hits else None
+
+    return Condition(test, why)
