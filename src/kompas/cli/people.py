@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Annotated
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
 
+import orjson
 import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from kompas.cli._common import State, fail, out
-from kompas.errors import KompasError
+from kompas.cli._common import State, err, fail, out
+from kompas.errors import KompasError, SourceError
+from kompas.people import authenticity, scoring
+from kompas.people import train as training
+from kompas.people.audit import audit as audit_followers
+from kompas.people.datasets import read_gilani, read_labelled
+from kompas.people.engagement import merge_tiers, tiers_from_model, tiers_from_network
+from kompas.people.profiles import Profile, ProfileError, from_stored, normalise
+from kompas.people.scoring import BadLine
+from kompas.people.train import TIERS
+from kompas.people.verdict import Research, research
 from kompas.store import identities
+from kompas.store import people as stored
 
 app = typer.Typer(
     help="People: link accounts across platforms, research accounts.", no_args_is_help=True
@@ -65,3 +81,329 @@ def links_command(
         out.print("No linked people yet: `kompas people link x:ada mastodon:@ada@example.social`.")
     for person, refs in found.items():
         out.print(f"[bold]{person}[/]: " + ", ".join(r.key for r in refs))
+
+
+# --- research (the people pillar) ------------------------------------------------------
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        help="An authenticity model JSON from `kompas people train` (default: the shipped one).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+
+
+def _model(path: Path | None) -> authenticity.Model:
+    try:
+        return authenticity.load(path)
+    except KompasError as error:
+        raise fail(error) from None
+
+
+def _report_bad(bad: BadLine) -> None:
+    err.print(f"line {bad.number}: skipped: {bad.problem}", highlight=False, markup=False)
+
+
+@app.command("score")
+def score_command(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON Lines of profiles (Mastodon account, Bluesky profile view or X user "
+            "object, optionally with recent_posts), or a Gilani folder with --format gilani."
+        ),
+    ],
+    format_: Annotated[
+        str, typer.Option("--format", help="Input layout: jsonl (default) or gilani.")
+    ] = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write results here (default: stdout).")
+    ] = None,
+    model_path: ModelOption = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", min=0, help="Worker processes (default 0: one per CPU core)."),
+    ] = 0,
+) -> None:
+    """Score profiles (streaming): one JSON line each with authenticity, reasons, signals."""
+    try:
+        scoring.check_format(format_)
+    except KompasError as error:
+        raise fail(error) from None
+    model = _model(model_path)
+    sink = output.open("wb") if output else sys.stdout.buffer
+    bad: list[BadLine] = []
+
+    def on_bad(line: BadLine) -> None:
+        bad.append(line)
+        _report_bad(line)
+
+    try:
+        if format_ == "gilani":
+            if not path.is_dir():
+                raise SourceError(str(path), "not a folder", expected="a Gilani folder")
+            done = scoring.score_gilani(path, sink, model)
+        else:
+            if not path.is_file():
+                raise SourceError(str(path), "no such file", expected="a JSON Lines file")
+            progress = Progress(
+                TextColumn("[bold]scoring"),
+                BarColumn(),
+                DownloadColumn(),
+                TextColumn("{task.fields[done]:,} profiles"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
+            )
+            size = path.stat().st_size
+            workers = (jobs or os.cpu_count() or 1) if size > 4 * scoring.CHUNK else 1
+            with path.open("rb") as source, progress:
+                task = progress.add_task("scoring", total=size, done=0)
+
+                def advance(position: int, scored: int) -> None:
+                    progress.update(task, completed=position, done=scored)
+
+                done = scoring.score_jsonl(source, sink, model, on_bad, advance, workers)
+    except KompasError as error:
+        raise fail(error) from None
+    finally:
+        sink.flush()
+        if output:
+            sink.close()
+    err.print(
+        f"scored {done:,} profile(s)" + (f", skipped {len(bad):,} bad line(s)" if bad else ""),
+        highlight=False,
+    )
+
+
+@app.command("evaluate")
+def evaluate_command(
+    path: Annotated[Path, typer.Argument(help="A folder of labelled accounts.")],
+    format_: Annotated[
+        str, typer.Option("--format", help="Layout of the folder: gilani.")
+    ] = "gilani",
+    model_path: ModelOption = None,
+) -> None:
+    """Score labelled accounts with the model (no training on them); print AUC, F1, FPR."""
+    if format_ != "gilani":
+        raise fail(scoring.FormatError(f"unknown format {format_!r} for evaluate: use gilani"))
+    model = _model(model_path)
+    if not path.is_dir():
+        raise fail(SourceError(str(path), "not a folder", expected="a Gilani folder"))
+    try:
+        figures = scoring.evaluate(read_gilani(path), model)
+    except KompasError as error:
+        raise fail(error) from None
+    sys.stdout.write(json.dumps(figures) + "\n")
+
+
+@app.command("train")
+def train_command(
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            help="Folder of labelled sets: Gilani bots.<band>.csv/humans.<band>.csv folders "
+            "and *botwiki*.json[.gz] files, found recursively.",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write the model (default: models/authenticity.json in the workspace).",
+        ),
+    ] = None,
+    evaluate_first: Annotated[
+        bool,
+        typer.Option("--evaluate/--no-evaluate", help="Report held-out figures before fitting."),
+    ] = True,
+) -> None:
+    """Retrain the authenticity model from labelled data; use it with --model."""
+    try:
+        labelled = read_labelled(data)
+        model = training.train(
+            labelled,
+            log=lambda line: err.print(line, highlight=False),
+            evaluate_first=evaluate_first,
+        )
+    except KompasError as error:
+        raise fail(error) from None
+    target = output or State.workspace().home / "models" / "authenticity.json"
+    model.save(target)
+    figures = model.metrics["in_sample"]
+    out.print(
+        f"Trained on {len(labelled.automated):,} accounts ({', '.join(model.trained_on)}); "
+        f"threshold {model.threshold}; in-sample AUC {figures['auc']}. Wrote {target}; "
+        f"use it with `--model {target}`.",
+        highlight=False,
+    )
+
+
+def _read_profile_file(path: Path) -> list[Profile]:
+    """Profiles from a JSON file (one object or a list) or JSON Lines; bad lines are
+    reported on stderr and skipped."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SourceError(str(path), f"cannot read: {error.strerror}") from None
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return list(scoring.read_profiles(raw.splitlines(), _report_bad))
+    try:
+        if isinstance(document, list):  # a JSON list of profiles
+            return [normalise(item) for item in document]
+        return [normalise(document)]
+    except ProfileError as error:
+        raise SourceError(str(path), str(error)) from None
+
+
+def _tiers(connection: Any, model: authenticity.Model) -> list[Any]:
+    labelled = tiers_from_model(model.engagement_tiers)
+    network = tiers_from_network(stored.network_engagement(connection), TIERS)
+    return merge_tiers(network, labelled)
+
+
+def _research_store(
+    reference: str | None, profile_file: Path | None, model: authenticity.Model
+) -> Research:
+    engine = State.workspace().engine
+    with engine.connect() as connection:
+        if profile_file is not None:
+            profiles = _read_profile_file(profile_file)
+            if not profiles:
+                raise SourceError(str(profile_file), "no profile in the file")
+            chosen = profiles[0]
+            if reference:
+                bare = reference.partition(":")[2] or reference
+                matches = [
+                    p
+                    for p in profiles
+                    if bare.lstrip("@").lower() in {p.handle.lower(), p.id.lower()}
+                ]
+                if not matches:
+                    raise SourceError(str(profile_file), f"no profile {reference!r} in the file")
+                chosen = matches[0]
+            me = stored.self_account(connection, chosen.platform)
+            user = (me.handle or me.id) if me else None
+            key = chosen.handle or chosen.id
+            graph: dict[str, Any] = {key: {}}
+            for post in chosen.recent_posts:
+                for partner in post.partners:
+                    graph[key][partner] = graph[key].get(partner, 0) + 1
+        else:
+            if not reference:
+                raise identities.UnknownAccount(
+                    "name an account (PLATFORM:ACCOUNT) or --profile FILE"
+                )
+            ref = identities.resolve(connection, reference)
+            row = stored.account(connection, ref.platform, ref.id)
+            assert row is not None
+            posts = stored.recent_posts(connection, ref.platform, ref.id)
+            chosen = from_stored(ref.platform, ref.id, asdict(row), posts)
+            me = stored.self_account(connection, ref.platform)
+            user = me.id if me else None
+            key = ref.id
+            graph = stored.talk_graph(connection, ref.platform, [ref.id, *([user] if user else [])])
+        texts = stored.own_texts(connection)
+        tiers = _tiers(connection, model)
+    return research(chosen, model, tiers, graph, texts, user, key=key)
+
+
+@app.command("research")
+def research_command(
+    account: Annotated[
+        str | None,
+        typer.Argument(help="The account, as PLATFORM:ID-OR-HANDLE (or a handle in --profile)."),
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option("--profile", help="Read the profile (JSON, as for `score`) from this file."),
+    ] = None,
+    model_path: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Is this account worth your time? The verdict, with every reason and its number."""
+    model = _model(model_path)
+    try:
+        found = _research_store(account, profile, model)
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        sys.stdout.write(json.dumps(found.as_json(), indent=2, default=str) + "\n")
+        return
+    colour = {"worth your time": "green", "maybe": "yellow", "probably not": "red"}[found.verdict]
+    out.print(
+        f"[bold]{found.platform}:{found.handle}[/] — [bold {colour}]{found.verdict}[/] "
+        f"({found.points:+d} points)"
+    )
+    for reason in found.reasons:
+        out.print(f"  {reason.points:+d}  {reason.text}", highlight=False, markup=False)
+
+
+@app.command("audit")
+def audit_command(
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles",
+            help="JSON Lines of your followers' profiles (as for `score`) instead of the store.",
+        ),
+    ] = None,
+    model_path: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Audit your followers: share of inauthentic ones, the most suspicious, real reach."""
+    model = _model(model_path)
+    try:
+        if profiles is not None:
+            scored = _read_profile_file(profiles)
+            total = len(scored)
+        else:
+            with State.workspace().engine.connect() as connection:
+                total, rows = stored.followers(connection)
+            scored = [from_stored(r.platform, r.id, asdict(r)) for r in rows]
+    except KompasError as error:
+        raise fail(error) from None
+    result = audit_followers(scored, model, total)
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
+        return
+    if not result.followers:
+        out.print("No followers in the store: import an export first (kompas import ...).")
+        return
+    out.print(
+        f"Followers: {result.followers:,}; with a profile to score: {result.scored:,} "
+        f"({(result.coverage or 0):.0%}).",
+        highlight=False,
+    )
+    if (
+        result.inauthentic_share is None
+        or result.interval is None
+        or result.real_reach_interval is None
+    ):
+        out.print("No follower profile has anything to score (creation date or counts).")
+        return
+    low, high = result.interval
+    out.print(
+        f"Estimated inauthentic: {result.inauthentic_share:.0%} "
+        f"(95% interval {low:.0%}–{high:.0%}) of the scored followers. "
+        f"Real reach ≈ {result.real_reach:,} "
+        f"({result.real_reach_interval[0]:,}–{result.real_reach_interval[1]:,}).",
+        highlight=False,
+    )
+    table = Table(title="Most suspicious followers", title_justify="left")
+    for column in ("account", "authenticity", "reasons"):
+        table.add_column(column)
+    for item in result.suspicious:
+        table.add_row(
+            f"{item['platform']}:{item['handle'] or item['id']}",
+            f"{item['authenticity']:.2f}",
+            "; ".join(r["text"] for r in item["reasons"]),
+        )
+    out.print(table)
