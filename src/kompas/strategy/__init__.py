@@ -1,0 +1,37 @@
+"""The strategy pillar: do the user's daily actions support the goals they set?
+
+The user writes ``strategy.yaml`` (why, goals with key results bound to metrics kompas
+computes, content pillars, target mix, habits); kompas checks it against what they did:
+:func:`build_today`, :func:`build_review`, and the alignment of each post to pillars."""
+
+from kompas.strategy.alignment import Aligner, Alignment, PillarMatch
+from kompas.strategy.metrics import REGISTRY, metric_names
+from kompas.strategy.model import Goal, Habit, KeyResult, Pillar, Strategy
+from kompas.strategy.parse import StrategyFileError, load_strategy, parse_strategy
+from kompas.strategy.review import Review, build_review
+from kompas.strategy.schema import strategy_schema
+from kompas.strategy.templates import STYLES, starter
+from kompas.strategy.today import Today, build_today
+
+__all__ = [
+    "REGISTRY",
+    "STYLES",
+    "Aligner",
+    "Alignment",
+    "Goal",
+    "Habit",
+    "KeyResult",
+    "Pillar",
+    "PillarMatch",
+    "Review",
+    "Strategy",
+    "StrategyFileError",
+    "Today",
+    "build_review",
+    "build_today",
+    "load_strategy",
+    "metric_names",
+    "parse_strategy",
+    "starter",
+    "strategy_schema",
+]

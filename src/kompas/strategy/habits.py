@@ -1,0 +1,233 @@
+"""Habits: counts of the user's own actions per day, week or month, with streaks.
+
+Kinds of actions come from the user's posts (post, reply, quote, repost, link, mention)
+and interactions (like, bookmark, follow). Tags come from the rules pillar: the user's
+own activity run through their ``rules.yaml``; without a rules file a tag habit has no
+data (never a zero)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from kompas.store.strategy import OwnAction, OwnPost
+from kompas.strategy.model import Habit
+
+#: How many windows back a streak is looked for.
+HORIZON = {"day": 60, "week": 12, "month": 6}
+LENGTH = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
+_POST_KINDS = {"post": ("post",), "reply": ("reply",), "quote": ("quote",), "repost": ("repost",)}
+
+#: Counts a tag habit over ``[since, until)``; ``None`` when tags cannot be known.
+TagCounter = Callable[[datetime, datetime], dict[str, int] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """The user's own posts and dated actions over some span of time."""
+
+    posts: Sequence[OwnPost]
+    actions: Sequence[OwnAction]
+    undated: dict[str, int] = field(default_factory=dict)
+    #: First and last dated post of the user (all time): outside it there is no data.
+    span: tuple[datetime, datetime] | None = None
+
+    def outside(self, since: datetime, until: datetime) -> str | None:
+        """Why ``[since, until)`` has no data (wholly outside the user's data), or None."""
+        if self.span is None:
+            return "no dated posts of yours in the database"
+        first, last = self.span
+        if until <= first or since > last:
+            return f"outside the period your data covers ({first.date()} to {last.date()})"
+        return None
+
+    def unknowable(self, kind: str | None) -> str | None:
+        """Why a kind of action cannot be counted (its records carry no date), or None."""
+        if kind is None or not self.undated.get(kind):
+            return None
+        if any(a.kind == kind for a in self.actions):
+            return None
+        return f"your exports hold {self.undated[kind]:,} {kind}(s), none of them dated"
+
+
+def _people(post: OwnPost, kind: str | None) -> set[str]:
+    """Who a post reaches: the author replied to (reply), reposted (repost), or everyone
+    it mentions or replies to (other kinds)."""
+    if kind == "reply":
+        found = {post.reply_to_author_id} if post.reply_to_author_id else set()
+    elif kind == "repost":
+        found = {post.repost_of_author_id} if post.repost_of_author_id else set()
+    else:
+        found = set(post.mentions) | (
+            {post.reply_to_author_id} if post.reply_to_author_id else set()
+        )
+    # Replying to yourself (a thread) is not reaching a person.
+    return {f"{post.platform}:{p}" for p in found - {post.author_id}}
+
+
+def _inside(when: datetime | None, since: datetime, until: datetime) -> bool:
+    return when is not None and since <= when < until
+
+
+def count(habit: Habit, activity: Activity, since: datetime, until: datetime) -> int:
+    """How many times ``habit`` (a kind of action) was done in ``[since, until)``."""
+    kind = habit.count
+    people: set[str] = set()
+    total = 0
+    if kind in _POST_KINDS or kind in ("link", "mention"):
+        for post in activity.posts:
+            if not _inside(post.created_at, since, until):
+                continue
+            if kind in _POST_KINDS:
+                hit = post.kind in _POST_KINDS[kind]
+            elif kind == "link":
+                hit = post.kind != "repost" and bool(post.links)
+            else:
+                hit = post.kind != "repost" and bool(post.mentions)
+            if hit:
+                total += 1
+                people |= _people(post, kind)
+    else:
+        for action in activity.actions:
+            if action.kind == kind and _inside(action.created_at, since, until):
+                total += 1
+                if action.target_account_id:
+                    people.add(f"{action.platform}:{action.target_account_id}")
+    return len(people) if habit.distinct == "people" else total
+
+
+@dataclass(frozen=True, slots=True)
+class HabitStatus:
+    """A habit over one window: done vs target, and the streak of met windows."""
+
+    habit: Habit
+    since: datetime
+    until: datetime
+    done: int | None
+    streak: int | None
+    best_streak: int | None
+    windows_met: int | None
+    windows: int
+    reason: str | None = None
+
+    @property
+    def left(self) -> int | None:
+        """How many are still to do in the window (``None``: no data)."""
+        return None if self.done is None else max(0, self.habit.target - self.done)
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the target is reached (``None``: no data)."""
+        return None if self.done is None else self.done >= self.habit.target
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {
+            "name": self.habit.name,
+            "counts": self.habit.what,
+            "per": self.habit.per,
+            "target": self.habit.target,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "done": self.done,
+            "left": self.left,
+            "met": self.met,
+            "streak": self.streak,
+            "best_streak": self.best_streak,
+            "windows_met": self.windows_met,
+            "windows": self.windows,
+            "status": "no data" if self.done is None else ("done" if self.met else "left"),
+            "reason": self.reason,
+        }
+
+
+def window_counts(
+    habit: Habit,
+    activity: Activity,
+    until: datetime,
+    windows: int,
+    tags: TagCounter | None = None,
+) -> list[int | None]:
+    """Counts over ``windows`` consecutive windows of the habit's length ending at
+    ``until``, oldest first (``None`` where a tag habit has no data)."""
+    length = LENGTH[habit.per]
+    values: list[int | None] = []
+    for back in range(windows - 1, -1, -1):
+        end = until - back * length
+        start = end - length
+        if habit.tag is not None:
+            counted = tags(start, end) if tags is not None else None
+            values.append(None if counted is None else counted.get(habit.tag, 0))
+        else:
+            values.append(count(habit, activity, start, end))
+    return values
+
+
+def status(
+    habit: Habit,
+    activity: Activity,
+    until: datetime,
+    tags: TagCounter | None = None,
+    tag_reason: str | None = None,
+    open_window: bool = False,
+) -> HabitStatus:
+    """The habit in the window ending at ``until``, with streaks over the horizon.
+
+    ``open_window``: the last window is still running (today), so not having met it yet
+    does not break the streak."""
+    horizon = HORIZON[habit.per]
+    unknowable = activity.unknowable(habit.count) or activity.outside(
+        until - LENGTH[habit.per], until
+    )
+    if unknowable is not None:
+        since = until - LENGTH[habit.per]
+        return HabitStatus(habit, since, until, None, None, None, None, horizon, unknowable)
+    if habit.tag is not None and tags is None:
+        since = until - LENGTH[habit.per]
+        return HabitStatus(
+            habit,
+            since,
+            until,
+            None,
+            None,
+            None,
+            None,
+            horizon,
+            tag_reason or "tag habits need a rules file",
+        )
+    values = window_counts(habit, activity, until, horizon, tags)
+    if values[-1] is None:
+        since = until - LENGTH[habit.per]
+        return HabitStatus(
+            habit,
+            since,
+            until,
+            None,
+            None,
+            None,
+            None,
+            horizon,
+            tag_reason or "no data for this tag",
+        )
+    met = [v is not None and v >= habit.target for v in values]
+    streak = 0
+    tail = met[:-1] if open_window and not met[-1] else met
+    for hit in reversed(tail):
+        if not hit:
+            break
+        streak += 1
+    best = run = 0
+    for hit in met:
+        run = run + 1 if hit else 0
+        best = max(best, run)
+    return HabitStatus(
+        habit=habit,
+        since=until - LENGTH[habit.per],
+        until=until,
+        done=values[-1],
+        streak=streak,
+        best_streak=best,
+        windows_met=sum(met),
+        windows=horizon,
+    )

@@ -1,0 +1,150 @@
+"""Key results against what the user actually did: each one's value over its window,
+whether it is met, and its trend over the previous weeks. A metric the data cannot know
+is "no data", never 0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kompas.strategy.metrics import REGISTRY, MetricContext
+from kompas.strategy.model import Goal, KeyResult, Strategy
+
+#: How many weekly points a trend has (the current window included).
+TREND_WEEKS = 6
+#: A change smaller than this share of the target (or of the value) counts as flat.
+FLAT = 0.05
+_LENGTH = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """The key result's metric over one window."""
+
+    since: datetime
+    until: datetime
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResultStatus:
+    """One key result: its value, target, verdict and trend, and why."""
+
+    goal: str
+    key_result: KeyResult
+    since: datetime
+    until: datetime
+    value: float | None
+    trend: tuple[TrendPoint, ...]
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the target is reached (``None``: no data)."""
+        return None if self.value is None else self.key_result.met(self.value)
+
+    @property
+    def status(self) -> str:
+        """``met``, ``missed`` or ``no data``."""
+        return "no data" if self.met is None else ("met" if self.met else "missed")
+
+    @property
+    def direction(self) -> str | None:
+        """``up``, ``down`` or ``flat``: the last value against the mean of the earlier
+        ones (``None`` without at least two values)."""
+        values = [p.value for p in self.trend if p.value is not None]
+        if len(values) < 2 or self.trend[-1].value is None:
+            return None
+        last, earlier = values[-1], values[:-1]
+        mean = sum(earlier) / len(earlier)
+        scale = max(abs(self.key_result.target), abs(mean), 1e-9)
+        if abs(last - mean) < FLAT * scale:
+            return "flat"
+        return "up" if last > mean else "down"
+
+    @property
+    def shortfall(self) -> float:
+        """How far from the target, relative to it (0 when met or no data)."""
+        return 0.0 if self.value is None else self.key_result.shortfall(self.value)
+
+    def reason(self) -> str:
+        """The verdict in words."""
+        kr = self.key_result
+        target = _number(kr.target, kr.percent)
+        if self.value is None:
+            return f"{kr.metric}: no data for this period (the imported data cannot tell)"
+        value = _number(self.value, kr.percent)
+        verdict = "met" if self.met else "missed"
+        return f"{kr.metric} is {value}, target {kr.op} {target}: {verdict}"
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        kr = self.key_result
+        return {
+            "goal": self.goal,
+            "key_result": kr.text,
+            "metric": kr.metric,
+            "per": kr.per,
+            "op": kr.op,
+            "target": kr.target,
+            "value": None if self.value is None else round(self.value, 4),
+            "status": self.status,
+            "met": self.met,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "trend": [
+                {
+                    "since": p.since.isoformat(),
+                    "until": p.until.isoformat(),
+                    "value": None if p.value is None else round(p.value, 4),
+                }
+                for p in self.trend
+            ],
+            "direction": self.direction,
+            "reason": self.reason(),
+        }
+
+
+def _number(value: float, percent: bool) -> str:
+    if percent:
+        return f"{value * 100:.0f}%"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def window(kr: KeyResult, since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """The window a key result is measured over: its ``per`` ending at ``until``, or the
+    review period ``[since, until)``."""
+    if kr.per is None:
+        return since, until
+    return until - _LENGTH[kr.per], until
+
+
+def evaluate_one(
+    goal: Goal,
+    kr: KeyResult,
+    context: MetricContext,
+    since: datetime,
+    until: datetime,
+    weeks: int = TREND_WEEKS,
+) -> KeyResultStatus:
+    """One key result over the period, with the trend of the same window moved back a
+    week at a time."""
+    start, end = window(kr, since, until)
+    trend = []
+    for back in range(weeks - 1, -1, -1):
+        shift = timedelta(days=7 * back)
+        value = REGISTRY.value(kr.metric, context, start - shift, end - shift)
+        trend.append(TrendPoint(start - shift, end - shift, value))
+    return KeyResultStatus(goal.name, kr, start, end, trend[-1].value, tuple(trend))
+
+
+def evaluate(
+    strategy: Strategy,
+    context: MetricContext,
+    since: datetime,
+    until: datetime,
+    weeks: int = TREND_WEEKS,
+) -> list[KeyResultStatus]:
+    """Every key result of the strategy over ``[since, until)``."""
+    return [
+        evaluate_one(goal, kr, context, since, until, weeks) for goal, kr in strategy.key_results
+    ]

@@ -1,0 +1,190 @@
+"""The metrics a key result can name, in one registry: ``community.*`` come from the
+community pillar (so each figure has one definition), ``people.*`` from the people pillar
+when it exposes them. A metric is ``None`` when the data cannot know it: "no data", never 0.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from kompas.community import METRICS as COMMUNITY_METRICS
+from kompas.community import CommunityReport, Period, compute
+from kompas.community.metrics import value as community_value
+from kompas.store import community as community_store
+
+
+class MetricKind(StrEnum):
+    """How a metric behaves over time, which decides whether ``per day|week|month`` fits."""
+
+    COUNT = "count"  # adds up over a window: per day/week/month makes sense
+    RATIO = "ratio"  # a share or rate over a window
+    LEVEL = "level"  # a snapshot (followers): the window does not change it
+
+
+@dataclass(frozen=True, slots=True)
+class MetricInfo:
+    """What the registry knows of one metric."""
+
+    name: str
+    kind: MetricKind
+    description: str
+
+
+_COUNTS = {
+    "replies_given": "replies you wrote",
+    "replies_received": "replies others wrote to you (no export contains them)",
+    "conversations": "conversations you took part in",
+    "conversations_started": "conversations you started that others replied to",
+    "conversations_joined": "conversations of others you replied in",
+    "reposts_of_others": "reposts and quotes of other people's posts",
+    "self_promotion": "reposts of your own posts",
+    "distinct_people_shared": "distinct people whose posts you shared",
+    "likes_given": "likes you gave (dated)",
+    "bookmarks_given": "bookmarks you made (dated)",
+    "distinct_sources_learned": "distinct people you liked or bookmarked",
+    "people_interacted": "distinct people you interacted with",
+    "new_connections": "people you interacted with for the first time",
+    "posts": "all your posts",
+}
+_LEVELS = {"followers": "your followers", "following": "accounts you follow"}
+_RATIOS = {
+    "median_reply_minutes": "median minutes until you answered a reply or mention",
+    "unanswered_share": "share of replies and mentions to you left unanswered",
+    "reciprocity": "share of people you interacted with who acted back",
+    "conversation_rate": "replies received per post (public counts)",
+    "amplification_rate": "reposts and quotes received per post (public counts)",
+    "applause_rate": "likes received per post (public counts)",
+    "mix.conversation": "share of your posts that reply to other people",
+    "mix.sharing": "share of your posts that repost or quote other people",
+    "mix.broadcast": "share of your posts that broadcast (own links, self-reposts)",
+    "mix.other": "share of your posts of no other kind",
+}
+
+
+class MetricContext:
+    """Computes metrics for windows of time over one database connection, loading the
+    community rows once and each window's community report once."""
+
+    def __init__(self, connection: sa.Connection, platform: str | None = None) -> None:
+        self.connection = connection
+        self.platform = platform
+        self._community: community_store.CommunityData | None = None
+        self._reports: dict[tuple[datetime | None, datetime | None], CommunityReport] = {}
+
+    def community(self, since: datetime | None, until: datetime | None) -> CommunityReport:
+        """The community report of ``[since, until)`` (cached)."""
+        key = (since, until)
+        if key not in self._reports:
+            if self._community is None:
+                self._community = community_store.load(self.connection, self.platform)
+            self._reports[key] = compute(
+                self._community, Period(since, until), platform=self.platform
+            )
+        return self._reports[key]
+
+
+Compute = Callable[[MetricContext, datetime | None, datetime | None], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """Metric names to what they are and how to compute them."""
+
+    infos: dict[str, MetricInfo] = field(default_factory=dict)
+    computes: dict[str, Compute] = field(default_factory=dict)
+
+    def add(self, info: MetricInfo, compute_: Compute) -> None:
+        """Register one metric."""
+        self.infos[info.name] = info
+        self.computes[info.name] = compute_
+
+    def names(self) -> list[str]:
+        """Every valid metric name, sorted."""
+        return sorted(self.infos)
+
+    def value(
+        self, name: str, context: MetricContext, since: datetime | None, until: datetime | None
+    ) -> float | None:
+        """The metric over ``[since, until)``; ``None`` when the data cannot know it."""
+        return self.computes[name](context, since, until)
+
+
+def _outside(report: CommunityReport, since: datetime | None, until: datetime | None) -> bool:
+    """Whether ``[since, until)`` lies wholly outside the span the data covers: there a
+    count of 0 would be made up, so the metric is "no data"."""
+    if report.data_start is None or report.data_end is None:
+        return True
+    return (until is not None and until <= report.data_start) or (
+        since is not None and since > report.data_end
+    )
+
+
+def _community(name: str) -> Compute:
+    def compute_(
+        context: MetricContext, since: datetime | None, until: datetime | None
+    ) -> float | None:
+        report = context.community(since, until)
+        if name not in _LEVELS and _outside(report, since, until):
+            return None
+        return community_value(report, name, context.platform)
+
+    return compute_
+
+
+def _people_share() -> Compute | None:
+    """The people pillar's authentic-follower share, once that pillar exposes it."""
+    try:
+        module = importlib.import_module("kompas.people")
+    except ImportError:
+        return None
+    function: Any = getattr(module, "followers_authentic_share", None)
+    if not callable(function):
+        return None
+
+    def compute_(
+        context: MetricContext, since: datetime | None, until: datetime | None
+    ) -> float | None:
+        result = function(context.connection)
+        return None if result is None else float(result)
+
+    return compute_
+
+
+def _build() -> Registry:
+    registry = Registry()
+    for name in COMMUNITY_METRICS:
+        if name in _COUNTS:
+            kind, what = MetricKind.COUNT, _COUNTS[name]
+        elif name in _LEVELS:
+            kind, what = MetricKind.LEVEL, _LEVELS[name]
+        else:
+            kind = MetricKind.RATIO
+            what = _RATIOS.get(name, name.replace("_", " ").replace(".", ": "))
+        registry.add(MetricInfo(f"community.{name}", kind, what), _community(name))
+    people = _people_share()
+    if people is not None:
+        registry.add(
+            MetricInfo(
+                "people.followers_authentic_share",
+                MetricKind.LEVEL,
+                "share of your followers the people pillar judges authentic",
+            ),
+            people,
+        )
+    return registry
+
+
+#: The registry every strategy file is checked against.
+REGISTRY = _build()
+
+
+def metric_names() -> list[str]:
+    """Every metric name a key result can use."""
+    return REGISTRY.names()
