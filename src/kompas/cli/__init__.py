@@ -175,6 +175,12 @@ app.add_typer(_strategy.app, name="strategy")
 app.command("today")(_strategy.today_command)
 app.command("review")(_strategy.review_command)
 
+from kompas.cli import sync as _sync  # noqa: E402
+
+app.add_typer(_sync.connect_app, name="connect")
+app.add_typer(_sync.sync_app, name="sync")
+app.command("lookup")(_sync.lookup_command)
+
 
 def main() -> None:
     """Entry point of the ``kompas`` script."""

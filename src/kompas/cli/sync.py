@@ -1,0 +1,251 @@
+"""``kompas connect``, ``kompas sync`` and ``kompas lookup``: live data from Mastodon and
+Bluesky. Tokens and app passwords go to the workspace's credentials file (mode 0600) and
+are never printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from typing import Annotated, NoReturn
+
+import typer
+from rich.table import Table
+
+from kompas.cli._common import State, err, fail, out
+from kompas.errors import KompasError
+from kompas.sync import bluesky, credentials, mastodon
+from kompas.sync.http import PlatformUnreachable, policy_from_env
+from kompas.sync.identifiers import parse_account
+from kompas.sync.lookup import PUBLIC_APPVIEW, Lookup, lookup
+from kompas.sync.report import SyncReport
+
+connect_app = typer.Typer(
+    help="Connect a Mastodon or Bluesky account for live sync (credentials stay local).",
+    no_args_is_help=True,
+)
+sync_app = typer.Typer(
+    help="Fetch what is new on a connected account (incremental, resumable).",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+
+
+def unreachable(error: PlatformUnreachable) -> NoReturn:
+    """Exit 3 with the platform failure on stderr."""
+    err.print(f"[bold red]platform unreachable:[/] {error}", highlight=False, markup=True)
+    raise typer.Exit(3)
+
+
+@connect_app.command("mastodon")
+def connect_mastodon(
+    instance: Annotated[
+        str, typer.Option("--instance", help="Your instance, e.g. https://mastodon.social.")
+    ],
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code", help="The authorisation code the instance showed (else you are asked)."
+        ),
+    ] = None,
+) -> None:
+    """Authorise kompas (read-only) on your Mastodon instance through OAuth."""
+    workspace = State.workspace()
+    policy = policy_from_env()
+    try:
+        pending = mastodon.begin_connect(instance, policy)
+        err.print(
+            "Open this URL, approve kompas (read-only), and copy the code shown:",
+            highlight=False,
+        )
+        err.print(pending.authorize_url, highlight=False, markup=False, soft_wrap=True)
+        if code is None:
+            code = typer.prompt("Authorisation code", err=True)
+        handle = mastodon.finish_connect(workspace.home, pending, code, policy)
+    except PlatformUnreachable as error:
+        unreachable(error)
+    except KompasError as error:
+        raise fail(error) from None
+    out.print(
+        f"Connected Mastodon account {handle} on {pending.instance}; "
+        f"token saved in {credentials.path_in(workspace.home)} (mode 0600).",
+        highlight=False,
+    )
+
+
+@connect_app.command("bluesky")
+def connect_bluesky(
+    handle: Annotated[str, typer.Option("--handle", help="Your handle, e.g. alice.bsky.social.")],
+    app_password: Annotated[
+        str,
+        typer.Option(
+            "--app-password",
+            prompt="App password",
+            hide_input=True,
+            envvar="KOMPAS_BLUESKY_APP_PASSWORD",
+            help="An app password (Settings → Privacy and security → App passwords); "
+            "asked for when not given. Never use your main password.",
+        ),
+    ],
+    service: Annotated[
+        str,
+        typer.Option("--service", help="Your PDS (default: Bluesky's own, bsky.social)."),
+    ] = bluesky.DEFAULT_SERVICE,
+) -> None:
+    """Connect a Bluesky account with an app password."""
+    workspace = State.workspace()
+    try:
+        did = bluesky.connect(workspace.home, handle, app_password, service, policy_from_env())
+    except PlatformUnreachable as error:
+        unreachable(error)
+    except KompasError as error:
+        raise fail(error) from None
+    out.print(
+        f"Connected Bluesky account {handle} ({did}); app password saved in "
+        f"{credentials.path_in(workspace.home)} (mode 0600).",
+        highlight=False,
+    )
+
+
+def _print_report(report: SyncReport, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        return
+    table = Table(title=f"{report.platform} sync of {report.account}", title_justify="left")
+    for column in ("stream", "pages", "items", "added"):
+        table.add_column(column, justify="left" if column in ("stream", "added") else "right")
+    for name, stream in report.streams.items():
+        added = ", ".join(f"{n:,} {t}" for t, n in sorted(stream.added.items()) if n) or "-"
+        table.add_row(name, f"{stream.pages:,}", f"{stream.items:,}", added)
+    out.print(table)
+    for name, stream in report.streams.items():
+        if stream.skipped:
+            out.print(f"[yellow]skipped {name}:[/] {stream.skipped}", highlight=False)
+        for warning in stream.warnings:
+            out.print(f"[yellow]warning ({name}):[/] {warning}", highlight=False)
+
+
+StreamsOption = Annotated[
+    list[str] | None,
+    typer.Option("--only", help="Sync only these streams (repeatable)."),
+]
+
+
+def _streams(given: list[str] | None, known: tuple[str, ...]) -> tuple[str, ...]:
+    if not given:
+        return known
+    unknown = [s for s in given if s not in known]
+    if unknown:
+        raise KompasError(f"unknown stream {unknown[0]!r} (expected one of: {', '.join(known)})")
+    return tuple(given)
+
+
+@sync_app.command("mastodon")
+def sync_mastodon(as_json: JsonOption = False, only: StreamsOption = None) -> None:
+    """Fetch your new statuses, notifications, followers, following, favourites, bookmarks."""
+    workspace = State.workspace()
+    try:
+        streams = _streams(only, mastodon.STREAMS)
+        report = mastodon.sync(workspace.engine, workspace.home, streams=streams)
+    except PlatformUnreachable as error:
+        unreachable(error)
+    except KompasError as error:
+        raise fail(error) from None
+    _print_report(report, as_json)
+
+
+@sync_app.command("bluesky")
+def sync_bluesky(as_json: JsonOption = False, only: StreamsOption = None) -> None:
+    """Fetch your new repository records, notifications, followers, follows and profiles."""
+    workspace = State.workspace()
+    try:
+        streams = _streams(only, bluesky.STREAMS)
+        report = bluesky.sync(workspace.engine, workspace.home, streams=streams)
+    except PlatformUnreachable as error:
+        unreachable(error)
+    except KompasError as error:
+        raise fail(error) from None
+    _print_report(report, as_json)
+
+
+def lookup_command(
+    account: Annotated[
+        str,
+        typer.Argument(
+            help="@user@instance, a Bluesky handle or DID, or a profile URL.", show_default=False
+        ),
+    ],
+    as_json: JsonOption = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Fetch again even if the cache is fresh.")
+    ] = False,
+    max_age: Annotated[
+        float, typer.Option("--max-age", min=0, help="Hours a cached lookup stays fresh.")
+    ] = 24.0,
+    posts: Annotated[
+        int, typer.Option("--posts", min=0, max=100, help="How many recent posts to fetch.")
+    ] = 20,
+    sample: Annotated[
+        int,
+        typer.Option("--sample", min=0, max=100, help="How many followers and follows to sample."),
+    ] = 50,
+    appview: Annotated[
+        str | None,
+        typer.Option(
+            "--appview",
+            help=f"Bluesky AppView to ask (default: $KOMPAS_BLUESKY_APPVIEW or {PUBLIC_APPVIEW}).",
+        ),
+    ] = None,
+) -> None:
+    """Look up any public account: profile, recent posts, a sample of its network."""
+    try:
+        ref = parse_account(account)
+        workspace = State.workspace()
+        found = lookup(
+            workspace.engine,
+            ref,
+            policy=policy_from_env(),
+            max_age=timedelta(hours=max_age),
+            refresh=refresh,
+            posts=posts,
+            sample=sample,
+            appview=appview,
+        )
+    except PlatformUnreachable as error:
+        unreachable(error)
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        sys.stdout.write(json.dumps(found.as_dict(), indent=2) + "\n")
+        return
+    _print_lookup(found)
+
+
+def _print_lookup(found: Lookup) -> None:
+    a = found.account
+    out.print(
+        f"[bold]{a.get('display_name') or a.get('handle') or a['id']}[/] "
+        f"({found.platform}: {a.get('handle') or a['id']})",
+        highlight=False,
+    )
+    if a.get("bio"):
+        out.print(str(a["bio"]), highlight=False, markup=False)
+    figures = (
+        f"{a.get('followers_count') or 0:,} followers · {a.get('following_count') or 0:,} "
+        f"following · {a.get('posts_count') or 0:,} posts"
+    )
+    out.print(figures, highlight=False)
+    if found.posts:
+        out.print(f"\nRecent posts ({len(found.posts)}):", highlight=False)
+        for post in found.posts[:10]:
+            text = " ".join(str(post.get("text") or "").split())[:120]
+            out.print(f"  {post.get('created_at') or '?'}  {text}", highlight=False, markup=False)
+    out.print(
+        f"\nSampled {len(found.followers)} followers and {len(found.follows)} follows.",
+        highlight=False,
+    )
+    for note in found.notes:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+    origin = "cache" if found.cached else "the network"
+    out.print(f"Fetched at {found.fetched_at} (from {origin}).", highlight=False)

@@ -1,0 +1,341 @@
+"""Bluesky live sync over the ``atproto`` SDK: the app-password connection, and an
+incremental, resumable fetch of the user's repository records, notifications, followers,
+follows, and the profiles of the accounts involved.
+
+The user's own records come from their PDS (``com.atproto.repo.listRecords``, walked in
+record-key order, which is creation order, so the cursor is simply the last key stored).
+Notifications, followers and profiles come from the AppView through the PDS; a PDS with no
+AppView (a bare self-hosted one) skips those streams with a note instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import sqlalchemy as sa
+from atproto import Client, Request, models
+from atproto import exceptions as at_errors
+
+from kompas.errors import KompasError
+from kompas.model import Account, Follow, Platform, Record
+from kompas.store.sync import accounts_without_handle, log_sync, read_cursor
+from kompas.sync import credentials
+from kompas.sync.bluesky_records import notification_records, profile_record, repo_records
+from kompas.sync.http import PlatformUnreachable, RetryingTransport, RetryPolicy, policy_from_env
+from kompas.sync.identifiers import check_handle
+from kompas.sync.report import Committer, SyncReport
+
+log = logging.getLogger(__name__)
+
+PLATFORM = Platform.BLUESKY.value
+DEFAULT_SERVICE = "https://bsky.social"
+COLLECTIONS = (
+    "app.bsky.actor.profile",
+    "app.bsky.feed.post",
+    "app.bsky.feed.repost",
+    "app.bsky.feed.like",
+    "app.bsky.graph.follow",
+)
+STREAMS = ("repo", "notifications", "followers", "follows", "profiles")
+PAGE = 100
+
+T = TypeVar("T")
+
+
+class AuthError(KompasError):
+    """The PDS refused the handle or app password."""
+
+
+class PlatformError(PlatformUnreachable):
+    """The PDS or AppView answered, but with an error (exit code 3)."""
+
+
+class NoAppView(KompasError):
+    """The PDS serves no ``app.bsky`` AppView, so this stream cannot be synced there."""
+
+
+def _message(error: at_errors.RequestErrorBase) -> str:
+    response = getattr(error, "response", None)
+    content = getattr(response, "content", None)
+    parts = [str(getattr(response, "status_code", "?"))]
+    for attribute in ("error", "message"):
+        value = getattr(content, attribute, None)
+        if value:
+            parts.append(str(value))
+    return " ".join(parts)
+
+
+def call(what: str, function: Callable[[], T]) -> T:
+    """Run one atproto call, turning its errors into kompas's own."""
+    try:
+        return function()
+    except PlatformUnreachable:
+        raise
+    except at_errors.UnauthorizedError as exc:
+        raise AuthError(
+            f"{what}: the PDS refused the credentials ({_message(exc)}); "
+            "run `kompas connect bluesky` again"
+        ) from None
+    except at_errors.BadRequestError as exc:
+        text = _message(exc)
+        if "No service configured" in text or "MethodNotImplemented" in text:
+            raise NoAppView(f"{what}: this PDS has no AppView ({text})") from None
+        raise PlatformError(f"{what}: the server answered {text}") from None
+    except at_errors.RequestErrorBase as exc:
+        text = _message(exc) if getattr(exc, "response", None) else type(exc).__name__
+        if "501" in text.split(" ", 1)[0] or "MethodNotImplemented" in text:
+            raise NoAppView(f"{what}: this server does not serve it ({text})") from None
+        raise PlatformError(f"{what}: the server answered {text}") from None
+    except at_errors.AtProtocolError as exc:
+        raise PlatformError(f"{what}: {type(exc).__name__}") from None
+
+
+def client(service: str, policy: RetryPolicy) -> Client:
+    """An atproto client whose HTTP goes through kompas's retry policy."""
+    request = Request(transport=RetryingTransport(policy), timeout=httpx.Timeout(policy.timeout))
+    return Client(base_url=_xrpc(service), request=request)
+
+
+def _xrpc(service: str) -> str:
+    service = service.strip().rstrip("/")
+    if "://" not in service:
+        service = f"https://{service}"
+    return service if service.endswith("/xrpc") else f"{service}/xrpc"
+
+
+def _login(api: Client, login: str, password: str) -> tuple[str, str]:
+    call("logging in", lambda: api.login(login, password, fetch_bsky_profile=False))
+    session = call("reading the session", api.com.atproto.server.get_session)
+    return str(session.did), str(session.handle)
+
+
+def connect(home: Path, handle: str, app_password: str, service: str, policy: RetryPolicy) -> str:
+    """Log in with an app password and save it (mode 0600); return the account's DID."""
+    login = handle if handle.startswith("did:") else check_handle(handle.lstrip("@"))
+    service = service.strip().rstrip("/") or DEFAULT_SERVICE
+    api = client(service, policy)
+    did, resolved = _login(api, login, app_password)
+    credentials.save(
+        home,
+        PLATFORM,
+        {"service": service, "handle": resolved, "did": did, "app_password": app_password},
+    )
+    return did
+
+
+class BlueskySync:
+    """One run of ``kompas sync bluesky`` for the saved account."""
+
+    def __init__(self, engine: sa.Engine, home: Path, policy: RetryPolicy) -> None:
+        saved = credentials.load(home, PLATFORM)
+        self.engine = engine
+        self.service = str(saved["service"])
+        self.api = client(self.service, policy)
+        self._password = str(saved["app_password"])
+        self._login = str(saved.get("did") or saved["handle"])
+        self.report = SyncReport(PLATFORM, str(saved.get("did") or ""))
+        self.committer = Committer(engine, self.report)
+
+    def run(self, streams: tuple[str, ...] = STREAMS) -> SyncReport:
+        """Sync every stream named, in order."""
+        did, handle = _login(self.api, self._login, self._password)
+        self.did = did
+        self.report.account = did
+        me = Account(
+            Platform.BLUESKY,
+            did,
+            handle=handle,
+            url=f"https://bsky.app/profile/{did}",
+            is_self=True,
+        )
+        self.committer.page("profile", 1, [me], None)
+        steps: dict[str, Callable[[], None]] = {
+            "repo": self._repo,
+            "notifications": self._notifications,
+            "followers": lambda: self._graph("followers"),
+            "follows": lambda: self._graph("follows"),
+            "profiles": self._profiles,
+        }
+        for stream in streams:
+            try:
+                steps[stream]()
+            except NoAppView as note:
+                self.report.stream(stream).skipped = str(note)
+        log_sync(self.engine, "bluesky-sync", self.service, self.report.added())
+        return self.report
+
+    def _cursor(self, stream: str) -> Any:
+        return read_cursor(self.engine, PLATFORM, self.did, stream)
+
+    def _repo(self) -> None:
+        for collection in COLLECTIONS:
+            stream = f"repo:{collection}"
+            state = self._cursor(stream) or {}
+            # The profile is one record edited in place (rkey "self"): read it every time.
+            position: str | None = None if collection == COLLECTIONS[0] else state.get("after")
+            seen = {position}
+            while True:
+                params = models.ComAtprotoRepoListRecords.Params(
+                    repo=self.did, collection=collection, limit=PAGE, reverse=True, cursor=position
+                )
+                response = call(
+                    f"listing {collection}",
+                    lambda p=params: self.api.invoke_query(
+                        "com.atproto.repo.listRecords", params=p
+                    ),  # type: ignore[misc]
+                )
+                body = _body(response)
+                listed = body.get("records") or []
+                following = body.get("cursor")
+                records = [r for item in listed for r in repo_records(self.did, item)]
+                if listed and following is not None and following in seen:
+                    self.report.stream(stream).warnings.append(
+                        f"the PDS repeated the cursor {following!r}; stopped here"
+                    )
+                    following = None
+                last = _rkey(listed[-1]) if listed else position
+                self.committer.page(stream, len(listed), records, {"after": last})
+                if not listed or not following:
+                    break
+                seen.add(following)
+                position = last
+        repo = self.report.stream("repo")
+        for name, entry in list(self.report.streams.items()):
+            if name.startswith("repo:"):
+                repo.pages += entry.pages
+                repo.items += entry.items
+                for table, count in entry.added.items():
+                    repo.added[table] = repo.added.get(table, 0) + count
+                repo.warnings += entry.warnings
+                del self.report.streams[name]
+
+    def _notifications(self) -> None:
+        """Newest first; stop at what the last finished walk already stored."""
+        stream = "notifications"
+        state = self._cursor(stream) or {}
+        since, position, top = state.get("since"), state.get("cursor"), state.get("top")
+        seen = {position}
+        while True:
+            params = models.AppBskyNotificationListNotifications.Params(limit=50, cursor=position)
+            response = call(
+                "listing notifications",
+                lambda p=params: self.api.invoke_query(  # type: ignore[misc]
+                    "app.bsky.notification.listNotifications", params=p
+                ),
+            )
+            body = _body(response)
+            items = body.get("notifications") or []
+            fresh = [n for n in items if since is None or str(n.get("indexedAt")) > since]
+            top = top or (max((str(n.get("indexedAt")) for n in items), default=None))
+            records = [r for n in fresh for r in notification_records(n, self.did)]
+            following = body.get("cursor")
+            done = not items or not following or len(fresh) < len(items)
+            if following is not None and following in seen and not done:
+                self.report.stream(stream).warnings.append(
+                    f"the AppView repeated the cursor {following!r}; stopped here"
+                )
+                self.committer.page(
+                    stream, len(fresh), records, {"since": since, "cursor": position, "top": top}
+                )
+                return
+            cursor = (
+                {"since": top or since, "cursor": None, "top": None}
+                if done
+                else {"since": since, "cursor": following, "top": top}
+            )
+            self.committer.page(stream, len(fresh), records, cursor)
+            if done:
+                return
+            seen.add(following)
+            position = following
+
+    def _graph(self, stream: str) -> None:
+        """Followers or follows: the whole list each time (it also shrinks), resumable."""
+        state = self._cursor(stream) or {}
+        position = state.get("cursor")
+        seen = {position}
+        nsid, key = (
+            ("app.bsky.graph.getFollowers", "followers")
+            if stream == "followers"
+            else ("app.bsky.graph.getFollows", "follows")
+        )
+        while True:
+            params: Any = (
+                models.AppBskyGraphGetFollowers.Params(actor=self.did, limit=PAGE, cursor=position)
+                if stream == "followers"
+                else models.AppBskyGraphGetFollows.Params(
+                    actor=self.did, limit=PAGE, cursor=position
+                )
+            )
+            response = call(
+                f"listing {stream}",
+                lambda p=params: self.api.invoke_query(nsid, params=p),  # type: ignore[misc]
+            )
+            body = _body(response)
+            people = body.get(key) or []
+            records: list[Record] = []
+            for view in people:
+                other = profile_record(view)
+                records.append(other)
+                pair = (other.id, self.did) if stream == "followers" else (self.did, other.id)
+                records.append(Follow(Platform.BLUESKY, *pair))
+            following = body.get("cursor")
+            if following is not None and following in seen and people:
+                self.report.stream(stream).warnings.append(
+                    f"the AppView repeated the cursor {following!r}; stopped here"
+                )
+                following = None
+            done = not people or not following
+            self.committer.page(
+                stream, len(people), records, {"cursor": None if done else following}
+            )
+            if done:
+                return
+            seen.add(following)
+            position = following
+
+    def _profiles(self) -> None:
+        """Profiles (handle, names, counts) of accounts known only by DID so far."""
+        stream = "profiles"
+        tried: set[str] = set()
+        while True:
+            missing = [
+                d for d in accounts_without_handle(self.engine, PLATFORM, 200) if d not in tried
+            ]
+            if not missing:
+                return
+            batch = missing[:25]
+            tried.update(batch)
+            params = models.AppBskyActorGetProfiles.Params(actors=batch)
+            response = call(
+                "fetching profiles",
+                lambda p=params: self.api.invoke_query("app.bsky.actor.getProfiles", params=p),  # type: ignore[misc]
+            )
+            views = _body(response).get("profiles") or []
+            records = [profile_record(v, is_self=v.get("did") == self.did) for v in views]
+            self.committer.page(stream, len(views), records, None)
+
+
+def _body(response: Any) -> dict[str, Any]:
+    content = getattr(response, "content", None)
+    if not isinstance(content, dict):
+        raise PlatformError("the server answered something that is not a JSON object")
+    return content
+
+
+def _rkey(listed: dict[str, Any]) -> str:
+    return str(listed.get("uri", "")).rsplit("/", 1)[-1]
+
+
+def sync(
+    engine: sa.Engine,
+    home: Path,
+    policy: RetryPolicy | None = None,
+    streams: tuple[str, ...] = STREAMS,
+) -> SyncReport:
+    """Fetch what is new on the connected Bluesky account into the store."""
+    return BlueskySync(engine, home, policy or policy_from_env()).run(streams)

@@ -1,0 +1,88 @@
+"""What a sync did, stream by stream: the figures the CLI prints and tests check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from kompas.model import Record
+from kompas.store.sync import write_page
+
+
+@dataclass
+class StreamReport:
+    """One stream (statuses, notifications, followers, ...) of one sync run."""
+
+    stream: str
+    pages: int = 0
+    items: int = 0
+    added: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape of a stream."""
+        return {
+            "pages": self.pages,
+            "items": self.items,
+            "added": dict(sorted(self.added.items())),
+            "warnings": list(self.warnings),
+            "skipped": self.skipped,
+        }
+
+
+@dataclass
+class SyncReport:
+    """A whole sync run of one connected account."""
+
+    platform: str
+    account: str
+    streams: dict[str, StreamReport] = field(default_factory=dict)
+
+    def stream(self, name: str) -> StreamReport:
+        """The report of ``name``, created on first use."""
+        return self.streams.setdefault(name, StreamReport(name))
+
+    def added(self) -> dict[str, int]:
+        """Rows added per table over every stream."""
+        totals: dict[str, int] = {}
+        for report in self.streams.values():
+            for table, count in report.added.items():
+                totals[table] = totals.get(table, 0) + count
+        return dict(sorted(totals.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``kompas sync ... --json`` shape."""
+        return {
+            "platform": self.platform,
+            "account": self.account,
+            "added": self.added(),
+            "streams": {name: s.as_dict() for name, s in self.streams.items()},
+        }
+
+
+class Committer:
+    """Writes each page with its cursor (one transaction) and keeps the report."""
+
+    def __init__(self, engine: sa.Engine, report: SyncReport) -> None:
+        self.engine = engine
+        self.report = report
+
+    def page(self, stream: str, items: int, records: Iterable[Record], cursor: Any) -> None:
+        """Commit one page of ``stream``: its records and the cursor after it."""
+        added = write_page(
+            self.engine,
+            list(records),
+            platform=self.report.platform,
+            account_id=self.report.account,
+            stream=stream,
+            cursor=cursor,
+        )
+        entry = self.report.stream(stream)
+        entry.pages += 1
+        entry.items += items
+        for table, count in added.items():
+            entry.added[table] = entry.added.get(table, 0) + count

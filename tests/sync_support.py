@@ -1,0 +1,933 @@
+"""Recorded-response servers for the sync tests: a Mastodon instance and a Bluesky
+PDS/AppView, served from 127.0.0.1 by pytest-httpserver (werkzeug), so the real SDK
+clients (Mastodon.py, atproto) talk HTTP to them.
+
+The entities follow the platforms' documentation: Mastodon's API entities (Account,
+Status, Notification, Instance, Application, OAuth token) with Link-header pagination
+(``max_id``/``since_id``, ``rel="next"``/``rel="prev"``), and the Bluesky lexicons
+(``com.atproto.repo.listRecords``, ``app.bsky.notification.listNotifications``,
+``app.bsky.graph.getFollowers``/``getFollows``, ``app.bsky.actor.getProfile``,
+``app.bsky.feed.getAuthorFeed``) with ``cursor`` pagination.
+
+Faults are injected per path: each request to a path first pops the next fault queued
+for it (``429``, ``500``, ``502``, ``503``, ``slow``, ``badjson``), then is served normally.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug import Request, Response
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+#: Secrets the tests look for in every output: they must never appear.
+ACCESS_TOKEN = "tok-SECRET-7f3a9c1e5b"
+CLIENT_SECRET = "cs-SECRET-0d8e2b4f6a"
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+ACCESS_JWT = "jwt-SECRET-access-1234"
+REFRESH_JWT = "jwt-SECRET-refresh-5678"
+AUTH_CODE = "code-from-the-browser"
+
+
+def iso(moment: datetime) -> str:
+    """An ISO 8601 time as Mastodon and AT Protocol write it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class Faults:
+    """Faults queued per path (a prefix), consumed one per request."""
+
+    def __init__(self) -> None:
+        self.queued: dict[str, deque[str]] = defaultdict(deque)
+        self.slow_seconds = 1.0
+        self.requests: list[str] = []
+        #: Block the n-th request to a path until ``release`` is set (kill tests).
+        self.block_at: tuple[str, int] | None = None
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        #: The epoch second a Bluesky-style 429 (``429b``) says the quota resets at.
+        self.reset_at = 0
+
+    def add(self, path: str, *faults: str) -> None:
+        self.queued[path].extend(faults)
+
+    def apply(self, request: Request) -> Response | None:
+        path = request.path
+        self.requests.append(request.full_path)
+        if self.block_at is not None and path == self.block_at[0]:
+            count = sum(1 for r in self.requests if r.split("?")[0] == path)
+            if count == self.block_at[1]:
+                self.reached.set()
+                self.release.wait(30)
+                return Response("gone", status=503)
+        for prefix, queue in self.queued.items():
+            if path.startswith(prefix) and queue:
+                fault = queue.popleft()
+                if fault == "429":
+                    return Response(
+                        json.dumps({"error": "Too many requests"}),
+                        status=429,
+                        headers={"Retry-After": "7", "Content-Type": "application/json"},
+                    )
+                if fault == "429b":  # Bluesky: no Retry-After, a ratelimit-reset epoch
+                    return Response(
+                        json.dumps(
+                            {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}
+                        ),
+                        status=429,
+                        headers={
+                            "ratelimit-limit": "3000",
+                            "ratelimit-remaining": "0",
+                            "ratelimit-reset": str(self.reset_at),
+                            "ratelimit-policy": "3000;w=300",
+                            "Content-Type": "application/json",
+                        },
+                    )
+                if fault in ("500", "502", "503"):
+                    return Response("<html>oops</html>", status=int(fault))
+                if fault == "slow":
+                    time.sleep(self.slow_seconds)
+                    return None
+                if fault == "badjson":
+                    return Response('{"id": "1", "trunc', content_type="application/json")
+        return None
+
+
+def json_response(payload: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(payload), content_type="application/json", headers=headers or {})
+
+
+# ----------------------------------------------------------------------------- Mastodon
+
+
+def m_account(host: str, base: str, number: int, username: str, **extra: Any) -> dict[str, Any]:
+    """A Mastodon Account entity (https://docs.joinmastodon.org/entities/Account/)."""
+    local = extra.pop("remote_host", None)
+    domain = local or host
+    acct = username if local is None else f"{username}@{local}"
+    scheme_host = base if local is None else f"https://{local}"
+    account = {
+        "id": str(number),
+        "username": username,
+        "acct": acct,
+        "display_name": username.title(),
+        "locked": False,
+        "bot": False,
+        "discoverable": True,
+        "group": False,
+        "created_at": "2023-02-01T00:00:00.000Z",
+        "note": f"<p>I am {username} on {domain}.</p>",
+        "url": f"{scheme_host}/@{username}",
+        "uri": f"{scheme_host}/users/{username}",
+        "avatar": f"{scheme_host}/avatars/{username}.png",
+        "avatar_static": f"{scheme_host}/avatars/{username}.png",
+        "header": f"{scheme_host}/headers/missing.png",
+        "header_static": f"{scheme_host}/headers/missing.png",
+        "followers_count": 10 + number,
+        "following_count": 5 + number,
+        "statuses_count": 100 + number,
+        "last_status_at": "2026-01-05",
+        "emojis": [],
+        "fields": [],
+    }
+    account.update(extra)
+    return account
+
+
+def m_status(
+    status_id: int,
+    account: dict[str, Any],
+    text: str,
+    *,
+    created: datetime,
+    reply_to: dict[str, Any] | None = None,
+    reblog: dict[str, Any] | None = None,
+    mentions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    tags: list[str] = (),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """A Mastodon Status entity (https://docs.joinmastodon.org/entities/Status/)."""
+    actor = account["uri"]
+    uri = f"{actor}/statuses/{status_id}" + ("/activity" if reblog else "")
+    return {
+        "id": str(status_id),
+        "uri": uri,
+        "url": None if reblog else f"{account['url']}/{status_id}",
+        "created_at": iso(created),
+        "edited_at": None,
+        "account": account,
+        "content": "" if reblog else f"<p>{text}</p>",
+        "text": None,
+        "visibility": "public",
+        "sensitive": False,
+        "spoiler_text": "",
+        "media_attachments": [],
+        "application": None if reblog else {"name": "Web", "website": None},
+        "mentions": [
+            {"id": m["id"], "username": m["username"], "url": m["url"], "acct": m["acct"]}
+            for m in mentions
+        ],
+        "tags": [{"name": t, "url": f"https://example/tags/{t}"} for t in tags],
+        "emojis": [],
+        "reblogs_count": 0 if reblog else 2,
+        "favourites_count": 0 if reblog else 3,
+        "replies_count": 0 if reblog else 1,
+        "in_reply_to_id": reply_to["id"] if reply_to else None,
+        "in_reply_to_account_id": reply_to["account"]["id"] if reply_to else None,
+        "reblog": reblog,
+        "poll": None,
+        "card": None,
+        "language": None if reblog else "en",
+        "favourited": False,
+        "reblogged": False,
+        "muted": False,
+        "bookmarked": False,
+        "pinned": False,
+    }
+
+
+@dataclass
+class Listing:
+    """A paginated Mastodon list: (pagination id, entity) pairs, newest first."""
+
+    items: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    limit: int = 40
+    #: Fault: the next page (requested with max_id) links to itself once.
+    repeat_cursor: bool = False
+
+    def page(self, base: str, path: str, args: dict[str, str]) -> Response:
+        limit = min(int(args.get("limit", self.limit)), self.limit)
+        rows = sorted(self.items, key=lambda pair: -pair[0])
+        if "max_id" in args:
+            rows = [r for r in rows if r[0] < int(args["max_id"])]
+        if "since_id" in args:
+            rows = [r for r in rows if r[0] > int(args["since_id"])]
+        chunk = rows[:limit]
+        links = []
+        if len(chunk) == limit:
+            following = chunk[-1][0]
+            if self.repeat_cursor and "max_id" in args:
+                following, self.repeat_cursor = int(args["max_id"]), False
+            links.append(f'<{base}{path}?{urlencode({"max_id": following})}>; rel="next"')
+        if chunk:
+            links.append(f'<{base}{path}?{urlencode({"min_id": chunk[0][0]})}>; rel="prev"')
+        headers = {
+            "X-RateLimit-Limit": "300",
+            "X-RateLimit-Remaining": "299",
+            "X-RateLimit-Reset": iso(datetime.now(UTC) + timedelta(minutes=5)),
+        }
+        if links:
+            headers["Link"] = ", ".join(links)
+        return json_response([entity for _, entity in chunk], headers)
+
+
+class MastodonFake:
+    """A Mastodon instance with one user (``ada``), her timeline, notifications,
+    favourites, bookmarks, followers and following. Sizes are chosen by the test."""
+
+    def __init__(
+        self,
+        base: str,
+        *,
+        statuses: int = 25,
+        followers: int = 24,
+        following: int = 13,
+        favourites: int = 22,
+        bookmarks: int = 7,
+        page: int = 10,
+    ) -> None:
+        self.base = base
+        self.host = base.split("://", 1)[1]
+        self.faults = Faults()
+        self.me = m_account(self.host, base, 1, "ada")
+        self.others = [
+            m_account(
+                self.host,
+                base,
+                1000 + n,
+                f"user{n}",
+                **({"remote_host": "other.example"} if n % 2 else {}),
+            )
+            for n in range(200)
+        ]
+        self.known_statuses: dict[str, dict[str, Any]] = {}
+        self.statuses = Listing(limit=page)
+        self.notifications = Listing(limit=page)
+        self.favourites = Listing(limit=page)
+        self.bookmarks = Listing(limit=page)
+        self.followers = Listing(limit=page)
+        self.following = Listing(limit=page)
+        # Others' statuses that Ada replies to, boosts, favourites or bookmarks.
+        self.theirs = []
+        for n in range(60):
+            other = self.others[n]
+            status = m_status(
+                5000 + n,
+                other,
+                f"Post {n} by {other['username']}",
+                created=T0 - timedelta(days=2, minutes=n),
+            )
+            self.theirs.append(status)
+            self.known_statuses[status["id"]] = status
+        self.add_statuses(statuses)
+        for n in range(followers):
+            self.followers.items.append((3000 + n, self.others[n]))
+        for n in range(following):
+            self.following.items.append((4000 + n, self.others[199 - n]))
+        for n in range(favourites):
+            self.favourites.items.append((9000 + n, self.theirs[n % 60]))
+        for n in range(bookmarks):
+            self.bookmarks.items.append((9500 + n, self.theirs[59 - n]))
+        self.add_notifications()
+        self.token_requests: list[dict[str, str]] = []
+
+    def add_statuses(self, count: int, start: int = 0) -> None:
+        """Ada's statuses: every 5th a reply, every 7th a boost, mentions now and then."""
+        for n in range(start, start + count):
+            created = T0 + timedelta(hours=n)
+            sid = 100000 + n
+            if n % 7 == 3:
+                status = m_status(sid, self.me, "", created=created, reblog=self.theirs[n % 60])
+            elif n % 5 == 1:
+                status = m_status(
+                    sid, self.me, f"Reply {n}", created=created, reply_to=self.theirs[(n * 3) % 60]
+                )
+            elif n % 11 == 2:
+                status = m_status(
+                    sid,
+                    self.me,
+                    f"Hello {n}",
+                    created=created,
+                    mentions=[self.others[n % 30]],
+                    tags=["kompas"],
+                )
+            else:
+                status = m_status(sid, self.me, f"Note {n}", created=created)
+            self.statuses.items.append((sid, status))
+            self.known_statuses[status["id"]] = status
+
+    def add_notifications(self) -> None:
+        """Mentions (some replies to Ada), boosts and favourites of her posts, follows."""
+        mine = [s for _, s in self.statuses.items if not s["reblog"]]
+        kinds = ["mention", "reblog", "favourite", "follow", "poll"]
+        for n in range(30):
+            kind = kinds[n % 5]
+            actor = self.others[100 + n]
+            note: dict[str, Any] = {
+                "id": str(70000 + n),
+                "type": kind,
+                "created_at": iso(T0 + timedelta(days=5, hours=n)),
+                "account": actor,
+                "group_key": f"ungrouped-{70000 + n}",
+            }
+            if kind == "mention":
+                target = mine[n % len(mine)]
+                status = m_status(
+                    80000 + n,
+                    actor,
+                    f"@ada reply {n}",
+                    created=T0 + timedelta(days=5, hours=n),
+                    reply_to=target if n % 2 == 0 else None,
+                    mentions=[self.me],
+                )
+                self.known_statuses[status["id"]] = status
+                note["status"] = status
+            elif kind in ("reblog", "favourite", "poll"):
+                note["status"] = mine[n % len(mine)]
+            self.notifications.items.append((70000 + n, note))
+
+    # -- HTTP --
+    def handle(self, request: Request) -> Response:
+        fault = self.faults.apply(request)
+        if fault is not None:
+            return fault
+        path = request.path.rstrip("/") or "/"
+        args = {k: v for k, v in request.args.items()}
+        me = self.me["id"]
+        routes = {
+            f"/api/v1/accounts/{me}/statuses": self.statuses,
+            "/api/v1/notifications": self.notifications,
+            "/api/v1/favourites": self.favourites,
+            "/api/v1/bookmarks": self.bookmarks,
+            f"/api/v1/accounts/{me}/followers": self.followers,
+            f"/api/v1/accounts/{me}/following": self.following,
+        }
+        private = ("/api/v1/notifications", "/api/v1/favourites", "/api/v1/bookmarks")
+        if path in routes:
+            # An account's statuses and lists are public; the user's own streams need the token.
+            if path in private and request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+                return Response(
+                    json.dumps({"error": "The access token is invalid"}),
+                    status=401,
+                    content_type="application/json",
+                )
+            return routes[path].page(self.base, path, args)
+        if path == "/api/v1/accounts/verify_credentials":
+            if request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+                return Response(
+                    json.dumps({"error": "The access token is invalid"}),
+                    status=401,
+                    content_type="application/json",
+                )
+            return json_response(
+                {**self.me, "source": {"privacy": "public", "note": "", "fields": []}}
+            )
+        match = re.fullmatch(r"/api/v1/statuses/(\d+)", path)
+        if match:
+            status = self.known_statuses.get(match.group(1))
+            if status is None:
+                return Response(
+                    json.dumps({"error": "Record not found"}),
+                    status=404,
+                    content_type="application/json",
+                )
+            return json_response(status)
+        if path == "/api/v1/accounts/lookup":
+            acct = args.get("acct", "")
+            for account in [self.me, *self.others]:
+                if account["acct"] == acct:
+                    return json_response(account)
+            return Response(
+                json.dumps({"error": "Record not found"}),
+                status=404,
+                content_type="application/json",
+            )
+        match = re.fullmatch(r"/api/v1/accounts/(\d+)/(statuses|followers|following)", path)
+        if match and match.group(1) == me:  # public views of Ada (no token needed)
+            listing = {
+                "statuses": self.statuses,
+                "followers": self.followers,
+                "following": self.following,
+            }[match.group(2)]
+            return listing.page(self.base, path, args)
+        if path in ("/api/v1/instance", "/api/v2/instance"):
+            return json_response(self.instance(path))
+        if path == "/api/v1/apps" and request.method == "POST":
+            return json_response(
+                {
+                    "id": "563419",
+                    "name": request.form.get("client_name"),
+                    "website": request.form.get("website"),
+                    "scopes": request.form.get("scopes", "").split(),
+                    "redirect_uri": request.form.get("redirect_uris"),
+                    "redirect_uris": [request.form.get("redirect_uris")],
+                    "vapid_key": "BCk-QqERU0q",
+                    "client_id": "client-id-abc",
+                    "client_secret": CLIENT_SECRET,
+                }
+            )
+        if path == "/.well-known/oauth-authorization-server":
+            return json_response(
+                {
+                    "issuer": f"{self.base}/",
+                    "service_documentation": "https://docs.joinmastodon.org/",
+                    "authorization_endpoint": f"{self.base}/oauth/authorize",
+                    "token_endpoint": f"{self.base}/oauth/token",
+                    "revocation_endpoint": f"{self.base}/oauth/revoke",
+                    "scopes_supported": ["read", "write", "follow", "push"],
+                    "response_types_supported": ["code"],
+                    "response_modes_supported": ["query", "fragment", "form_post"],
+                    "code_challenge_methods_supported": ["S256"],
+                    "grant_types_supported": [
+                        "authorization_code",
+                        "client_credentials",
+                        "refresh_token",
+                    ],
+                    "token_endpoint_auth_methods_supported": [
+                        "client_secret_basic",
+                        "client_secret_post",
+                    ],
+                    "app_registration_endpoint": f"{self.base}/api/v1/apps",
+                }
+            )
+        if path == "/oauth/token" and request.method == "POST":
+            self.token_requests.append(dict(request.form))
+            if (
+                request.form.get("code") != AUTH_CODE
+                or request.form.get("client_secret") != CLIENT_SECRET
+            ):
+                return Response(
+                    json.dumps(
+                        {
+                            "error": "invalid_grant",
+                            "error_description": "The provided authorization grant is invalid",
+                        }
+                    ),
+                    status=400,
+                    content_type="application/json",
+                )
+            return json_response(
+                {
+                    "access_token": ACCESS_TOKEN,
+                    "token_type": "Bearer",
+                    "scope": "read",
+                    "created_at": 1767600000,
+                }
+            )
+        return Response(
+            json.dumps({"error": "Record not found"}), status=404, content_type="application/json"
+        )
+
+    def instance(self, path: str) -> dict[str, Any]:
+        if path.endswith("v2/instance"):
+            return {
+                "domain": self.host,
+                "title": "Test instance",
+                "version": "4.3.2",
+                "api_versions": {"mastodon": 2},
+                "source_url": "https://github.com/mastodon/mastodon",
+                "description": "A local test instance",
+                "usage": {"users": {"active_month": 3}},
+                "thumbnail": {"url": f"{self.base}/thumb.png"},
+                "languages": ["en"],
+                "configuration": {
+                    "urls": {"streaming": f"ws://{self.host}"},
+                    "accounts": {"max_featured_tags": 10},
+                    "statuses": {
+                        "max_characters": 500,
+                        "max_media_attachments": 4,
+                        "characters_reserved_per_url": 23,
+                    },
+                },
+                "registrations": {"enabled": False, "approval_required": False, "message": None},
+                "contact": {"email": "admin@example.org", "account": self.me},
+                "rules": [],
+            }
+        return {
+            "uri": self.host,
+            "title": "Test instance",
+            "short_description": "",
+            "description": "A local test instance",
+            "email": "admin@example.org",
+            "version": "4.3.2",
+            "urls": {"streaming_api": f"ws://{self.host}"},
+            "stats": {"user_count": 3, "status_count": 100, "domain_count": 2},
+            "thumbnail": None,
+            "languages": ["en"],
+            "registrations": False,
+            "approval_required": False,
+            "invites_enabled": False,
+            "configuration": {},
+            "contact_account": self.me,
+            "rules": [],
+        }
+
+    # -- expectations, computed from the fake's own data (not from kompas) --
+    def expected_posts(self) -> set[str]:
+        return {s["uri"] for _, s in self.statuses.items}
+
+    def own_ids(self) -> list[int]:
+        return [sid for sid, _ in self.statuses.items]
+
+
+# ----------------------------------------------------------------------------- Bluesky
+
+
+def _b64(data: dict[str, Any]) -> str:
+    import base64
+
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def fake_jwt(did: str, marker: str, scope: str) -> str:
+    """A JWT shaped like a PDS session token (the SDK reads ``exp``, never the signature)."""
+    now = int(time.time())
+    header = _b64({"alg": "ES256K", "typ": "at+jwt"})
+    payload = _b64(
+        {"scope": scope, "sub": did, "iat": now, "exp": now + 7200, "aud": "did:web:localhost"}
+    )
+    return f"{header}.{payload}.{marker}"
+
+
+TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def tid(n: int) -> str:
+    """A record key in TID form (13 base32-sortable characters), increasing with ``n``."""
+    value = 1_700_000_000_000_000 * 1024 + n * 1024
+    out = ""
+    for _ in range(13):
+        out = TID_ALPHABET[value & 31] + out
+        value >>= 5
+    return out
+
+
+def b_profile(number: int, handle: str | None = None, **extra: Any) -> dict[str, Any]:
+    """An ``app.bsky.actor.defs#profileView``."""
+    did = f"did:plc:{'p' * 4}{number:020d}"
+    view = {
+        "$type": "app.bsky.actor.defs#profileView",
+        "did": did,
+        "handle": handle or f"user{number}.example.com",
+        "displayName": f"User {number}",
+        "description": f"Bio of user {number}",
+        "avatar": f"https://cdn.example/avatar/{number}.jpg",
+        "indexedAt": "2025-01-01T00:00:00.000Z",
+        "createdAt": "2024-06-01T00:00:00.000Z",
+        "labels": [],
+    }
+    view.update(extra)
+    return view
+
+
+class BlueskyFake:
+    """A PDS with its AppView behind it: one user (``ada.example.com``) with repository
+    records, notifications, followers and follows."""
+
+    def __init__(
+        self,
+        *,
+        posts: int = 230,
+        likes: int = 40,
+        follows: int = 30,
+        followers: int = 120,
+        notifications: int = 75,
+        appview: bool = True,
+    ) -> None:
+        self.faults = Faults()
+        self.appview = appview
+        self.me = b_profile(
+            1, "ada.example.com", followersCount=followers, followsCount=follows, postsCount=posts
+        )
+        self.did = self.me["did"]
+        self.others = [b_profile(100 + n) for n in range(200)]
+        self.sessions = 0
+        self.repeat_cursor = False
+        self.access = fake_jwt(self.did, ACCESS_JWT, "com.atproto.appPass")
+        self.refresh = fake_jwt(self.did, REFRESH_JWT, "com.atproto.refresh")
+        # the user's repository: collection -> [(rkey, value)], rkeys increasing
+        self.repo: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        self.counter = 0
+        self.repo["app.bsky.actor.profile"].append(
+            (
+                "self",
+                {
+                    "$type": "app.bsky.actor.profile",
+                    "displayName": "Ada Lovelace",
+                    "description": "Counting engines.",
+                },
+            )
+        )
+        self.their_posts = [
+            f"at://{o['did']}/app.bsky.feed.post/{tid(5000 + n)}"
+            for n, o in enumerate(self.others[:50])
+        ]
+        self.add_posts(posts)
+        for n in range(likes):
+            self.put(
+                "app.bsky.feed.like",
+                {
+                    "$type": "app.bsky.feed.like",
+                    "createdAt": iso(T0 + timedelta(minutes=n)),
+                    "subject": {"uri": self.their_posts[n % 50], "cid": "bafyreih" + "a" * 50},
+                },
+            )
+        for n in range(follows):
+            self.put(
+                "app.bsky.graph.follow",
+                {
+                    "$type": "app.bsky.graph.follow",
+                    "createdAt": iso(T0 + timedelta(minutes=n)),
+                    "subject": self.others[199 - n]["did"],
+                },
+            )
+        self.followers = [self.others[n] for n in range(followers)]
+        self.follow_views = [self.others[199 - n] for n in range(follows)]
+        self.notifications: list[dict[str, Any]] = []
+        self.add_notifications(notifications)
+
+    def put(self, collection: str, value: dict[str, Any]) -> str:
+        self.counter += 1
+        key = tid(self.counter)
+        self.repo[collection].append((key, value))
+        return f"at://{self.did}/{collection}/{key}"
+
+    def add_posts(self, count: int) -> None:
+        start = len(self.repo["app.bsky.feed.post"])
+        for n in range(start, start + count):
+            record: dict[str, Any] = {
+                "$type": "app.bsky.feed.post",
+                "text": f"post {n}",
+                "langs": ["en"],
+                "createdAt": iso(T0 + timedelta(hours=n)),
+            }
+            if n % 4 == 1:
+                parent = self.their_posts[n % 50]
+                record["reply"] = {
+                    "root": {"uri": parent, "cid": "bafyreib" + "b" * 50},
+                    "parent": {"uri": parent, "cid": "bafyreib" + "b" * 50},
+                }
+            self.put("app.bsky.feed.post", record)
+
+    def my_post(self, n: int) -> str:
+        key, _ = self.repo["app.bsky.feed.post"][n]
+        return f"at://{self.did}/app.bsky.feed.post/{key}"
+
+    def add_notifications(self, count: int) -> None:
+        reasons = ["like", "repost", "follow", "reply", "mention"]
+        start = len(self.notifications)
+        for n in range(start, start + count):
+            reason = reasons[n % 5]
+            author = self.others[120 + n % 80]
+            moment = iso(T0 + timedelta(days=30, minutes=n))
+            collection = {
+                "like": "app.bsky.feed.like",
+                "repost": "app.bsky.feed.repost",
+                "follow": "app.bsky.graph.follow",
+            }.get(reason, "app.bsky.feed.post")
+            uri = f"at://{author['did']}/{collection}/{tid(90000 + n)}"
+            subject = self.my_post(n % 20)
+            if reason in ("like", "repost"):
+                record = {
+                    "$type": collection,
+                    "createdAt": moment,
+                    "subject": {"uri": subject, "cid": "bafyreic" + "c" * 50},
+                }
+            elif reason == "follow":
+                record = {"$type": collection, "createdAt": moment, "subject": self.did}
+            elif reason == "reply":
+                record = {
+                    "$type": collection,
+                    "createdAt": moment,
+                    "text": f"reply {n}",
+                    "reply": {
+                        "root": {"uri": subject, "cid": "bafyreic" + "c" * 50},
+                        "parent": {"uri": subject, "cid": "bafyreic" + "c" * 50},
+                    },
+                }
+            else:
+                record = {
+                    "$type": collection,
+                    "createdAt": moment,
+                    "text": f"hey @ada {n}",
+                    "facets": [
+                        {
+                            "index": {"byteStart": 4, "byteEnd": 8},
+                            "features": [
+                                {"$type": "app.bsky.richtext.facet#mention", "did": self.did}
+                            ],
+                        }
+                    ],
+                }
+            view = {
+                "uri": uri,
+                "cid": "bafyreid" + "d" * 50,
+                "author": author,
+                "reason": reason,
+                "record": record,
+                "isRead": False,
+                "indexedAt": moment,
+                "labels": [],
+            }
+            if reason in ("like", "repost", "reply"):
+                view["reasonSubject"] = subject
+            self.notifications.append(view)
+
+    # -- HTTP --
+    def handle(self, request: Request) -> Response:
+        fault = self.faults.apply(request)
+        if fault is not None:
+            return fault
+        nsid = request.path.removeprefix("/xrpc/")
+        args = request.args
+        limits = {
+            "ratelimit-limit": "3000",
+            "ratelimit-remaining": "2999",
+            "ratelimit-reset": str(int(time.time()) + 300),
+            "ratelimit-policy": "3000;w=300",
+        }
+        if nsid == "com.atproto.server.createSession":
+            body = request.get_json(silent=True) or {}
+            if (
+                body.get("identifier") not in (self.did, self.me["handle"])
+                or body.get("password") != APP_PASSWORD
+            ):
+                return Response(
+                    json.dumps(
+                        {
+                            "error": "AuthenticationRequired",
+                            "message": "Invalid identifier or password",
+                        }
+                    ),
+                    status=401,
+                    content_type="application/json",
+                )
+            self.sessions += 1
+            return json_response(
+                {
+                    "did": self.did,
+                    "handle": self.me["handle"],
+                    "accessJwt": self.access,
+                    "refreshJwt": self.refresh,
+                    "active": True,
+                    "didDoc": {
+                        "@context": ["https://www.w3.org/ns/did/v1"],
+                        "id": self.did,
+                        "alsoKnownAs": [f"at://{self.me['handle']}"],
+                        "verificationMethod": [],
+                        "service": [
+                            {
+                                "id": "#atproto_pds",
+                                "type": "AtprotoPersonalDataServer",
+                                "serviceEndpoint": request.host_url.rstrip("/"),
+                            }
+                        ],
+                    },
+                },
+                limits,
+            )
+        authed = request.headers.get("Authorization") == f"Bearer {self.access}"
+        if nsid == "com.atproto.server.getSession":
+            if not authed:
+                return Response(
+                    json.dumps({"error": "AuthMissing", "message": "Authentication Required"}),
+                    status=401,
+                    content_type="application/json",
+                )
+            return json_response(
+                {"did": self.did, "handle": self.me["handle"], "active": True}, limits
+            )
+        if nsid == "com.atproto.repo.listRecords":
+            rows = sorted(self.repo.get(args.get("collection", ""), []), key=lambda r: r[0])
+            if args.get("reverse") != "true":
+                rows.reverse()
+            if "cursor" in args:
+                c = args["cursor"]
+                rows = [
+                    r for r in rows if (r[0] > c if args.get("reverse") == "true" else r[0] < c)
+                ]
+            chunk = rows[: int(args.get("limit", 50))]
+            body = {
+                "records": [
+                    {
+                        "uri": f"at://{self.did}/{args['collection']}/{k}",
+                        "cid": "bafyreie" + "e" * 50,
+                        "value": v,
+                    }
+                    for k, v in chunk
+                ]
+            }
+            if chunk:
+                body["cursor"] = chunk[-1][0]
+            return json_response(body, limits)
+        if nsid.startswith("app.bsky."):
+            if not self.appview:
+                return Response(
+                    json.dumps(
+                        {"error": "InvalidRequest", "message": f"No service configured for {nsid}"}
+                    ),
+                    status=400,
+                    content_type="application/json",
+                )
+            return self.appview_answer(nsid, request, limits)
+        return Response(
+            json.dumps({"error": "MethodNotImplemented", "message": "Method Not Implemented"}),
+            status=501,
+            content_type="application/json",
+        )
+
+    def _page(self, items: list[Any], args: Any, limit: int) -> tuple[list[Any], str | None]:
+        start = int(args.get("cursor", "0") or 0)
+        size = int(args.get("limit", limit))
+        chunk = items[start : start + size]
+        following = str(start + size) if start + size < len(items) else None
+        if self.repeat_cursor and "cursor" in args:  # fault: hand the same cursor back, once
+            following, self.repeat_cursor = args["cursor"], False
+        return chunk, following
+
+    def appview_answer(self, nsid: str, request: Request, limits: dict[str, str]) -> Response:
+        args = request.args
+        if nsid == "app.bsky.notification.listNotifications":
+            items = sorted(self.notifications, key=lambda n: n["indexedAt"], reverse=True)
+            chunk, following = self._page(items, args, 50)
+            body: dict[str, Any] = {"notifications": chunk, "seenAt": iso(T0)}
+            if following:
+                body["cursor"] = following
+            return json_response(body, limits)
+        if nsid in ("app.bsky.graph.getFollowers", "app.bsky.graph.getFollows"):
+            key = "followers" if nsid.endswith("Followers") else "follows"
+            actor = args.get("actor")
+            subject = self.me if actor in (self.did, self.me["handle"]) else None
+            if subject is None:
+                return Response(
+                    json.dumps({"error": "InvalidRequest", "message": "Profile not found"}),
+                    status=400,
+                    content_type="application/json",
+                )
+            people = self.followers if key == "followers" else self.follow_views
+            chunk, following = self._page(people, args, 50)
+            body = {"subject": self.me, key: chunk}
+            if following:
+                body["cursor"] = following
+            return json_response(body, limits)
+        if nsid == "app.bsky.actor.getProfiles":
+            wanted = request.args.getlist("actors")
+            known = {p["did"]: p for p in [self.me, *self.others]}
+            return json_response(
+                {
+                    "profiles": [
+                        {
+                            **known[d],
+                            "$type": "app.bsky.actor.defs#profileViewDetailed",
+                            "followersCount": 7,
+                            "followsCount": 3,
+                            "postsCount": 11,
+                        }
+                        for d in wanted
+                        if d in known
+                    ]
+                },
+                limits,
+            )
+        if nsid == "app.bsky.actor.getProfile":
+            actor = args.get("actor")
+            if actor in (self.did, self.me["handle"]):
+                return json_response(
+                    {**self.me, "$type": "app.bsky.actor.defs#profileViewDetailed"}, limits
+                )
+            return Response(
+                json.dumps({"error": "InvalidRequest", "message": "Profile not found"}),
+                status=400,
+                content_type="application/json",
+            )
+        if nsid == "app.bsky.feed.getAuthorFeed":
+            posts = sorted(self.repo["app.bsky.feed.post"], key=lambda r: r[0], reverse=True)
+            chunk, following = self._page(posts, args, 50)
+            feed = [
+                {
+                    "post": {
+                        "uri": f"at://{self.did}/app.bsky.feed.post/{k}",
+                        "cid": "bafyreif" + "f" * 50,
+                        "author": {
+                            k2: v2
+                            for k2, v2 in self.me.items()
+                            if k2 in ("did", "handle", "displayName", "avatar")
+                        },
+                        "record": v,
+                        "replyCount": 1,
+                        "repostCount": 2,
+                        "likeCount": 5,
+                        "quoteCount": 0,
+                        "indexedAt": v["createdAt"],
+                        "labels": [],
+                    }
+                }
+                for k, v in chunk
+            ]
+            body = {"feed": feed}
+            if following:
+                body["cursor"] = following
+            return json_response(body, limits)
+        return Response(
+            json.dumps({"error": "MethodNotImplemented", "message": "Method Not Implemented"}),
+            status=501,
+            content_type="application/json",
+        )
