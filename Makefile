@@ -22,6 +22,10 @@ demo: $(BIN)/kompas
 	$(BIN)/kompas --home "$(DEMO_HOME)" import bluesky-car $(SAMPLES)/bluesky/repo.car
 	$(BIN)/kompas --home "$(DEMO_HOME)" import opml $(SAMPLES)/opml/subscriptions.opml
 	$(BIN)/kompas --home "$(DEMO_HOME)" status
+	$(BIN)/kompas --home "$(DEMO_HOME)" strategy init
+	@echo ""
+	@echo "Dashboard on the sample data: http://127.0.0.1:8765/  (press Ctrl-C to stop)"
+	$(BIN)/kompas --home "$(DEMO_HOME)" serve --port 8765
 
 ## Set up with dev dependencies and run the whole test suite (exit 5, "no tests", is a failure).
 test: $(BIN)/kompas
@@ -35,6 +39,11 @@ lint: $(BIN)/kompas
 bench: $(BIN)/kompas
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/import_x.py
+	$(BIN)/python bench/community.py
+	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/people.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

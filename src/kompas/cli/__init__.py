@@ -181,6 +181,10 @@ app.add_typer(_sync.connect_app, name="connect")
 app.add_typer(_sync.sync_app, name="sync")
 app.command("lookup")(_sync.lookup_command)
 
+from kompas.cli import web as _web  # noqa: E402
+
+app.command("serve")(_web.serve_command)
+
 
 def main() -> None:
     """Entry point of the ``kompas`` script."""

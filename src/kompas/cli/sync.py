@@ -7,18 +7,20 @@ from __future__ import annotations
 import json
 import sys
 from datetime import timedelta
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
 
 from kompas.cli._common import State, err, fail, out
 from kompas.errors import KompasError
-from kompas.sync import bluesky, credentials, mastodon
+from kompas.sync import credentials
 from kompas.sync.http import PlatformUnreachable, policy_from_env
-from kompas.sync.identifiers import parse_account
-from kompas.sync.lookup import PUBLIC_APPVIEW, Lookup, lookup
-from kompas.sync.report import SyncReport
+from kompas.sync.identifiers import DEFAULT_SERVICE, PUBLIC_APPVIEW, parse_account
+
+if TYPE_CHECKING:
+    from kompas.sync.lookup import Lookup
+    from kompas.sync.report import SyncReport
 
 connect_app = typer.Typer(
     help="Connect a Mastodon or Bluesky account for live sync (credentials stay local).",
@@ -52,6 +54,8 @@ def connect_mastodon(
 ) -> None:
     """Authorise kompas (read-only) on your Mastodon instance through OAuth."""
     workspace = State.workspace()
+    from kompas.sync import mastodon  # imported when used: the SDKs are slow to import
+
     policy = policy_from_env()
     try:
         pending = mastodon.begin_connect(instance, policy)
@@ -91,9 +95,11 @@ def connect_bluesky(
     service: Annotated[
         str,
         typer.Option("--service", help="Your PDS (default: Bluesky's own, bsky.social)."),
-    ] = bluesky.DEFAULT_SERVICE,
+    ] = DEFAULT_SERVICE,
 ) -> None:
     """Connect a Bluesky account with an app password."""
+    from kompas.sync import bluesky  # imported when used: the atproto SDK is slow to import
+
     workspace = State.workspace()
     try:
         did = bluesky.connect(workspace.home, handle, app_password, service, policy_from_env())
@@ -144,6 +150,8 @@ def _streams(given: list[str] | None, known: tuple[str, ...]) -> tuple[str, ...]
 @sync_app.command("mastodon")
 def sync_mastodon(as_json: JsonOption = False, only: StreamsOption = None) -> None:
     """Fetch your new statuses, notifications, followers, following, favourites, bookmarks."""
+    from kompas.sync import mastodon
+
     workspace = State.workspace()
     try:
         streams = _streams(only, mastodon.STREAMS)
@@ -158,6 +166,8 @@ def sync_mastodon(as_json: JsonOption = False, only: StreamsOption = None) -> No
 @sync_app.command("bluesky")
 def sync_bluesky(as_json: JsonOption = False, only: StreamsOption = None) -> None:
     """Fetch your new repository records, notifications, followers, follows and profiles."""
+    from kompas.sync import bluesky
+
     workspace = State.workspace()
     try:
         streams = _streams(only, bluesky.STREAMS)
@@ -200,6 +210,8 @@ def lookup_command(
 ) -> None:
     """Look up any public account: profile, recent posts, a sample of its network."""
     try:
+        from kompas.sync.lookup import lookup
+
         ref = parse_account(account)
         workspace = State.workspace()
         found = lookup(

@@ -26,13 +26,12 @@ from kompas.store.sync import accounts_without_handle, log_sync, read_cursor
 from kompas.sync import credentials
 from kompas.sync.bluesky_records import notification_records, profile_record, repo_records
 from kompas.sync.http import PlatformUnreachable, RetryingTransport, RetryPolicy, policy_from_env
-from kompas.sync.identifiers import check_handle
+from kompas.sync.identifiers import DEFAULT_SERVICE, check_handle
 from kompas.sync.report import Committer, SyncReport
 
 log = logging.getLogger(__name__)
 
 PLATFORM = Platform.BLUESKY.value
-DEFAULT_SERVICE = "https://bsky.social"
 COLLECTIONS = (
     "app.bsky.actor.profile",
     "app.bsky.feed.post",

@@ -11,6 +11,11 @@ from urllib.parse import unquote, urlsplit
 from kompas.errors import KompasError
 from kompas.model import Platform
 
+#: Bluesky's own PDS, where `kompas connect bluesky` logs in unless told otherwise.
+DEFAULT_SERVICE = "https://bsky.social"
+#: The public Bluesky AppView, asked for public profiles without credentials.
+PUBLIC_APPVIEW = "https://public.api.bsky.app"
+
 # https://atproto.com/specs/handle: dot-separated DNS labels, the last one not starting
 # with a digit, at most 253 characters in all.
 _HANDLE = re.compile(

@@ -23,10 +23,9 @@ from kompas.store.writer import write_import
 from kompas.sync import bluesky, mastodon
 from kompas.sync.bluesky_records import post_view_records, profile_record
 from kompas.sync.http import RetryPolicy
-from kompas.sync.identifiers import AccountRef
+from kompas.sync.identifiers import PUBLIC_APPVIEW, AccountRef
 from kompas.sync.mastodon_records import Resolver, account_record, status_records
 
-PUBLIC_APPVIEW = "https://public.api.bsky.app"
 POSTS = 20
 SAMPLE = 50
 

@@ -1,0 +1,362 @@
+"""Where the dashboard meets the pillars: each function calls a pillar's public functions
+(the very ones its CLI command calls) and hands the result to a template, or says the
+pillar is not available yet. Nothing here computes a figure of its own."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ParamSpec
+
+import sqlalchemy as sa
+
+from kompas.errors import KompasError
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a pillar page shows: the pillar's result, or why there is none."""
+
+    available: bool
+    result: Any = None
+    #: A problem with the user's input or data, shown as it is (autoescaped).
+    problem: str | None = None
+
+
+UNAVAILABLE = View(available=False)
+
+P = ParamSpec("P")
+
+
+def installed(pillar: str) -> bool:
+    """Whether the pillar's package is part of this kompas."""
+    return importlib.util.find_spec(f"kompas.{pillar}") is not None
+
+
+def pillar_view(pillar: str) -> Callable[[Callable[P, View]], Callable[P, View]]:
+    """A page function of ``pillar`` that says "not available yet" instead of failing when
+    the pillar is not part of this kompas (each imports its pillar when called)."""
+
+    def wrap(function: Callable[P, View]) -> Callable[P, View]:
+        @functools.wraps(function)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> View:
+            if not installed(pillar):
+                return UNAVAILABLE
+            try:
+                return function(*args, **kwargs)
+            except ModuleNotFoundError as error:
+                if (error.name or "").startswith(f"kompas.{pillar}"):
+                    return UNAVAILABLE
+                raise
+
+        return guarded
+
+    return wrap
+
+
+@dataclass(frozen=True, slots=True)
+class GlanceItem:
+    """One headline figure on the overview: this period and the one before."""
+
+    key: str
+    label: str
+    this: int | float
+    last: int | float | None
+
+
+GLANCE_PILLARS = ("community", "rules", "people", "strategy")
+
+
+def glance(connection: sa.Connection, pillar: str, end: datetime, home: Path | None) -> View:
+    """One pillar's headline figures for the overview: the 7 days before ``end`` and the 7
+    days before those."""
+    if pillar == "community":
+        return _community_glance(connection, end, 7)
+    if pillar == "rules":
+        return _rules_glance(connection)
+    if pillar == "people":
+        return _people_glance(connection)
+    if pillar == "strategy":
+        return _strategy_glance(connection, home, end)
+    raise KeyError(pillar)
+
+
+@pillar_view("people")
+def _people_glance(connection: sa.Connection) -> View:
+    from kompas.store import identities
+
+    found = audit(connection).result
+    items = [GlanceItem("linked", "people.linked_count", len(identities.people(connection)), None)]
+    if found is not None:
+        items.insert(0, GlanceItem("followers", "people.followers", found.followers, None))
+        if found.real_reach is not None:
+            items.insert(1, GlanceItem("real_reach", "people.real_reach", found.real_reach, None))
+    return View(True, items)
+
+
+#: The community figures the overview shows.
+COMMUNITY_GLANCE = ("replies_given", "conversations", "people_interacted", "reposts_of_others")
+
+
+@pillar_view("community")
+def _community_glance(connection: sa.Connection, end: datetime, days: int) -> View:
+    from kompas.community import Period, compute
+    from kompas.store import community as community_store
+
+    data = community_store.load(connection)  # loaded once, computed for both periods
+    span = timedelta(days=days)
+    now = compute(data, Period(end - span, end)).figures["all"]
+    before = compute(data, Period(end - 2 * span, end - span)).figures["all"]
+    items = [
+        GlanceItem(key, f"community.{key}", getattr(now, key), getattr(before, key))
+        for key in COMMUNITY_GLANCE
+    ]
+    return View(True, items)
+
+
+@pillar_view("rules")
+def _rules_glance(connection: sa.Connection) -> View:
+    this = feeds(connection, "7d").result
+    both = feeds(connection, "14d").result
+    if this is None or both is None:
+        return UNAVAILABLE
+    return View(True, [GlanceItem("kept", "feeds.kept_digest", this.kept, both.kept - this.kept)])
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityPage:
+    """The community report of a period, with its top and fading relationships."""
+
+    report: Any
+    top: list[Any]
+    fading: list[Any]
+    since: str
+    until: str
+    all_time: bool
+
+
+@pillar_view("community")
+def community(
+    connection: sa.Connection, since: str | None, until: str | None, all_time: bool
+) -> View:
+    """The community pillar's report for the period the CLI's own flags would name."""
+    from kompas.cli.community import period_of
+    from kompas.community import report
+
+    try:
+        period = period_of(since or None, until or None, all_time)
+        result = report(connection, period)
+    except KompasError as error:
+        return View(True, None, problem=str(error))
+    return View(
+        True,
+        CommunityPage(
+            result,
+            result.top("all", 10),
+            result.fading("all", 10),
+            since or "",
+            until or "",
+            all_time,
+        ),
+    )
+
+
+@pillar_view("people")
+def people(connection: sa.Connection, account: str | None) -> View:
+    """Research one account (``kompas people research PLATFORM:ACCOUNT``); no account:
+    nothing to show yet."""
+    if not account:
+        return View(True, None)
+    from dataclasses import asdict
+
+    from kompas.people import authenticity
+    from kompas.people.engagement import merge_tiers, tiers_from_model, tiers_from_network
+    from kompas.people.profiles import from_stored
+    from kompas.people.train import TIERS
+    from kompas.people.verdict import research
+    from kompas.store import identities
+    from kompas.store import people as stored
+
+    # The same inputs, in the same order, as the CLI's research of a stored account.
+    try:
+        model = authenticity.load(None)
+        ref = identities.resolve(connection, account)
+        row = stored.account(connection, ref.platform, ref.id)
+        if row is None:
+            return View(True, None, problem=f"no account {account!r} in the store")
+        posts = stored.recent_posts(connection, ref.platform, ref.id)
+        profile = from_stored(ref.platform, ref.id, asdict(row), posts)
+        me = stored.self_account(connection, ref.platform)
+        user = me.id if me else None
+        graph = stored.talk_graph(connection, ref.platform, [ref.id, *([user] if user else [])])
+        texts = stored.own_texts(connection)
+        tiers = merge_tiers(
+            tiers_from_network(stored.network_engagement(connection), TIERS),
+            tiers_from_model(model.engagement_tiers),
+        )
+        found = research(profile, model, tiers, graph, texts, user, key=ref.id)
+    except KompasError as error:
+        return View(True, None, problem=str(error))
+    return View(True, found)
+
+
+@pillar_view("people")
+def audit(connection: sa.Connection) -> View:
+    """Audit the user's followers (``kompas people audit``)."""
+    from dataclasses import asdict
+
+    from kompas.people import authenticity
+    from kompas.people.audit import audit as audit_followers
+    from kompas.people.profiles import from_stored
+    from kompas.store import people as stored
+
+    try:
+        model = authenticity.load(None)
+        total, rows = stored.followers(connection)
+        scored = [from_stored(r.platform, r.id, asdict(r)) for r in rows]
+        return View(True, audit_followers(scored, model, total))
+    except KompasError as error:
+        return View(True, None, problem=str(error))
+
+
+#: The digest windows the Feeds page offers (``kompas digest --since``); the CLI's default first.
+DIGEST_WINDOWS = ("7d", "1d", "30d")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsPage:
+    """The digest of a window, the rules behind it, and how each feed is doing."""
+
+    digest: Any
+    since: str
+    kept: int
+    rule_hits: list[tuple[str, int]]
+    statuses: list[Any]
+
+
+@pillar_view("rules")
+def feeds(connection: sa.Connection, since: str = "7d") -> View:
+    """The digest (as ``kompas digest --since SINCE --json``), rule hits and feed status."""
+    from kompas.rules.compiler import parse_duration
+    from kompas.rules.digest import build_digest
+    from kompas.store import feeds as feed_store
+
+    try:
+        span = parse_duration(since)
+    except ValueError:
+        return View(True, None, problem=f"{since!r}: expected a duration such as 36h, 7d or 2w")
+    now = datetime.now(UTC)
+    digest = build_digest(feed_store.decided_items(connection, since=now - span), now - span, now)
+    entries = [entry for group in digest.groups for entry in group.entries]
+    hits = Counter(rule for entry in entries for rule in entry.rules)
+    return View(
+        True,
+        FeedsPage(
+            digest,
+            since,
+            len(entries),
+            sorted(hits.items(), key=lambda kv: (-kv[1], kv[0])),
+            feed_store.feed_statuses(connection),
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What the rules decided about one item, and why (``kompas rules explain``)."""
+
+    item: Any
+    decision: Any
+
+
+@pillar_view("rules")
+def explain(connection: sa.Connection, item_id: str) -> View:
+    """Why one feed item was kept or dropped, from the stored decision."""
+    from kompas.store import feeds as feed_store
+
+    decided = feed_store.decision(connection, item_id)
+    stored = next(iter(feed_store.items(connection, ids=[item_id])), None)
+    if decided is None or stored is None:
+        return View(True, None, problem=f"no decision about item {item_id!r} (pull feeds first)")
+    return View(True, Explanation(stored.item, decided))
+
+
+@pillar_view("rules")
+def feed_problems(connection: sa.Connection) -> View:
+    """Feeds whose last fetch failed (for the Data page)."""
+    from kompas.store import feeds as feed_store
+
+    return View(True, [s for s in feed_store.feed_statuses(connection) if s.last_error])
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyPage:
+    """The review of a period and the day's check, in their ``--json`` shapes."""
+
+    review: dict[str, Any]
+    today: dict[str, Any]
+    days: int
+    date: str
+
+
+@pillar_view("strategy")
+def strategy(connection: sa.Connection, home: Path | None, date: str, days: int) -> View:
+    """``kompas review --json`` (7 or 30 days up to ``date``) and ``kompas today --json``
+    (on ``date``), from the workspace's strategy.yaml; ``None`` result: no strategy yet."""
+    from kompas.strategy import build_review, build_today, load_strategy
+    from kompas.strategy.review import day_start
+
+    if home is None or not (home / "strategy.yaml").exists():
+        return View(True, None)
+    try:
+        if date:
+            try:
+                day = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC)
+            except ValueError:
+                raise KompasError(f"{date!r} is not a date (expected YYYY-MM-DD)") from None
+        else:
+            day = day_start(datetime.now(UTC))
+        plan = load_strategy(home / "strategy.yaml")
+        rules = home / "rules.yaml"
+        review = build_review(connection, plan, day + timedelta(days=1), days, rules)
+        today = build_today(connection, plan, day, rules)
+    except KompasError as error:
+        return View(True, None, problem=str(error))
+    return View(True, StrategyPage(review.to_json(), today.to_json(), days, date))
+
+
+@pillar_view("strategy")
+def _strategy_glance(connection: sa.Connection, home: Path | None, end: datetime) -> View:
+    from kompas.strategy.review import day_start
+
+    def met(view: View) -> int | None:
+        if view.result is None:
+            return None
+        return sum(1 for k in view.result.review["key_results"] if k["status"] == "met")
+
+    day = day_start(end)
+    this = strategy(connection, home, f"{day:%Y-%m-%d}", 7)
+    if this.result is None:
+        return View(True, None)
+    last = strategy(connection, home, f"{day - timedelta(days=7):%Y-%m-%d}", 7)
+    total = len(this.result.review["key_results"])
+    return View(
+        True,
+        [
+            GlanceItem("key_results_met", "strategy.kr_met", met(this) or 0, met(last)),
+            GlanceItem("key_results", "strategy.kr_total", total, None),
+        ],
+    )
+
+
+@pillar_view("store.sync")
+def sync(connection: sa.Connection) -> View:
+    """Where live sync stands, per connected account and stream."""
+    from kompas.store import dashboard
+
+    return View(True, dashboard.sync_streams(connection))
