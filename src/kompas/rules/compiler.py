@@ -1,9 +1,11 @@
 """Compiling validated rules into Python closures, once.
 
 A condition becomes two closures over a :class:`~kompas.rules.item.Prepared` item:
-``test`` (the fast path: a bool) and ``why`` (the explain path: the reasons it holds, or
-``None``). Nothing in a rule is ever evaluated as code: the compiler only reads strings,
-numbers and lists out of the document and closes over them.
+``test`` (one item: a bool) and ``why`` (the explain path: the reasons it holds, or
+``None``), and a third over a :class:`~kompas.rules.item.Batch`: ``select`` (many items:
+the bitmask of the candidates it holds for, the path ``RuleSet.decide_all`` takes).
+Nothing in a rule is ever evaluated as code: the compiler only reads strings, numbers
+and lists out of the document and closes over them.
 """
 
 from __future__ import annotations
@@ -16,13 +18,23 @@ from typing import Any
 
 import regex
 
-from kompas.rules.item import COUNT_NAMES, FOLD_RISKY, Prepared
+from kompas.rules.item import (
+    COUNT_NAMES,
+    FOLD_RISKY,
+    Batch,
+    Prepared,
+    domain_of,
+    flags_to_mask,
+    indices,
+    mask_of,
+)
 from kompas.rules.literals import required_literals
 from kompas.rules.load import RuleFileError, position
 from kompas.rules.schema import MAX_DEPTH
 
 Test = Callable[[Prepared], bool]
 Why = Callable[[Prepared], list[str] | None]
+Select = Callable[[Batch, int], int]
 
 #: Seconds one regex search may take before it counts as no match.
 REGEX_TIMEOUT = 0.05
@@ -33,10 +45,16 @@ _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(m|min|h|d|w)$")
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """A compiled condition: its fast test and its explaining twin."""
+    """A compiled condition: its test, its explaining twin, and its batch form.
+
+    ``select(batch, candidates)`` returns the subset of the ``candidates`` bitmask for
+    which the condition holds; ``cost`` ranks conditions so ``all`` tries cheap ones first.
+    """
 
     test: Test
     why: Why
+    select: Select
+    cost: int
 
 
 def parse_duration(text: str) -> timedelta:
@@ -58,6 +76,11 @@ class Compiler:
         self.path = path
         #: Whether a compiled rule reads tags given by earlier rules.
         self.reads_tags = False
+        #: The tags ``has_tag`` conditions test, lowercased.
+        self.tags_read: set[str] = set()
+        #: Every substring the rules look for in the lowercased text and title.
+        self.text_needles: set[str] = set()
+        self.title_needles: set[str] = set()
 
     def error(self, node: Any, key: Any, problem: str, expected: str) -> RuleFileError:
         line, column = position(node, key)
@@ -84,7 +107,9 @@ class Compiler:
         if key == "not":
             return _not(self.condition(value, depth + 1), _label(value))
         if key in ("text_contains", "title_contains"):
-            return _contains(key, [v.lower() for v in _many(value)])
+            needles = [v.lower() for v in _many(value)]
+            (self.text_needles if key == "text_contains" else self.title_needles).update(needles)
+            return _contains(key, needles)
         if key in ("text_regex", "title_regex"):
             try:
                 pattern = regex.compile(str(value), regex.VERSION0)
@@ -95,7 +120,9 @@ class Compiler:
                     f"invalid regular expression: {exc}",
                     "a regular expression (Python syntax)",
                 ) from None
-            return _regex(key, pattern)
+            literals = required_literals(pattern.pattern) or ()
+            (self.text_needles if key == "text_regex" else self.title_needles).update(literals)
+            return _regex(key, pattern, literals or None)
         if key == "language":
             return _language([v.lower().replace("_", "-") for v in _many(value)])
         if key == "author":
@@ -124,7 +151,9 @@ class Compiler:
             return _count(bounds)
         if key == "has_tag":
             self.reads_tags = True
-            return _has_tag({v.lower() for v in _many(value)})
+            tags = {v.lower() for v in _many(value)}
+            self.tags_read.update(tags)
+            return _has_tag(tags)
         if key == "kind":
             return _kind(frozenset(v.lower() for v in _many(value)))
         if key == "to_tag":
@@ -164,7 +193,17 @@ def _all(parts: list[Condition]) -> Condition:
             reasons.extend(found)
         return reasons
 
-    return Condition(test, why)
+    # Conditions have no side effects, so the batch narrows with the cheapest first.
+    selects = tuple(part.select for part in sorted(parts, key=lambda part: part.cost))
+
+    def select(b: Batch, candidates: int) -> int:
+        for one in selects:
+            candidates = one(b, candidates)
+            if not candidates:
+                break
+        return candidates
+
+    return Condition(test, why, select, sum(part.cost for part in parts))
 
 
 def _any(parts: list[Condition]) -> Condition:
@@ -183,11 +222,25 @@ def _any(parts: list[Condition]) -> Condition:
                 return found
         return None
 
-    return Condition(test, why)
+    selects = tuple(part.select for part in sorted(parts, key=lambda part: part.cost))
+
+    def select(b: Batch, candidates: int) -> int:
+        found = 0
+        for one in selects:
+            hit = one(b, candidates)
+            if hit:
+                found |= hit
+                candidates ^= hit  # those already hold: no need to ask again
+                if not candidates:
+                    break
+        return found
+
+    return Condition(test, why, select, sum(part.cost for part in parts))
 
 
 def _not(part: Condition, label: str) -> Condition:
     inner = part.test
+    inner_select = part.select
 
     def test(p: Prepared) -> bool:
         return not inner(p)
@@ -198,7 +251,10 @@ def _not(part: Condition, label: str) -> Condition:
             return None
         return [f"not: {label} does not hold"]
 
-    return Condition(test, why)
+    def select(b: Batch, candidates: int) -> int:
+        return candidates ^ inner_select(b, candidates)
+
+    return Condition(test, why, select, part.cost)
 
 
 def _contains(key: str, needles: list[str]) -> Condition:
@@ -240,7 +296,13 @@ def _contains(key: str, needles: list[str]) -> Condition:
                 return [f"{key}: {field} contains {needle!r}"]
         return None
 
-    return Condition(test, why)
+    unique = tuple(dict.fromkeys(needles))
+
+    def select(b: Batch, candidates: int) -> int:
+        hay = b.text() if field == "text" else b.titles()
+        return hay.having_any(unique, candidates)
+
+    return Condition(test, why, select, 2)
 
 
 def _search(pattern: regex.Pattern[str], text: str) -> bool | None:
@@ -251,9 +313,8 @@ def _search(pattern: regex.Pattern[str], text: str) -> bool | None:
         return None
 
 
-def _regex(key: str, pattern: regex.Pattern[str]) -> Condition:
+def _regex(key: str, pattern: regex.Pattern[str], needles: frozenset[str] | None) -> Condition:
     title_only = key == "title_regex"
-    needles = required_literals(pattern.pattern)
 
     def test(p: Prepared) -> bool:
         if title_only:
@@ -287,16 +348,45 @@ def _regex(key: str, pattern: regex.Pattern[str]) -> Condition:
             return None
         return [f"{key}: /{pattern.pattern}/ matched {match.group(0)[:80]!r}"]
 
-    return Condition(test, why)
+    ordered = tuple(sorted(needles or (), key=len, reverse=True))  # rarest first, roughly
+
+    def select(b: Batch, candidates: int) -> int:
+        if title_only:
+            texts = b.column("title")
+            if needles is not None:
+                # The prefilter is sound only where lowercasing is exact (see test).
+                risky = b.titles_raw().risky() & candidates
+                candidates = b.titles().having_any(ordered, candidates) | risky
+        else:
+            texts = b.fulls()
+            if needles is not None:
+                hay = b.text()
+                candidates = hay.having_any(ordered, candidates) | (hay.risky() & candidates)
+        if not candidates:
+            return 0
+        search = pattern.search
+        hits = []
+        for i in indices(candidates):
+            try:
+                if search(texts[i], timeout=REGEX_TIMEOUT) is not None:
+                    hits.append(i)
+            except TimeoutError:
+                continue  # counted as no match
+        return mask_of(hits, b.size)
+
+    return Condition(test, why, select, 8)
 
 
 def _language(codes: list[str]) -> Condition:
-    def matching(p: Prepared) -> str | None:
-        lang = (p.item.language or "").lower().replace("_", "-")
+    def code_for(language: str | None) -> str | None:
+        lang = (language or "").lower().replace("_", "-")
         for code in codes:
             if lang == code or lang.startswith(code + "-"):
                 return code
         return None
+
+    def matching(p: Prepared) -> str | None:
+        return code_for(p.item.language)
 
     def test(p: Prepared) -> bool:
         return matching(p) is not None
@@ -305,7 +395,13 @@ def _language(codes: list[str]) -> Condition:
         code = matching(p)
         return None if code is None else [f"language: {p.item.language!r} is {code!r}"]
 
-    return Condition(test, why)
+    def holds(language: str | None) -> bool:
+        return code_for(language) is not None
+
+    def select(b: Batch, candidates: int) -> int:
+        return b.where("language", holds, candidates)
+
+    return Condition(test, why, select, 1)
 
 
 def _author(names: set[str]) -> Condition:
@@ -315,17 +411,29 @@ def _author(names: set[str]) -> Condition:
     def why(p: Prepared) -> list[str] | None:
         return [f"author: {p.item.author!r} is in the list"] if test(p) else None
 
-    return Condition(test, why)
+    def holds(author: str | None) -> bool:
+        return (author or "").lower() in names
+
+    def select(b: Batch, candidates: int) -> int:
+        return b.where("author", holds, candidates)
+
+    return Condition(test, why, select, 1)
 
 
 def _source(names: set[str]) -> Condition:
+    def holds(source: str) -> bool:
+        return source.lower() in names or (domain_of(source) if "/" in source else "") in names
+
     def test(p: Prepared) -> bool:
         return p.item.source.lower() in names or p.source_domain() in names
 
     def why(p: Prepared) -> list[str] | None:
         return [f"source: {p.item.source!r} is in the list"] if test(p) else None
 
-    return Condition(test, why)
+    def select(b: Batch, candidates: int) -> int:
+        return b.where("source", holds, candidates)
+
+    return Condition(test, why, select, 1)
 
 
 def _link_domain(domains: set[str]) -> Condition:
@@ -355,7 +463,20 @@ def _link_domain(domains: set[str]) -> Condition:
         found = matching(p)
         return None if found is None else [f"link_domain: links to {found}"]
 
-    return Condition(test, why)
+    newline = any("\n" in domain for domain in domains)  # could span two links
+
+    def select(b: Batch, candidates: int) -> int:
+        # One look over all the batch's links first: most batches link to none of them.
+        if not newline:
+            urls = [u for u in b.column("url") if u]
+            links = [link for many in b.column("links") for link in many]
+            every = "\n".join(urls + links).lower()
+            if not any(domain in every for domain in domains):
+                return 0
+        items, now = b.items, b.now
+        return mask_of((i for i in indices(candidates) if test(Prepared(items[i], now))), b.size)
+
+    return Condition(test, why, select, 4)
 
 
 def _age(under: timedelta | None, over: timedelta | None) -> Condition:
@@ -386,7 +507,18 @@ def _age(under: timedelta | None, over: timedelta | None) -> Condition:
         )
         return [f"age: {hours:.1f} h old, {bounds}"]
 
-    return Condition(test, why)
+    def select(b: Batch, candidates: int) -> int:
+        newest, oldest = cutoffs(b.now)
+        times = b.column("published")
+        if newest is not None:
+            candidates &= flags_to_mask(bytes([t is not None and t > newest for t in times]))
+        if oldest is not None and candidates:
+            candidates &= flags_to_mask(bytes([t is not None and t < oldest for t in times]))
+        if newest is None and oldest is None:
+            candidates &= flags_to_mask(bytes([t is not None for t in times]))
+        return candidates
+
+    return Condition(test, why, select, 1)
 
 
 def _span(delta: timedelta) -> str:
@@ -419,7 +551,35 @@ def _count(bounds: dict[str, tuple[int | None, int | None]]) -> Condition:
             for name, (low, high) in checks
         ]
 
-    return Condition(test, why)
+    def values(b: Batch, name: str) -> list[int | None]:
+        if name == "words":
+            return list(b.words())
+        given = [counts.get(name) for counts in b.column("counts")]
+        if name == "links":
+            return [
+                len(links) + (1 if url else 0) if value is None else value
+                for value, url, links in zip(given, b.column("url"), b.column("links"), strict=True)
+            ]
+        return given
+
+    def select(b: Batch, candidates: int) -> int:
+        for name, (low, high) in checks:
+            found = values(b, name)
+            if low is not None and high is not None:
+                flags = [v is not None and low <= v <= high for v in found]
+            elif low is not None:
+                flags = [v is not None and v >= low for v in found]
+            elif high is not None:
+                flags = [v is not None and v <= high for v in found]
+            else:
+                flags = [v is not None for v in found]
+            candidates &= flags_to_mask(bytes(flags))
+            if not candidates:
+                break
+        return candidates
+
+    words = any(name == "words" for name in bounds)
+    return Condition(test, why, select, 3 if words else 1)
 
 
 def _has_tag(tags: set[str]) -> Condition:
@@ -430,7 +590,14 @@ def _has_tag(tags: set[str]) -> Condition:
         found = sorted(tags & p.tags())
         return [f"has_tag: {found[0]}"] if found else None
 
-    return Condition(test, why)
+    def select(b: Batch, candidates: int) -> int:
+        having = b.tag_masks()
+        found = 0
+        for tag in tags:
+            found |= having.get(tag, 0)
+        return found & candidates
+
+    return Condition(test, why, select, 0)
 
 
 def _kind(kinds: frozenset[str]) -> Condition:
@@ -440,12 +607,18 @@ def _kind(kinds: frozenset[str]) -> Condition:
     def why(p: Prepared) -> list[str] | None:
         return [f"kind: {p.item.kind}"] if test(p) else None
 
-    return Condition(test, why)
+    def select(b: Batch, candidates: int) -> int:
+        return b.where("kind", kinds.__contains__, candidates)
+
+    return Condition(test, why, select, 1)
 
 
 def _to_tag(tags: frozenset[str]) -> Condition:
+    def tagged(to_tags: tuple[str, ...]) -> list[str]:
+        return sorted(tags.intersection(t.lower() for t in to_tags))
+
     def found(p: Prepared) -> list[str]:
-        return sorted(tags.intersection(t.lower() for t in p.item.to_tags))
+        return tagged(p.item.to_tags)
 
     def test(p: Prepared) -> bool:
         return bool(found(p))
@@ -454,4 +627,10 @@ def _to_tag(tags: frozenset[str]) -> Condition:
         hits = found(p)
         return [f"to_tag: answers a post tagged {hits[0]}"] if hits else None
 
-    return Condition(test, why)
+    def holds(to_tags: tuple[str, ...]) -> bool:
+        return bool(tagged(to_tags))
+
+    def select(b: Batch, candidates: int) -> int:
+        return b.where("to_tags", holds, candidates)
+
+    return Condition(test, why, select, 1)

@@ -1,21 +1,25 @@
 """A rule set, compiled once, and the decision it makes about each item.
 
 The fast path (:meth:`RuleSet.decide`) records which rules fired; :meth:`RuleSet.explain`
-re-runs the same rules through their explaining closures to say why each one fired. A
+re-runs the same rules through their explaining closures to say why each one fired.
+:meth:`RuleSet.decide_all` judges a batch of items at a time, condition by condition over
+bitmasks (see :class:`~kompas.rules.item.Batch`), and makes the same decisions. A
 decision is plain data: the CLI prints it, the store keeps it, ``rules explain`` shows it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from kompas.rules.compiler import Compiler, Condition
-from kompas.rules.item import Item, Prepared
+from kompas.rules.compiler import Compiler, Condition, Select
+from kompas.rules.item import Batch, Item, Needles, Prepared, mask_to_flags
 from kompas.rules.load import load_rules_document, position, read_rules_text
 
 
@@ -127,6 +131,18 @@ def _always(_: Prepared) -> bool:
     return True
 
 
+def _everyone(_: Batch, candidates: int) -> int:
+    return candidates
+
+
+#: Items judged together by :meth:`RuleSet.decide_all`.
+BATCH_SIZE = 4096
+
+#: What every item whose rules fired alike shares: kept, score, tags, routes, fired,
+#: decided_by (all of a :class:`Decision` but the item's id).
+_Row = tuple[bool, int, tuple[str, ...], tuple[str, ...], tuple[Fired, ...], str | None]
+
+
 def _tagging(rule: Rule, test: Callable[[Prepared], bool]) -> Callable[[Prepared], bool]:
     """``test`` that also gives the item the rule's tags when it holds, so that a later
     ``has_tag`` (evaluated after it, in file order) sees them."""
@@ -144,7 +160,15 @@ def _tagging(rule: Rule, test: Callable[[Prepared], bool]) -> Callable[[Prepared
 class RuleSet:
     """A compiled rules file. Build it with :func:`compile_rules` or :func:`load_rules`."""
 
-    def __init__(self, rules: list[Rule], default_keep: bool, digest: str, reads_tags: bool):
+    def __init__(
+        self,
+        rules: list[Rule],
+        default_keep: bool,
+        digest: str,
+        reads_tags: bool,
+        needles: tuple[Iterable[str], Iterable[str]] = ((), ()),
+        tags_read: Iterable[str] | None = None,
+    ):
         self.rules = rules
         self.default_keep = default_keep
         #: A hash of the file's text: decisions record which rules made them.
@@ -166,6 +190,17 @@ class RuleSet:
             )
             for r in rules
         )
+        self._needles = (Needles(needles[0]), Needles(needles[1]))
+        #: The tags has_tag tests (``None``: not known, so every tag is tracked).
+        self._tags_read = None if tags_read is None else frozenset(tags_read)
+        self._selects: tuple[tuple[Select, tuple[str, ...], bool], ...] = tuple(
+            (
+                r.condition.select if r.condition else _everyone,
+                tuple(t.lower() for t in r.actions.tags) if reads_tags else (),
+                r.actions.stop,
+            )
+            for r in rules
+        )
 
     def decide(self, item: Item, now: datetime | None = None) -> Decision:
         """The decision about ``item`` (rules that fired, without the reasons)."""
@@ -178,9 +213,96 @@ class RuleSet:
     def decide_all(self, items: Iterable[Item], now: datetime | None = None) -> Iterator[Decision]:
         """Decisions for many items, all judged at the same moment."""
         moment = now or datetime.now(UTC)
-        fast = self._fast
-        for item in items:
-            yield fast(item, moment)
+        rows: dict[Any, _Row] = {}
+        stream = iter(items)
+        while batch := list(islice(stream, BATCH_SIZE)):
+            yield from self._batch(batch, moment, rows)
+
+    def _batch(self, items: list[Item], now: datetime, rows: dict[Any, _Row]) -> list[Decision]:
+        """Decisions for a batch: each rule selects, among the items not yet stopped, those
+        it fires on (one bitmask per rule); items whose rules fired alike share one row."""
+        batch = Batch(items, now, self._needles)
+        size = batch.size
+        alive = batch.all
+        tagged = batch.tag_masks(self._tags_read) if self._reads_tags else None
+        fired: list[tuple[int, int]] = []  # (rule index, mask of the items it fired on)
+        for index, (select, tags, stop) in enumerate(self._selects):
+            hits = select(batch, alive)
+            if not hits:
+                continue
+            fired.append((index, hits))
+            if tagged is not None:
+                for tag in tags:  # what a later has_tag sees
+                    tagged[tag] = tagged.get(tag, 0) | hits
+            if stop:
+                alive ^= hits
+                if not alive:
+                    break
+        keys = self._keys(fired, size)
+        some_item = dict(zip(keys, range(size), strict=True))  # any one item per key
+        for key in some_item.keys() - rows.keys():
+            i = some_item[key]
+            rows[key] = self._row([index for index, hits in fired if hits >> i & 1])
+        return [
+            Decision(item.id, *row)
+            for item, row in zip(items, map(rows.__getitem__, keys), strict=True)
+        ]
+
+    def _keys(self, fired: list[tuple[int, int]], size: int) -> list[Any]:
+        """One key per item that is equal for items on which the same rules fired: rule
+        ``k`` is bit ``k % 8`` of byte ``k // 8`` of the item's key."""
+        groups: dict[int, int] = {}
+        for index, hits in fired:
+            group, bit = divmod(index, 8)
+            spread = int.from_bytes(mask_to_flags(hits, size), "little")  # a byte per item
+            groups[group] = groups.get(group, 0) | spread << bit
+        if not groups:
+            return [0] * size
+        width = max(groups) + 1
+        if width > 8:  # more than 64 rules: one byte per group, in a tuple
+            columns = [
+                groups[g].to_bytes(size, "little") if g in groups else bytes(size)
+                for g in range(width)
+            ]
+            return list(zip(*columns, strict=True))
+        packed = bytearray(8 * size)
+        for group, spread in groups.items():
+            packed[group::8] = spread.to_bytes(size, "little")
+        keys = array("Q")  # 8 bytes each; native byte order is fine: keys are only compared
+        keys.frombytes(packed)
+        return keys.tolist()
+
+    def _row(self, indices: list[int]) -> _Row:
+        """Kept, score, tags, routes, fired and decided_by when these rules fired."""
+        kept: bool | None = None
+        decided_by: str | None = None
+        score = 0
+        tags: list[str] = []
+        routes: list[str] = []
+        fired: list[Fired] = []
+        for index in indices:
+            keep, points, add_tags, add_routes, stop, stub = self._tests[index][1]
+            fired.append(stub)
+            if keep is not None:
+                kept = keep
+                decided_by = stub.rule
+            score += points
+            for tag in add_tags:
+                if tag not in tags:
+                    tags.append(tag)
+            for route in add_routes:
+                if route not in routes:
+                    routes.append(route)
+            if stop:
+                break
+        return (
+            self.default_keep if kept is None else kept,
+            score,
+            tuple(tags),
+            tuple(routes),
+            tuple(fired),
+            decided_by,
+        )
 
     def _fast(self, item: Item, now: datetime) -> Decision:
         """The hot loop: one closure call per rule, actions only for the rules that fired."""
@@ -291,7 +413,14 @@ def compile_rules(text: str, path: str = "<rules>") -> RuleSet:
             )
         )
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
-    return RuleSet(rules, document.get("default", "keep") == "keep", digest, compiler.reads_tags)
+    return RuleSet(
+        rules,
+        document.get("default", "keep") == "keep",
+        digest,
+        compiler.reads_tags,
+        (compiler.text_needles, compiler.title_needles),
+        compiler.tags_read,
+    )
 
 
 def load_rules(path: str | Path) -> RuleSet:

@@ -4,11 +4,17 @@ reads them for free."""
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate, chain, compress, count
+from operator import attrgetter
 from typing import Any
+
+import numpy
 
 from kompas.errors import KompasError
 from kompas.model import FeedItem
@@ -269,3 +275,332 @@ def _domains(url: str | None, links: Iterable[str]) -> frozenset[str]:
     found = {domain_of(u) for u in ((url,) if url else ()) + tuple(links)}
     found.discard("")
     return frozenset(found)
+
+
+# --- Many items at once -------------------------------------------------------------
+#
+# ``RuleSet.decide_all`` judges items a batch at a time, column by column: each condition
+# answers for the whole batch with a bitmask (bit ``i`` set: the condition holds for item
+# ``i``), so substring tests run once over the batch's joined text in C, and Python only
+# touches the items a condition actually has to look at.
+
+#: Optional: one pass over a batch for all of a rule file's substrings at once.
+BytesAhoCorasick: Any
+try:
+    _ahocorasick = importlib.import_module("ahocorasick_rs")
+    BytesAhoCorasick = _ahocorasick.BytesAhoCorasick
+    _DFA = _ahocorasick.Implementation.DFA
+except ImportError:  # pragma: no cover (then each substring is its own str.find scan)
+    BytesAhoCorasick = _DFA = None
+
+
+class Needles:
+    """All the substrings a rule file looks for in one field, matched together."""
+
+    __slots__ = ("automaton", "order")
+
+    def __init__(self, needles: Iterable[str]) -> None:
+        # One-character needles stay out: str.find finds those fastest (memchr).
+        self.order = tuple(sorted(n for n in set(needles) if len(n) > 1))
+        self.automaton: Any = None
+        if BytesAhoCorasick is not None and self.order:
+            encoded = [n.encode("utf-8", "surrogatepass") for n in self.order]
+            small = sum(map(len, encoded)) <= 4096  # a DFA is fastest, but grows with them
+            self.automaton = BytesAhoCorasick(encoded, implementation=_DFA if small else None)
+
+
+_TO_CHARS = bytes.maketrans(b"\x00\x01", b"01")
+_TO_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
+_NOT = bytes.maketrans(b"\x00\x01", b"\x01\x00")
+
+
+def flags_to_mask(flags: bytes | bytearray) -> int:
+    """One byte per item (0 or 1) → a bitmask with bit ``i`` set for each 1."""
+    return int(flags.translate(_TO_CHARS)[::-1], 2) if flags else 0
+
+
+def mask_to_flags(mask: int, size: int) -> bytes:
+    """A bitmask → ``size`` bytes, one per item (0 or 1)."""
+    return bin(mask)[:1:-1].ljust(size, "0").encode("ascii").translate(_TO_FLAGS)
+
+
+def indices(mask: int) -> list[int]:
+    """The positions of the set bits of ``mask``, in order."""
+    return list(compress(count(), bin(mask)[:1:-1].encode("ascii").translate(_TO_FLAGS)))
+
+
+def mask_of(positions: Iterable[int], size: int) -> int:
+    """A bitmask with the bits at ``positions`` set."""
+    flags = bytearray(size)
+    for i in positions:
+        flags[i] = 1
+    return flags_to_mask(flags)
+
+
+class Haystack:
+    """Strings of a batch (one per item) joined by NUL into one string, so a substring
+    test runs once, in C, over the whole batch; a match is credited to the item it lies
+    entirely inside (one that spans a separator is skipped, so NULs in text are safe)."""
+
+    __slots__ = (
+        "_big",
+        "_encoded",
+        "_found",
+        "_needles",
+        "_risky",
+        "_starts",
+        "size",
+        "strings",
+    )
+
+    def __init__(self, strings: list[str], needles: Needles | None = None) -> None:
+        self.strings = strings
+        self._needles = needles
+        self.size = len(strings)
+        self._big: str | None = None
+        self._starts: list[int] = []
+        self._found: dict[str, int] = {}
+        self._risky: int | None = None
+        self._encoded: tuple[bytes, Any] | None = None
+
+    @property
+    def big(self) -> str:
+        """The strings joined by NUL (built when first needed)."""
+        if self._big is None:
+            self._big = "\x00".join(self.strings)
+            self._starts = list(accumulate(map((1).__add__, map(len, self.strings)), initial=0))
+        return self._big
+
+    @property
+    def starts(self) -> list[int]:
+        """Where each string starts in :attr:`big`; the last entry is ``len(big) + 1``."""
+        if self._big is None:
+            _ = self.big
+        return self._starts
+
+    def having(self, needle: str, candidates: int) -> int:
+        """The candidates whose string contains ``needle``."""
+        known = self._found.get(needle)
+        if known is not None:
+            return known & candidates
+        needles = self._needles
+        if needles is not None and needles.automaton is not None and needle in needles.order:
+            self._match_all(needles)
+            return self._found[needle] & candidates
+        strings = self.strings
+        if candidates.bit_count() * 8 < self.size:  # few candidates: test each one
+            return mask_of((i for i in indices(candidates) if needle in strings[i]), self.size)
+        mask = self._scan(needle)
+        self._found[needle] = mask
+        return mask & candidates
+
+    def having_any(self, needles: Iterable[str], candidates: int) -> int:
+        """The candidates whose string contains at least one of ``needles``."""
+        found = 0
+        for needle in needles:
+            hit = self.having(needle, candidates)
+            if hit:
+                found |= hit
+                candidates ^= hit
+                if not candidates:
+                    break
+        return found
+
+    def encoded(self) -> tuple[bytes, Any]:
+        """The strings in UTF-8 joined by NUL, and where each starts (a numpy array
+        whose last entry is the length plus one)."""
+        if self._encoded is None:
+            encoded = [s.encode("utf-8", "surrogatepass") for s in self.strings]
+            starts = numpy.fromiter(
+                accumulate(map((1).__add__, map(len, encoded)), initial=0),
+                dtype=numpy.int64,
+                count=self.size + 1,
+            )
+            self._encoded = (b"\x00".join(encoded), starts)
+        return self._encoded
+
+    def _match_all(self, needles: Needles) -> None:
+        """Every needle's mask from one automaton pass over the batch's UTF-8 bytes
+        (byte matches of UTF-8 are character matches: the encoding self-synchronises)."""
+        self._needles = None
+        joined, starts = self.encoded()
+        matches = needles.automaton.find_matches_as_indexes(joined, True)
+        spans = numpy.fromiter(
+            chain.from_iterable(matches), dtype=numpy.int64, count=3 * len(matches)
+        ).reshape(-1, 3)
+        owner = numpy.searchsorted(starts, spans[:, 1], side="right") - 1
+        inside = spans[:, 2] < starts[owner + 1]  # not across a separator
+        which, owner = spans[inside, 0], owner[inside]
+        by_needle = numpy.argsort(which, kind="stable")
+        which, owner = which[by_needle], owner[by_needle]
+        cuts = numpy.flatnonzero(numpy.diff(which)) + 1
+        for ids, owners in zip(numpy.split(which, cuts), numpy.split(owner, cuts), strict=True):
+            if len(ids):
+                flags = numpy.zeros(self.size, dtype=numpy.uint8)
+                flags[owners] = 1
+                self._found[needles.order[ids[0]]] = flags_to_mask(flags.tobytes())
+        for needle in needles.order:  # found nowhere in the batch
+            self._found.setdefault(needle, 0)
+
+    def _scan(self, needle: str) -> int:
+        big, starts, width = self.big, self.starts, len(needle)
+        find = big.find
+        hits: list[int] = []
+        pos = find(needle)
+        while pos != -1:
+            i = bisect_right(starts, pos) - 1
+            if pos + width < starts[i + 1]:
+                hits.append(i)
+                pos = find(needle, starts[i + 1])  # one hit per item is enough
+            else:
+                pos = find(needle, pos + 1)
+        return mask_of(hits, self.size)
+
+    def risky(self) -> int:
+        """The items whose string has a character that lowercasing does not map
+        exactly (see :meth:`Prepared.foldsafe`)."""
+        if self._risky is None:
+            strings, search = self.strings, FOLD_RISKY.search
+            ascii_flags = bytes(map(str.isascii, strings))
+            if all(ascii_flags):
+                self._risky = 0
+            else:  # only non-ASCII strings can be risky; most strings are ASCII
+                others = compress(count(), ascii_flags.translate(_NOT))
+                self._risky = mask_of((i for i in others if search(strings[i])), self.size)
+        return self._risky
+
+
+#: ASCII → b" " for the characters ``str.split()`` splits on (it also splits on
+#: \x1c-\x1f), b"x" for the others.
+_WORD_BYTES = bytes.maketrans(
+    bytes(range(128)), bytes(32 if chr(c).isspace() else 120 for c in range(128))
+)
+
+
+class Batch:
+    """A batch of items as columns, each computed on first use and kept for every rule
+    of the batch; ``all`` is the mask of every item."""
+
+    __slots__ = (
+        "_columns",
+        "_distinct",
+        "_fulls",
+        "_needles",
+        "_tags",
+        "_text",
+        "_titles",
+        "_titles_raw",
+        "_words",
+        "all",
+        "items",
+        "now",
+        "size",
+    )
+
+    def __init__(
+        self,
+        items: list[Item],
+        now: datetime,
+        needles: tuple[Needles | None, Needles | None] = (None, None),
+    ) -> None:
+        self.items = items
+        self.now = now
+        self._needles = needles
+        self.size = len(items)
+        self.all = (1 << self.size) - 1
+        self._columns: dict[str, list[Any]] = {}
+        self._distinct: dict[str, set[Any]] = {}
+        self._fulls: list[str] | None = None
+        self._text: Haystack | None = None
+        self._titles: Haystack | None = None
+        self._titles_raw: Haystack | None = None
+        self._tags: dict[str, int] | None = None
+        self._words: list[int] | None = None
+
+    def column(self, name: str) -> list[Any]:
+        """One field of every item."""
+        values = self._columns.get(name)
+        if values is None:
+            values = self._columns[name] = list(map(attrgetter(name), self.items))
+        return values
+
+    def where(self, name: str, holds: Callable[[Any], bool], candidates: int) -> int:
+        """The candidates whose field ``name`` satisfies ``holds`` (asked once per
+        distinct value: languages, authors, sources and kinds repeat a lot)."""
+        values = self.column(name)
+        distinct = self._distinct.get(name)
+        if distinct is None:
+            try:
+                distinct = self._distinct[name] = set(values)
+            except TypeError:  # unhashable values (a list given for a tuple): one by one
+                return flags_to_mask(bytes([holds(v) for v in values])) & candidates
+        good = {v for v in distinct if holds(v)}
+        if not good:
+            return 0
+        if len(good) == len(distinct):
+            return candidates
+        return flags_to_mask(bytes(map(good.__contains__, values))) & candidates
+
+    def fulls(self) -> list[str]:
+        """Title and text of each item as written (what text regexes search)."""
+        if self._fulls is None:
+            self._fulls = [
+                f"{title}\n{text}" if title else text
+                for title, text in zip(self.column("title"), self.column("text"), strict=True)
+            ]
+        return self._fulls
+
+    def text(self) -> Haystack:
+        """Title and text of each item, lowercased."""
+        if self._text is None:
+            self._text = Haystack(list(map(str.lower, self.fulls())), self._needles[0])
+        return self._text
+
+    def titles(self) -> Haystack:
+        """Each item's title, lowercased."""
+        if self._titles is None:
+            titles = list(map(str.lower, self.column("title")))
+            self._titles = Haystack(titles, self._needles[1])
+        return self._titles
+
+    def titles_raw(self) -> Haystack:
+        """Each item's title as written (for :meth:`Haystack.risky`)."""
+        if self._titles_raw is None:
+            self._titles_raw = Haystack(self.column("title"))
+        return self._titles_raw
+
+    def words(self) -> list[int]:
+        """Each item's word count (``counts["words"]`` when given)."""
+        if self._words is None:
+            table = _WORD_BYTES
+            counted = [  # len(full.split()), without building the words when ASCII
+                (marks := full.encode("ascii").translate(table)).count(b" x") + (marks[:1] == b"x")
+                if full.isascii()
+                else len(full.split())
+                for full in self.fulls()
+            ]
+            self._words = [
+                counted[i] if (given := counts.get("words")) is None else given
+                for i, counts in enumerate(self.column("counts"))
+            ]
+        return self._words
+
+    def tag_masks(self, wanted: Iterable[str] | None = None) -> dict[str, int]:
+        """Lowercased tag → the items that have it (their own, and those that rules
+        of this batch gave so far: the engine adds them as rules fire). Only the
+        ``wanted`` tags (those rules test; ``None``: all) are looked up in their own tags."""
+        if self._tags is None:
+            column = self.column("tags")
+            self._tags = {}
+            try:
+                distinct = set(column)
+            except TypeError:  # unhashable (a list given for a tuple): each item alone
+                column = [tuple(tags) for tags in column]
+                distinct = set(column)
+            if wanted is None:
+                wanted = {t.lower() for tags in distinct for t in tags}
+            for tag in wanted:
+                having = {tags for tags in distinct if any(t.lower() == tag for t in tags)}
+                if having:
+                    self._tags[tag] = flags_to_mask(bytes(map(having.__contains__, column)))
+        return self._tags
