@@ -166,8 +166,9 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(rules_schema())
 
 
-def _locate(document: Any, path: Sequence[Any]) -> tuple[Any, Any]:
-    """The deepest (node, key) along ``path`` inside ``document``."""
+def locate(document: Any, path: Sequence[Any]) -> tuple[Any, Any]:
+    """The deepest (container, key) along ``path`` inside a loaded YAML ``document``, to
+    point a schema error at its line and column."""
     node: Any = document
     parent: Any = None
     key: Any = None
@@ -223,7 +224,7 @@ def validate(document: Any, path: str = "<rules>") -> None:
     if not errors:
         return
     error = best_match(errors)
-    parent, key = _locate(document, list(error.absolute_path))
+    parent, key = locate(document, list(error.absolute_path))
     problem = error.message
     if error.validator == "anyOf":
         problem = f"{error.instance!r} is not allowed here"

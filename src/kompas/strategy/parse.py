@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from kompas.errors import SourceError
-from kompas.rules.load import RuleFileError, load_yaml, position
+from kompas.rules.load import RuleFileError, load_yaml, locate, position
 from kompas.strategy.metrics import REGISTRY, MetricKind
 from kompas.strategy.model import Goal, Habit, KeyResult, Pillar, Strategy
 from kompas.strategy.schema import MAX_FILE_BYTES, strategy_schema
@@ -85,20 +84,6 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(strategy_schema())
 
 
-def _locate(document: Any, path: Sequence[Any]) -> tuple[Any, Any]:
-    """The deepest (container, key) along ``path`` inside ``document``."""
-    node: Any = document
-    parent: Any = None
-    key: Any = None
-    for step in path:
-        try:
-            child = node[step]
-        except (KeyError, IndexError, TypeError):
-            break
-        parent, key, node = node, step, child
-    return parent, key
-
-
 def _value_position(container: Any, key: Any) -> tuple[int, int]:
     if isinstance(container, dict):
         try:
@@ -160,7 +145,7 @@ def _validate(document: Any, path: str) -> None:
             problem,
             "exactly one of count: (a kind of action) or tag: (a rules tag)",
         )
-    parent, key = _locate(document, list(error.absolute_path))
+    parent, key = locate(document, list(error.absolute_path))
     if parent is None:
         line, column = position(document)
     else:
