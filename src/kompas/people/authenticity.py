@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import orjson
 
 from kompas.errors import KompasError
 from kompas.people.signals import FEATURES, Array, Columns, feature_matrix, signal_table
@@ -210,12 +212,9 @@ def batch_reasons(model: Model, scores: Scores, top: int = 3) -> list[list[dict[
             label, unit, signal = columns[index]
             value = raw[row][slot]
             effect = "raises" if weight > 0 else "lowers"
-            if unit == "share":
-                shown = f"{value:.0%}"
-            else:
-                shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-                if unit:
-                    shown = f"{shown} {unit}"
+            shown = _shown(unit, value)
+            if unit and unit != "share":
+                shown = f"{shown} {unit}"
             listed.append(
                 {
                     "signal": signal,
@@ -227,6 +226,139 @@ def batch_reasons(model: Model, scores: Scores, top: int = 3) -> list[list[dict[
             )
         found.append(listed)
     return found
+
+
+def _shown(unit: str, value: float) -> str:
+    """A reason's value as its text shows it, without its unit (unless a share)."""
+    if unit == "share":
+        return f"{value:.0%}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+#: A column of JSON fragments for a batch: one per account, or one for all of them.
+Fragments = bytes | list[bytes]
+
+
+def json_floats(values: Array) -> Fragments:
+    """Each value of a column as orjson writes it (NaN as ``null``), in one orjson call; a
+    single fragment when the whole column is one value (bit for bit) or unknown."""
+    if not values.size:
+        return []
+    bits = values.view(np.int64)
+    if (bits == bits[0]).all() or np.isnan(values).all():
+        return orjson.dumps(values[:1].tolist())[1:-1]
+    return orjson.dumps(values.tolist())[1:-1].split(b",")
+
+
+_EFFECTS = ("lowers", "raises")
+
+
+def _per_row(column: Fragments | npt.NDArray[Any], here: Array) -> Fragments:
+    """``column`` where ``here``, an empty fragment elsewhere."""
+    if here.all():
+        return column.tolist() if isinstance(column, np.ndarray) else column
+    if isinstance(column, bytes):
+        column = [column] * len(here)
+    return list(np.where(here, np.array(column, dtype=object), b"").tolist())
+
+
+def _pick(table: npt.NDArray[Any], index: npt.NDArray[Any], here: Array) -> Fragments:
+    """``table[index]`` where ``here``, an empty fragment elsewhere: one fragment when it
+    is the same for every account, else one (shared) fragment per account."""
+    if here.all():
+        if (index == index[0]).all():
+            return bytes(table[index[0]])
+        return list(table[index].tolist())
+    return _per_row(table[index], here)
+
+
+def reason_parts(model: Model, scores: Scores, top: int = 3) -> list[Fragments]:
+    """:func:`batch_reasons` as JSON without a Python object per reason: columns of byte
+    fragments (see :data:`Fragments`) whose concatenation, account by account, is exactly
+    ``orjson.dumps`` of that account's reasons. Numbers and texts are formatted once per
+    distinct value; the rest is array indexing into a few shared fragments."""
+    contributions = scores.contributions
+    count = len(contributions)
+    if not count:
+        return []
+    top = min(top, contributions.shape[1])
+    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :top]
+    rows = np.arange(count)[:, None]
+    weights = np.round(-contributions[rows, order], 3)
+    columns = [_TEXT[name] for name in model.features]
+    signal_values = np.column_stack([scores.signals[c[2]] for c in columns])
+    values = signal_values[rows, order]
+    present = weights != 0.0
+    raises = (weights > 0).astype(np.intp)
+    declared = scores.signals["declared_bot"] == 1.0
+    # What a reason writes apart from its numbers and shown value, by feature and effect;
+    # a reason after another starts with a comma.
+    heads = np.array(
+        [
+            [sep + b'{"signal":"' + c[2].encode() + b'","value":' for c in columns]
+            for sep in (b"", b",")
+        ],
+        dtype=object,
+    )
+    effects = np.array(
+        [b',"effect":"' + e.encode() + b'","weight":' for e in _EFFECTS], dtype=object
+    )
+    tails = np.array(
+        [
+            [
+                (
+                    (f" {c[1]}" if c[1] not in ("", "share") else "") + f' {e} authenticity"}}'
+                ).encode()
+                for e in _EFFECTS
+            ]
+            for c in columns
+        ],
+        dtype=object,
+    )
+    # The text up to the value's unit, once per distinct shown value of each feature: a
+    # share shows rint(100 × value), a value of 100 or more rint(value) (the formats round
+    # exactly so, half to even), so those are formatted from the rounded value.
+    texts = np.empty(values.shape, dtype=object)
+    with np.errstate(invalid="ignore"):
+        large = np.abs(values) >= 100
+    for index, (label, unit, _signal) in enumerate(columns):
+        where = present & (order == index)
+        if not where.any():
+            continue
+        chosen = values[where]
+        if unit == "share":
+            keys = np.rint(chosen * 100)
+        else:
+            keys = np.where(large[where], np.rint(chosen), chosen)
+        distinct, inverse = np.unique(keys.view(np.int64), return_inverse=True)
+        shown = [
+            f',"text":"{label} {key:.0f}%'
+            if unit == "share"
+            else f',"text":"{label} {_shown(unit, key)}'
+            for key in distinct.view(np.float64).tolist()
+        ]
+        texts[where] = np.array([t.encode() for t in shown], dtype=object)[inverse]
+    opening = np.array([b"[", b"[" + orjson.dumps(_declared_reason())], dtype=object)
+    everyone = np.ones(count, dtype=bool)
+    parts: list[Fragments] = [_pick(opening, declared.astype(np.intp), everyone)]
+    before = declared.copy()
+    rounded = np.round(values, 4)
+    features = len(columns)
+    for slot in range(top):
+        here = present[:, slot]
+        feature = order[:, slot]
+        effect = raises[:, slot]
+        parts += [
+            _pick(heads.ravel(), before * features + feature, here),
+            _per_row(json_floats(rounded[:, slot].copy()), here),
+            _pick(effects, effect, here),
+            _per_row(json_floats(weights[:, slot].copy()), here),
+            _per_row(texts[:, slot], here),
+            _pick(tails.ravel(), feature * 2 + effect, here),
+        ]
+        before |= here
+    parts.append(b"]")
+    return parts
 
 
 def reasons(model: Model, scores: Scores, row: int, top: int = 3) -> list[dict[str, Any]]:

@@ -1,8 +1,11 @@
 """Scoring many profiles: streaming JSON Lines in, one JSON line out per profile.
 
-Lines are parsed with orjson and normalised one by one; signals, the model and the
-reasons run in NumPy over batches, so memory stays flat however long the file is.
-A malformed line is reported with its number and skipped; the run goes on.
+Lines are parsed with orjson one by one; a plain profile (no recent posts) goes straight
+to a row of signal inputs, anything else through :func:`normalise`. Signals, the model,
+the reasons and the output lines are then made per batch of rows in NumPy and byte joins
+(:func:`render`), with no Python object per result, and pieces of the file are scored in
+worker processes; memory stays flat however long the file is. A malformed line is
+reported with its number and skipped; the run goes on.
 """
 
 from __future__ import annotations
@@ -13,18 +16,27 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from kompas.errors import KompasError
 from kompas.people import authenticity
+from kompas.people.authenticity import Fragments
 from kompas.people.datasets import Labelled, read_gilani
 from kompas.people.metrics import figures
-from kompas.people.profiles import Profile, ProfileError, normalise
-from kompas.people.signals import SIGNALS, Columns, columns_from_profiles
+from kompas.people.profiles import Profile, ProfileError, flat, normalise
+from kompas.people.signals import (
+    SIGNALS,
+    Columns,
+    columns_from_rows,
+    flat_row,
+    profile_row,
+)
 
 BATCH = 4096
 FORMATS = ("jsonl", "gilani")
@@ -51,7 +63,8 @@ class BadLine:
 
 def results(model: authenticity.Model, columns: Columns) -> list[dict[str, Any]]:
     """One result per account: ``{"id", "platform", "authenticity", "uncertainty",
-    "reasons", "signals"}``."""
+    "reasons", "signals"}`` as Python objects: the reference :func:`render` writes, byte
+    for byte, as JSON Lines without making them."""
     scores = authenticity.score(model, columns)
     table = np.column_stack([scores.signals[name] for name in SIGNALS]).round(6).tolist()
     auth = scores.authenticity.round(4).tolist()
@@ -73,6 +86,73 @@ def results(model: authenticity.Model, columns: Columns) -> list[dict[str, Any]]
     ]
 
 
+def _json_strings(texts: list[str]) -> Fragments:
+    """Each string's JSON inside its quotes, in one orjson call when none needs escaping."""
+    if not texts:
+        return []
+    written = orjson.dumps(texts)
+    if b"\\" not in written:  # no escaped quote: '","' only separates strings
+        return written[2:-2].split(b'","')
+    return [orjson.dumps(text)[1:-1] for text in texts]
+
+
+def _join(pieces: list[Fragments], count: int) -> bytes:
+    """The rows of ``count`` accounts, each the concatenation of its entry of every piece
+    (a constant fragment, or a list with one fragment per account): one join per batch."""
+    template: list[bytes] = []
+    slots: list[tuple[int, list[bytes]]] = []
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            if template and not (slots and slots[-1][0] == len(template) - 1):
+                template[-1] += piece
+            else:
+                template.append(piece)
+        else:
+            slots.append((len(template), piece))
+            template.append(b"")
+    parts = template * count
+    stride = len(template)
+    for position, column in slots:
+        parts[position::stride] = column
+    return b"".join(parts)
+
+
+_PLATFORM_JSON = {name: orjson.dumps(name) for name in ("mastodon", "bluesky", "x")}
+
+
+def render(model: authenticity.Model, columns: Columns) -> bytes:
+    """:func:`results` as JSON Lines, byte for byte ``orjson.dumps`` of each result, built
+    column by column: each column of numbers is written by one orjson call (once when it
+    is one value), reasons by :func:`authenticity.reason_parts`, and the lines are one
+    join of fragments, so no Python object is made per result."""
+    count = len(columns)
+    if not count:
+        return b""
+    scores = authenticity.score(model, columns)
+    platforms = [_PLATFORM_JSON.get(p) or orjson.dumps(p) for p in columns.platforms]
+    first = platforms[0]
+    pieces: list[Fragments] = [
+        b'{"id":"',
+        _json_strings(columns.ids),
+        b'","platform":',
+        first if all(p is first for p in platforms) else platforms,
+        b',"authenticity":',
+        authenticity.json_floats(scores.authenticity.round(4)),
+        b',"uncertainty":[',
+        authenticity.json_floats(scores.low.round(4)),
+        b",",
+        authenticity.json_floats(scores.high.round(4)),
+        b'],"reasons":',
+        *authenticity.reason_parts(model, scores),
+        b',"signals":{',
+    ]
+    for number, name in enumerate(SIGNALS):
+        pieces.append((b"," if number else b"") + orjson.dumps(name) + b":")
+        pieces.append(authenticity.json_floats(scores.signals[name].round(6)))
+    pieces.append(b"}}\n")
+    return _join(pieces, count)
+
+
 def read_profiles(lines: Iterable[bytes], on_bad: Callable[[BadLine], None]) -> Iterator[Profile]:
     """Profiles from JSON Lines; bad lines go to ``on_bad`` with their line number."""
     for number, line in enumerate(lines, start=1):
@@ -84,18 +164,6 @@ def read_profiles(lines: Iterable[bytes], on_bad: Callable[[BadLine], None]) -> 
             on_bad(BadLine(number, f"not JSON: {error}"))
         except ProfileError as error:
             on_bad(BadLine(number, str(error)))
-
-
-def batches(profiles: Iterable[Profile], size: int = BATCH) -> Iterator[list[Profile]]:
-    """``profiles`` in lists of ``size``."""
-    batch: list[Profile] = []
-    for profile in profiles:
-        batch.append(profile)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 CHUNK = 1 << 20  # bytes of input handed to a worker at a time
@@ -118,18 +186,52 @@ def chunks(source: BinaryIO, size: int = CHUNK) -> Iterator[tuple[bytes, int]]:
 def score_chunk(
     model: authenticity.Model, piece: bytes, first_line: int
 ) -> tuple[bytes, list[BadLine], int]:
-    """Scores the lines of ``piece``: the output lines, the bad lines, how many scored."""
+    """Scores the lines of ``piece``: the output lines, the bad lines, how many scored.
+
+    A plain profile without recent posts (most lines of a big file) goes straight from its
+    parsed JSON to a row of signal inputs (:func:`~kompas.people.profiles.flat`); anything
+    else is normalised to a :class:`Profile` first. Both give the same row."""
     bad: list[BadLine] = []
-
-    def numbered(found: BadLine) -> None:
-        bad.append(BadLine(found.number + first_line - 1, found.problem))
-
     output: list[bytes] = []
     done = 0
-    for batch in batches(read_profiles(piece.split(b"\n"), numbered)):
-        scored = results(model, columns_from_profiles(batch))
-        output.extend(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in scored)
-        done += len(batch)
+    now = datetime.now(UTC)
+    rows: list[tuple[float, ...]] = []
+    #: Per account, a tuple that starts with its platform, id and handle.
+    names: list[tuple[Any, ...]] = []
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+
+    def flush() -> None:
+        nonlocal rows, names, done
+        columns = zip(*names, strict=False)  # lazily, so only the first three are made
+        platforms, ids, handles = list(next(columns)), list(next(columns)), list(next(columns))
+        output.append(render(model, columns_from_rows(rows, handles, ids, platforms)))
+        done += len(rows)
+        rows, names = [], []
+
+    for number, line in enumerate(piece.split(b"\n"), start=first_line):
+        if not line or line.isspace():
+            continue
+        try:
+            raw = loads(line)
+        except decode_error as error:
+            bad.append(BadLine(number, f"not JSON: {error}"))
+            continue
+        facts = flat(raw)
+        if facts is not None:
+            rows.append(flat_row(facts, now))
+            names.append(facts)
+        else:
+            try:
+                profile = normalise(raw)
+            except ProfileError as error:
+                bad.append(BadLine(number, str(error)))
+                continue
+            rows.append(profile_row(profile))
+            names.append((profile.platform, profile.id, profile.handle))
+        if len(rows) == BATCH:
+            flush()
+    if rows:
+        flush()
     return b"".join(output), bad, done
 
 
@@ -137,6 +239,9 @@ _WORKER_MODEL: list[authenticity.Model] = []
 
 
 def _start_worker(document: dict[str, Any]) -> None:
+    # One BLAS thread per worker: the workers are the parallelism, and OpenBLAS threads
+    # spinning beside them cost more CPU than the small matrix products they speed up.
+    threadpool_limits(1, "blas")
     _WORKER_MODEL.append(authenticity.Model.from_json(document))
 
 
@@ -171,8 +276,9 @@ def score_jsonl(
         progress(read, done)
 
     if jobs <= 1:
-        for piece, first in chunks(source, chunk):
-            emit(score_chunk(model, piece, first), len(piece))
+        with threadpool_limits(1, "blas"):
+            for piece, first in chunks(source, chunk):
+                emit(score_chunk(model, piece, first), len(piece))
         return done
     pending: deque[tuple[Future[tuple[bytes, list[BadLine], int]], int]] = deque()
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
@@ -193,9 +299,8 @@ def score_jsonl(
 def score_gilani(folder: Path, sink: BinaryIO, model: authenticity.Model) -> int:
     """Scores every account of a Gilani folder (the label is not used)."""
     data = read_gilani(folder)
-    output = results(model, data.columns)
-    sink.write(b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in output))
-    return len(output)
+    sink.write(render(model, data.columns))
+    return len(data.columns)
 
 
 def evaluate(data: Labelled, model: authenticity.Model) -> dict[str, Any]:
