@@ -114,3 +114,13 @@ def test_a_tweet_that_starts_with_a_mention_but_has_no_parent_mentions_that_pers
     }
     for tweet in orphans:
         assert (tweet["id_str"], tweet["in_reply_to_user_id_str"]) in mentions
+
+
+def test_created_at_is_read_exactly_as_strptime_reads_it() -> None:
+    for tweet in x_file(X_ARCHIVE, "tweets"):
+        value = tweet["tweet"]["created_at"]
+        assert x_archive.parse_time(value) == datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
+    assert x_archive.parse_time("2025-09-06T13:02:20.496Z") == datetime(
+        2025, 9, 6, 13, 2, 20, 496000, tzinfo=UTC
+    )
+    assert x_archive.parse_time("Fri Feb 30 13:02:05 +0000 2026") is None

@@ -81,10 +81,35 @@ def _small(export: Export, name: str, key: str) -> dict[str, Any]:
     return {}
 
 
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+_DAYS = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+
+
 def parse_time(value: str | None) -> datetime | None:
     """X's ``created_at`` (``Fri Mar 06 13:02:05 +0000 2026``) or ISO 8601, as UTC."""
     if not value:
         return None
+    parts = value.split(" ")
+    # The archive's own layout, read without strptime: faster, and independent of the locale.
+    if len(parts) == 6 and parts[4] == "+0000" and parts[0] in _DAYS and parts[1] in _MONTHS:
+        try:
+            hour, minute, second = parts[3].split(":")
+            return datetime(
+                int(parts[5]),
+                _MONTHS[parts[1]],
+                int(parts[2]),
+                int(hour),
+                int(minute),
+                int(second),
+                tzinfo=UTC,
+            )
+        except ValueError:
+            pass
     try:
         if value[:1].isdigit():
             return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
@@ -221,10 +246,17 @@ def _parse(export: Export) -> Iterator[Record]:
         is_self=True,
     )
     tweet_files = next((f for f in (_files(export, n) for n in _TWEET_FILES) if f), [])
+    mentioned: set[str] = set()
     for member in tweet_files:
         for number, tweet in _records(export, member, "tweet"):
             try:
-                yield from tweet_to_records(tweet, self_id, username)
+                for record in tweet_to_records(tweet, self_id, username):
+                    # A mentioned account once per import (archives list newest first).
+                    if isinstance(record, Account):
+                        if record.id in mentioned:
+                            continue
+                        mentioned.add(record.id)
+                    yield record
             except ValueError as exc:
                 raise SourceError(
                     export.path,
