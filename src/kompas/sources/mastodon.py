@@ -74,6 +74,25 @@ def _object_id(value: Any) -> str | None:
     return None
 
 
+def boost_records(
+    boost_id: str, author_id: str, target: str, target_author: str | None, created: datetime | None
+) -> Iterator[Record]:
+    """A boost (from the archive or the API): the repost and its interaction."""
+    yield Post(
+        platform=M,
+        id=boost_id,
+        author_id=author_id,
+        created_at=created,
+        kind=PostKind.REPOST,
+        url=target,
+        repost_of_id=target,
+        repost_of_author_id=target_author,
+    )
+    yield Interaction(
+        M, InteractionKind.REPOST, author_id, target_author, target, boost_id, created
+    )
+
+
 def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Record]:
     """One outbox activity → its :class:`Post` and the interactions it carries."""
     kind = activity.get("type")
@@ -83,20 +102,7 @@ def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Reco
         post_id = activity.get("id")
         if not post_id or not target:
             raise ValueError('an Announce needs "id" and "object"')
-        target_author = author_of(target)
-        yield Post(
-            platform=M,
-            id=post_id,
-            author_id=self_id,
-            created_at=created,
-            kind=PostKind.REPOST,
-            url=target,
-            repost_of_id=target,
-            repost_of_author_id=target_author,
-        )
-        yield Interaction(
-            M, InteractionKind.REPOST, self_id, target_author, target, post_id, created
-        )
+        yield from boost_records(post_id, self_id, target, author_of(target), created)
         return
     if kind != "Create":
         return

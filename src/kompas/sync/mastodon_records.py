@@ -23,7 +23,7 @@ from kompas.model import (
     PostKind,
     Record,
 )
-from kompas.sources.mastodon import parse_time
+from kompas.sources.mastodon import boost_records, parse_time
 from kompas.text import html_to_text
 
 M = Platform.MASTODON
@@ -152,19 +152,7 @@ def status_records(status: Entity, resolver: Resolver) -> Iterator[Record]:
         yield from status_records(reblog, resolver)
         target = str(reblog["uri"])
         target_author = resolver.learn_account(reblog["account"])
-        yield Post(
-            platform=M,
-            id=post_id,
-            author_id=author,
-            created_at=created,
-            kind=PostKind.REPOST,
-            url=target,
-            repost_of_id=target,
-            repost_of_author_id=target_author,
-        )
-        yield Interaction(
-            M, InteractionKind.REPOST, author, target_author, target, post_id, created
-        )
+        yield from boost_records(post_id, author, target, target_author, created)
         return
     content = str(status.get("content") or "")
     text, links = html_to_text(content)
