@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import timedelta
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -147,20 +148,25 @@ def _streams(given: list[str] | None, known: tuple[str, ...]) -> tuple[str, ...]
     return tuple(given)
 
 
-@sync_app.command("mastodon")
-def sync_mastodon(as_json: JsonOption = False, only: StreamsOption = None) -> None:
-    """Fetch your new statuses, notifications, followers, following, favourites, bookmarks."""
-    from kompas.sync import mastodon
-
+def _run_sync(platform: ModuleType, only: list[str] | None, as_json: bool) -> None:
+    """Sync one platform (``kompas.sync.mastodon`` or ``.bluesky``) and print its report."""
     workspace = State.workspace()
     try:
-        streams = _streams(only, mastodon.STREAMS)
-        report = mastodon.sync(workspace.engine, workspace.home, streams=streams)
+        streams = _streams(only, platform.STREAMS)
+        report = platform.sync(workspace.engine, workspace.home, streams=streams)
     except PlatformUnreachable as error:
         unreachable(error)
     except KompasError as error:
         raise fail(error) from None
     _print_report(report, as_json)
+
+
+@sync_app.command("mastodon")
+def sync_mastodon(as_json: JsonOption = False, only: StreamsOption = None) -> None:
+    """Fetch your new statuses, notifications, followers, following, favourites, bookmarks."""
+    from kompas.sync import mastodon
+
+    _run_sync(mastodon, only, as_json)
 
 
 @sync_app.command("bluesky")
@@ -168,15 +174,7 @@ def sync_bluesky(as_json: JsonOption = False, only: StreamsOption = None) -> Non
     """Fetch your new repository records, notifications, followers, follows and profiles."""
     from kompas.sync import bluesky
 
-    workspace = State.workspace()
-    try:
-        streams = _streams(only, bluesky.STREAMS)
-        report = bluesky.sync(workspace.engine, workspace.home, streams=streams)
-    except PlatformUnreachable as error:
-        unreachable(error)
-    except KompasError as error:
-        raise fail(error) from None
-    _print_report(report, as_json)
+    _run_sync(bluesky, only, as_json)
 
 
 def lookup_command(

@@ -177,39 +177,21 @@ def status(
     ``open_window``: the last window is still running (today), so not having met it yet
     does not break the streak."""
     horizon = HORIZON[habit.per]
+
+    def no_data(reason: str) -> HabitStatus:
+        since = until - LENGTH[habit.per]
+        return HabitStatus(habit, since, until, None, None, None, None, horizon, reason)
+
     unknowable = activity.unknowable(habit.count) or activity.outside(
         until - LENGTH[habit.per], until
     )
     if unknowable is not None:
-        since = until - LENGTH[habit.per]
-        return HabitStatus(habit, since, until, None, None, None, None, horizon, unknowable)
+        return no_data(unknowable)
     if habit.tag is not None and tags is None:
-        since = until - LENGTH[habit.per]
-        return HabitStatus(
-            habit,
-            since,
-            until,
-            None,
-            None,
-            None,
-            None,
-            horizon,
-            tag_reason or "tag habits need a rules file",
-        )
+        return no_data(tag_reason or "tag habits need a rules file")
     values = window_counts(habit, activity, until, horizon, tags)
     if values[-1] is None:
-        since = until - LENGTH[habit.per]
-        return HabitStatus(
-            habit,
-            since,
-            until,
-            None,
-            None,
-            None,
-            None,
-            horizon,
-            tag_reason or "no data for this tag",
-        )
+        return no_data(tag_reason or "no data for this tag")
     met = [v is not None and v >= habit.target for v in values]
     streak = 0
     tail = met[:-1] if open_window and not met[-1] else met
