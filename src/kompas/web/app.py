@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
+from kompas import i18n as messages
 from kompas.errors import KompasError
 from kompas.store import dashboard as store
 from kompas.store import identities
@@ -147,6 +148,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
             page=page,
             lang=lang,
             t=partial(i18n.translate, lang),
+            say=partial(messages.say, lang=lang),
             n=_number(lang),
             url=url,
             switch=switch,

@@ -8,8 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-LANGUAGES = ("en", "fr")
-DEFAULT = "en"
+from kompas.i18n import DEFAULT, LANGUAGES, format_number
+
+__all__ = ["DEFAULT", "LANGUAGES", "catalogue", "choose", "format_number", "translate"]
 _MESSAGES = Path(__file__).with_name("messages")
 
 
@@ -48,14 +49,3 @@ def choose(query_lang: str | None, accept_language: str | None) -> str:
         if primary in LANGUAGES and q > best_q and q > 0:
             best, best_q = primary, q - order * 1e-6
     return best
-
-
-def format_number(value: int | float, lang: str) -> str:
-    """A count as people read it: ``12,345`` in English, ``12 345`` in French."""
-    if isinstance(value, float) and not value.is_integer():
-        text = f"{value:,.1f}"
-    else:
-        text = f"{int(value):,}"
-    if lang == "fr":
-        return text.replace(",", "\u202f").replace(".", ",")
-    return text
