@@ -44,6 +44,7 @@ bench: $(BIN)/kompas
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/people.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

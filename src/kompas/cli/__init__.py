@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -17,9 +17,14 @@ from rich.table import Table
 
 from kompas.cli._common import State, err, fail, out
 from kompas.errors import KompasError
-from kompas.importing import import_export
-from kompas.store.queries import PlatformCounts, feed_count, status
-from kompas.workspace import Workspace
+
+if TYPE_CHECKING:
+    from kompas.store.queries import PlatformCounts
+    from kompas.workspace import Workspace
+
+# Start-up stays cheap (`kompas --help` in about the time of importing Typer): every module
+# here imports the library it drives inside the command that needs it, never at the top.
+# tests/test_startup.py checks that `--help` loads no database, network or numeric library.
 
 app = typer.Typer(
     name="kompas",
@@ -27,6 +32,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain Click help: Typer's Rich help imports Markdown and traceback rendering, which
+    # alone cost twice the start-up budget of every command.
+    rich_markup_mode=None,
 )
 import_app = typer.Typer(
     help="Import a platform's own export into the local database (idempotent).",
@@ -54,6 +62,8 @@ def main_options(
 
 
 def _run_import(kind: str, path: Path) -> None:
+    from kompas.importing import import_export
+
     workspace = State.workspace()
     progress = Progress(
         SpinnerColumn(),
@@ -120,6 +130,8 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
 ) -> None:
     """What the local database holds, per platform."""
+    from kompas.store.queries import feed_count, status
+
     workspace = State.workspace()
     try:
         with workspace.engine.connect() as connection:

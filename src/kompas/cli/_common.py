@@ -3,11 +3,15 @@ how a kompas error becomes exit code 1 with its message on stderr."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
 from kompas.errors import KompasError
-from kompas.workspace import Workspace
+
+if TYPE_CHECKING:
+    from kompas.workspace import Workspace
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -22,6 +26,9 @@ class State:
     @classmethod
     def workspace(cls) -> Workspace:
         """The workspace the global options name."""
+        # Imported here: the workspace brings SQLAlchemy, which `--help` never needs.
+        from kompas.workspace import Workspace
+
         return Workspace.resolve(cls.home, cls.db)
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from kompas.cli._common import State, err, fail, out
-from kompas.community import CommunityReport, Figures, Period, Relationship, report
-from kompas.community.report import HALF_LIFE_DAYS
 from kompas.errors import KompasError
 from kompas.model import Platform
+
+if TYPE_CHECKING:
+    from kompas.community import CommunityReport, Figures, Period, Relationship
 
 app = typer.Typer(
     help="Community: conversations, sharing, learning and connections, beside vanity numbers.",
@@ -23,6 +24,9 @@ app = typer.Typer(
 )
 
 DEFAULT_DAYS = 90
+#: kompas.community.report.HALF_LIFE_DAYS, written out so that `--help` does not import the
+#: pillar (tests/test_startup.py checks that they agree).
+HALF_LIFE_DAYS = 30.0
 _BARS = "▁▂▃▄▅▆▇█"
 
 Since = Annotated[
@@ -69,6 +73,8 @@ def _moment(value: str, flag: str, end_of_day: bool) -> datetime:
 def period_of(since: str | None, until: str | None, all_time: bool) -> Period:
     """The period the flags name: ``--until`` includes its whole day; the default is the
     last 90 days."""
+    from kompas.community import Period
+
     if all_time:
         if since or until:
             raise BadInput("--all cannot be combined with --since/--until")
@@ -83,6 +89,8 @@ def period_of(since: str | None, until: str | None, all_time: bool) -> Period:
 def _load(
     since: str | None, until: str | None, all_time: bool, platform: str | None, half_life: float
 ) -> CommunityReport:
+    from kompas.community import report
+
     try:
         if platform is not None and platform not in {p.value for p in Platform}:
             raise BadInput(

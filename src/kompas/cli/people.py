@@ -7,26 +7,22 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kompas.cli._common import State, err, fail, out
 from kompas.errors import KompasError, SourceError
-from kompas.people import authenticity, scoring
-from kompas.people import train as training
-from kompas.people.audit import audit as audit_followers
-from kompas.people.datasets import read_gilani, read_labelled
-from kompas.people.engagement import merge_tiers, tiers_from_model, tiers_from_network
-from kompas.people.profiles import Profile, ProfileError, from_stored, normalise
-from kompas.people.scoring import BadLine
-from kompas.people.train import TIERS
-from kompas.people.verdict import Research, research
-from kompas.store import identities
-from kompas.store import people as stored
+
+if TYPE_CHECKING:
+    from kompas.people import authenticity
+    from kompas.people.profiles import Profile
+    from kompas.people.scoring import BadLine
+    from kompas.people.verdict import Research
+
+# The pillar (NumPy, the model) and the store load inside each command, not for `--help`.
 
 app = typer.Typer(
     help="People: link accounts across platforms, research accounts.", no_args_is_help=True
@@ -44,6 +40,8 @@ def link_command(
     name: Annotated[str | None, typer.Option("--as", help="The person's name.")] = None,
 ) -> None:
     """Declare that accounts on several platforms are the same person."""
+    from kompas.store import identities
+
     try:
         with State.workspace().engine.begin() as connection:
             refs = [identities.resolve(connection, a) for a in accounts]
@@ -58,6 +56,8 @@ def unlink_command(
     account: Annotated[str, typer.Argument(help="An account as PLATFORM:ID-OR-HANDLE.")],
 ) -> None:
     """Forget that an account belongs to a linked person."""
+    from kompas.store import identities
+
     try:
         with State.workspace().engine.begin() as connection:
             removed = identities.unlink(connection, identities.resolve(connection, account))
@@ -71,6 +71,8 @@ def links_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
 ) -> None:
     """List the people you linked and their accounts."""
+    from kompas.store import identities
+
     with State.workspace().engine.connect() as connection:
         found = identities.people(connection)
     if as_json:
@@ -96,6 +98,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for program
 
 
 def _model(path: Path | None) -> authenticity.Model:
+    from kompas.people import authenticity
+
     try:
         return authenticity.load(path)
     except KompasError as error:
@@ -128,6 +132,8 @@ def score_command(
     ] = 0,
 ) -> None:
     """Score profiles (streaming): one JSON line each with authenticity, reasons, signals."""
+    from kompas.people import scoring
+
     try:
         scoring.check_format(format_)
     except KompasError as error:
@@ -188,6 +194,9 @@ def evaluate_command(
     model_path: ModelOption = None,
 ) -> None:
     """Score labelled accounts with the model (no training on them); print AUC, F1, FPR."""
+    from kompas.people import scoring
+    from kompas.people.datasets import read_gilani
+
     if format_ != "gilani":
         raise fail(scoring.FormatError(f"unknown format {format_!r} for evaluate: use gilani"))
     model = _model(model_path)
@@ -224,6 +233,9 @@ def train_command(
     ] = True,
 ) -> None:
     """Retrain the authenticity model from labelled data; use it with --model."""
+    from kompas.people import train as training
+    from kompas.people.datasets import read_labelled
+
     try:
         labelled = read_labelled(data)
         model = training.train(
@@ -247,6 +259,11 @@ def train_command(
 def _read_profile_file(path: Path) -> list[Profile]:
     """Profiles from a JSON file (one object or a list) or JSON Lines; bad lines are
     reported on stderr and skipped."""
+    import orjson
+
+    from kompas.people import scoring
+    from kompas.people.profiles import ProfileError, normalise
+
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -264,6 +281,10 @@ def _read_profile_file(path: Path) -> list[Profile]:
 
 
 def _tiers(connection: Any, model: authenticity.Model) -> list[Any]:
+    from kompas.people.engagement import merge_tiers, tiers_from_model, tiers_from_network
+    from kompas.people.train import TIERS
+    from kompas.store import people as stored
+
     labelled = tiers_from_model(model.engagement_tiers)
     network = tiers_from_network(stored.network_engagement(connection), TIERS)
     return merge_tiers(network, labelled)
@@ -272,6 +293,11 @@ def _tiers(connection: Any, model: authenticity.Model) -> list[Any]:
 def _research_store(
     reference: str | None, profile_file: Path | None, model: authenticity.Model
 ) -> Research:
+    from kompas.people.profiles import from_stored
+    from kompas.people.verdict import research
+    from kompas.store import identities
+    from kompas.store import people as stored
+
     engine = State.workspace().engine
     with engine.connect() as connection:
         if profile_file is not None:
@@ -359,6 +385,10 @@ def audit_command(
     as_json: JsonOption = False,
 ) -> None:
     """Audit your followers: share of inauthentic ones, the most suspicious, real reach."""
+    from kompas.people.audit import audit as audit_followers
+    from kompas.people.profiles import from_stored
+    from kompas.store import people as stored
+
     model = _model(model_path)
     try:
         if profiles is not None:

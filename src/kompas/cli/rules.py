@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,13 +20,16 @@ from rich.table import Table
 
 from kompas.cli._common import State, err, fail, out
 from kompas.errors import KompasError
-from kompas.rules import Item, ItemError, RuleSet, load_rules, rules_schema
-from kompas.rules.compiler import parse_duration
-from kompas.rules.digest import build_digest, render_html, render_markdown
-from kompas.rules.pipeline import apply_rules, count_tagged, pull
-from kompas.rules.publish import FEED_NAME, atom_feed, json_feed, routed
-from kompas.sources.feed_fetch import DEFAULT_MAX_BYTES, FetchResult
-from kompas.store import feeds as store
+
+if TYPE_CHECKING:
+    from kompas.rules import RuleSet
+    from kompas.sources.feed_fetch import FetchResult
+
+# The rule engine, the feed fetcher and the store load inside each command, not for `--help`.
+
+#: kompas.sources.feed_fetch.DEFAULT_MAX_BYTES, written out so that `--help` does not import
+#: the HTTP client (tests/test_startup.py checks that they agree).
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 STYLES = ("connector", "curator", "promoter", "all-rounder", "lurker")
 
@@ -48,6 +51,8 @@ def rules_path() -> Path:
 
 
 def _workspace_rules(required: bool) -> RuleSet | None:
+    from kompas.rules import load_rules
+
     path = rules_path()
     if not path.exists():
         if required:
@@ -61,6 +66,8 @@ def _workspace_rules(required: bool) -> RuleSet | None:
 
 def _parse_moment(text: str, now: datetime) -> datetime:
     """``7d``/``36h`` (ago) or an ISO 8601 date/time."""
+    from kompas.rules.compiler import parse_duration
+
     try:
         return now - parse_duration(text)
     except ValueError:
@@ -80,6 +87,8 @@ def _parse_moment(text: str, now: datetime) -> datetime:
 @rules_app.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of rules.yaml (for editors' completion and checks)."""
+    from kompas.rules import rules_schema
+
     sys.stdout.write(json.dumps(rules_schema(), indent=2) + "\n")
 
 
@@ -115,6 +124,8 @@ def check_command(
     as_json: JsonOption = False,
 ) -> None:
     """Validate a rules file; errors give the line and column."""
+    from kompas.rules import load_rules
+
     path = file or rules_path()
     try:
         rules = load_rules(path)
@@ -139,6 +150,8 @@ def test_command(
     ] = None,
 ) -> None:
     """Run a rules file over items offline; print one JSON decision per item."""
+    from kompas.rules import Item, ItemError, load_rules
+
     try:
         rules = load_rules(rules_file)
     except KompasError as error:
@@ -168,6 +181,8 @@ def explain_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show what the rules decided about an item, which rules fired, and why."""
+    from kompas.store import feeds as store
+
     with State.workspace().engine.connect() as connection:
         decided = store.decision(connection, item_id)
         stored = next(iter(store.items(connection, ids=[item_id])), None)
@@ -217,6 +232,8 @@ def _plain(text: str) -> str:
 @rules_app.command("run")
 def run_command(as_json: JsonOption = False) -> None:
     """Apply the workspace rules again to every stored feed item."""
+    from kompas.rules.pipeline import apply_rules
+
     rules = _workspace_rules(required=True)
     assert rules is not None
     with State.workspace().engine.begin() as connection:
@@ -237,6 +254,8 @@ def activity_command(
     as_json: JsonOption = False,
 ) -> None:
     """Count the tags your rules give your own posts and interactions (habits)."""
+    from kompas.rules.pipeline import count_tagged
+
     rules = _workspace_rules(required=True)
     assert rules is not None
     now = datetime.now(UTC)
@@ -262,6 +281,8 @@ def add_command(
     title: Annotated[str | None, typer.Option("--title", help="A name for the feed.")] = None,
 ) -> None:
     """Follow a feed."""
+    from kompas.store import feeds as store
+
     if not re.match(r"^https?://[^\s/]+", url):
         raise fail(KompasError(f"{url!r} is not an http(s) URL"))
     with State.workspace().engine.begin() as connection:
@@ -296,6 +317,9 @@ def pull_command(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch every followed feed (conditional GET), store new items, apply your rules."""
+    from kompas.rules.pipeline import pull
+    from kompas.store import feeds as store
+
     rules = _workspace_rules(required=False)
     workspace = State.workspace()
     with workspace.engine.connect() as connection:
@@ -356,6 +380,8 @@ def pull_command(
 @feeds_app.command("list")
 def list_command(as_json: JsonOption = False) -> None:
     """The feeds you follow, their items, last status and failure counts."""
+    from kompas.store import feeds as store
+
     with State.workspace().engine.connect() as connection:
         statuses = store.feed_statuses(connection)
     if as_json:
@@ -401,6 +427,9 @@ def publish_command(
     as_json: JsonOption = False,
 ) -> None:
     """Write the items routed to feed:NAME as an Atom feed and a JSON Feed."""
+    from kompas.rules.publish import FEED_NAME, atom_feed, json_feed, routed
+    from kompas.store import feeds as store
+
     if not FEED_NAME.match(name):
         raise fail(KompasError(f"{name!r} is not a feed name (lowercase letters, digits, - and _)"))
     workspace = State.workspace()
@@ -433,6 +462,9 @@ def digest_command(
     as_json: JsonOption = False,
 ) -> None:
     """Your digest: kept items ranked by score, grouped by tag."""
+    from kompas.rules.digest import build_digest, render_html, render_markdown
+    from kompas.store import feeds as store
+
     if fmt not in ("md", "html"):
         raise fail(KompasError(f"--format {fmt!r}: expected md or html"))
     now = datetime.now(UTC)

@@ -14,20 +14,12 @@ from rich.text import Text
 
 from kompas.cli._common import State, fail, out
 from kompas.errors import KompasError
-from kompas.store import strategy as store
-from kompas.strategy import (
-    REGISTRY,
-    STYLES,
-    build_review,
-    build_today,
-    embedding,
-    load_strategy,
-    starter,
-    strategy_schema,
-)
-from kompas.strategy.alignment import METHODS
-from kompas.strategy.render import html, markdown
-from kompas.strategy.review import aligned_posts, day_start
+
+# The pillar and the store load inside each command, not for `--help`.
+
+#: kompas.strategy.STYLES, written out so that `--help` does not import the pillar
+#: (tests/test_startup.py checks that they agree).
+STYLES = ("connector", "curator", "promoter", "all-rounder", "lurker")
 
 app = typer.Typer(
     help="Strategy: why you are here, goals and key results, pillars, mix and habits.",
@@ -58,6 +50,8 @@ def _rules_path() -> Path:
 
 
 def _day(value: str | None) -> datetime:
+    from kompas.strategy.review import day_start
+
     if value is None:
         return day_start(datetime.now(UTC))
     try:
@@ -80,6 +74,8 @@ def init_command(
     path: FileOption = None,
 ) -> None:
     """Write a commented starter strategy.yaml into the workspace."""
+    from kompas.strategy import starter
+
     target = _strategy_path(path)
     try:
         if lang not in ("en", "fr"):
@@ -101,12 +97,16 @@ def init_command(
 @app.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of strategy.yaml (for editors' completion and checks)."""
+    from kompas.strategy import strategy_schema
+
     _dump(strategy_schema())
 
 
 @app.command("metrics")
 def metrics_command(as_json: JsonOption = False) -> None:
     """List the metrics a key result can name."""
+    from kompas.strategy import REGISTRY
+
     infos = [REGISTRY.infos[name] for name in REGISTRY.names()]
     if as_json:
         _dump([{"name": i.name, "kind": i.kind.value, "description": i.description} for i in infos])
@@ -122,6 +122,8 @@ def metrics_command(as_json: JsonOption = False) -> None:
 @app.command("check")
 def check_command(path: FileOption = None, as_json: JsonOption = False) -> None:
     """Validate the strategy file: line and column of any problem, valid metric names."""
+    from kompas.strategy import load_strategy
+
     target = _strategy_path(path)
     try:
         strategy = load_strategy(target)
@@ -161,6 +163,11 @@ def align_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show which pillars each of your recent posts serves, with confidence and reason."""
+    from kompas.store import strategy as store
+    from kompas.strategy import embedding, load_strategy
+    from kompas.strategy.alignment import METHODS
+    from kompas.strategy.review import aligned_posts
+
     if method not in METHODS:
         raise typer.BadParameter(f"--method {method!r}: expected one of {', '.join(METHODS)}")
     try:
@@ -210,6 +217,8 @@ def today_command(
     as_json: JsonOption = False, date: DateOption = None, path: FileOption = None
 ) -> None:
     """Habits done and left today, today's posts by pillar, and what would help most."""
+    from kompas.strategy import build_today, load_strategy
+
     try:
         strategy = load_strategy(_strategy_path(path))
         day = _day(date)
@@ -257,6 +266,9 @@ def review_command(
     path: FileOption = None,
 ) -> None:
     """Key results, mix, pillars, habits, unaligned activity and the three biggest gaps."""
+    from kompas.strategy import build_review, load_strategy
+    from kompas.strategy.render import html, markdown
+
     if week and month:
         raise typer.BadParameter("choose --week or --month, not both")
     if output_format not in (None, "md", "html"):

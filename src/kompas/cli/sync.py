@@ -16,12 +16,14 @@ from rich.table import Table
 from kompas.cli._common import State, err, fail, out
 from kompas.errors import KompasError
 from kompas.sync import credentials
-from kompas.sync.http import PlatformUnreachable, policy_from_env
 from kompas.sync.identifiers import DEFAULT_SERVICE, PUBLIC_APPVIEW, parse_account
 
 if TYPE_CHECKING:
+    from kompas.sync.http import PlatformUnreachable
     from kompas.sync.lookup import Lookup
     from kompas.sync.report import SyncReport
+
+# The HTTP clients and the platform SDKs load inside each command, not for `--help`.
 
 connect_app = typer.Typer(
     help="Connect a Mastodon or Bluesky account for live sync (credentials stay local).",
@@ -54,8 +56,10 @@ def connect_mastodon(
     ] = None,
 ) -> None:
     """Authorise kompas (read-only) on your Mastodon instance through OAuth."""
+    from kompas.sync import mastodon
+    from kompas.sync.http import PlatformUnreachable, policy_from_env
+
     workspace = State.workspace()
-    from kompas.sync import mastodon  # imported when used: the SDKs are slow to import
 
     policy = policy_from_env()
     try:
@@ -99,7 +103,8 @@ def connect_bluesky(
     ] = DEFAULT_SERVICE,
 ) -> None:
     """Connect a Bluesky account with an app password."""
-    from kompas.sync import bluesky  # imported when used: the atproto SDK is slow to import
+    from kompas.sync import bluesky
+    from kompas.sync.http import PlatformUnreachable, policy_from_env
 
     workspace = State.workspace()
     try:
@@ -150,6 +155,8 @@ def _streams(given: list[str] | None, known: tuple[str, ...]) -> tuple[str, ...]
 
 def _run_sync(platform: ModuleType, only: list[str] | None, as_json: bool) -> None:
     """Sync one platform (``kompas.sync.mastodon`` or ``.bluesky``) and print its report."""
+    from kompas.sync.http import PlatformUnreachable
+
     workspace = State.workspace()
     try:
         streams = _streams(only, platform.STREAMS)
@@ -207,6 +214,8 @@ def lookup_command(
     ] = None,
 ) -> None:
     """Look up any public account: profile, recent posts, a sample of its network."""
+    from kompas.sync.http import PlatformUnreachable, policy_from_env
+
     try:
         from kompas.sync.lookup import lookup
 

@@ -62,13 +62,63 @@ def create_engine(url: str) -> sa.Engine:
     return engine
 
 
+def script_heads() -> set[str] | None:
+    """The head revisions of the migration scripts, read from their ``revision`` and
+    ``down_revision`` literals without importing Alembic; ``None`` when a script does not
+    state them as literals (then only Alembic can tell)."""
+    import ast
+
+    unknown = object()
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        if script.name == "__init__.py":
+            continue
+        values: dict[str, object] = {}
+        for node in ast.parse(script.read_bytes()).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if isinstance(target, ast.Name):
+                try:
+                    values[target.id] = ast.literal_eval(value)
+                except ValueError:
+                    values[target.id] = unknown
+        revision, down = values.get("revision"), values.get("down_revision", unknown)
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list) and all(isinstance(d, str) for d in down):
+            parents.update(down)
+        elif down is not None:
+            return None
+    return revisions - parents
+
+
+def _stored_heads(connection: sa.Connection) -> set[str] | None:
+    """The revisions the database says it is at; ``None`` before its first migration."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    rows = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+    return {str(row[0]) for row in rows}
+
+
 def migrate(engine: sa.Engine) -> None:
     """Bring the schema to the newest Alembic revisions (cheap when it already is).
 
     Each pillar may keep its tables on its own migration branch, so kompas upgrades to
     every head.
     """
-    # Alembic is imported here, not at start-up: most commands never need it twice.
+    heads = script_heads()
+    if heads is not None:
+        with engine.connect() as connection:
+            if _stored_heads(connection) == heads:
+                return  # up to date: no need to import Alembic (a third of `kompas status`)
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
