@@ -84,9 +84,9 @@ def figures(engine: sa.Engine) -> dict[str, int]:
 def expected(fake: BlueskyFake) -> dict[str, int]:
     """``kompas status`` figures from the fake's repository and AppView lists."""
     posts = [v for _, v in fake.repo["app.bsky.feed.post"]]
-    followers = {p["did"] for p in fake.followers} | {
-        n["author"]["did"] for n in fake.notifications if n["reason"] == "follow"
-    }
+    # Who follows now is the complete followers list: the fake's follow notifications come
+    # from accounts absent from it, i.e. followers who have left since.
+    followers = {p["did"] for p in fake.followers}
     return {
         "posts": len(posts) + len(fake.repo["app.bsky.feed.repost"]),
         "replies": sum(1 for v in posts if "reply" in v),
@@ -125,7 +125,7 @@ def test_sync_fetches_every_stream_with_exact_totals(
         "reposts": 0,
         "likes": 40,
         "bookmarks": 0,
-        "followers": 135,
+        "followers": 120,
         "following": 30,
     }
     assert figures(workspace.engine) == want
@@ -160,7 +160,8 @@ def test_second_sync_fetches_only_what_is_new(
     server.add_posts(7)
     server.add_notifications(4)
     report = bluesky.sync(workspace.engine, tmp_path, quick())
-    assert report.streams["repo"].items == 7 + 1  # the new posts, and the profile (re-read)
+    # the new posts, and what is re-read whole each time: the profile and the 30 follows
+    assert report.streams["repo"].items == 7 + 1 + 30
     assert report.streams["repo"].added["posts"] == 7
     assert report.streams["notifications"].items == 4
     assert figures(workspace.engine) == expected(server)
@@ -226,6 +227,13 @@ def test_a_repeated_cursor_stops_the_walk_without_losing_anything(
     assert "repeated the cursor" in first.streams["followers"].warnings[0]
     assert first.streams["followers"].items == 120
     assert figures(workspace.engine)["followers"] == 120
+    server.followers.pop(0)
+    server.repeat_cursor = True
+    looped = bluesky.sync(workspace.engine, tmp_path, quick(), streams=("followers",))
+    # A walk cut short by the loop saw only part of the list: it ends no edge.
+    assert looped.streams["followers"].ended == 0
+    assert figures(workspace.engine)["followers"] == 120
+    server.followers.insert(0, server.others[0])
     again = bluesky.sync(workspace.engine, tmp_path, quick(), streams=("followers",))
     assert again.streams["followers"].warnings == []
     assert figures(workspace.engine)["followers"] == 120
@@ -320,3 +328,44 @@ def test_an_invalid_handle_is_rejected_before_any_request(tmp_path: Path) -> Non
     )
     assert result.exit_code == 1
     assert "is not a valid Bluesky handle" in result.stderr
+
+
+def ended_edges(engine: sa.Engine) -> set[tuple[str, str]]:
+    with engine.connect() as connection:
+        return {
+            (r.follower_id, r.followee_id)
+            for r in connection.execute(
+                sa.select(schema.follows).where(schema.follows.c.ended_at.is_not(None))
+            )
+        }
+
+
+def test_unfollows_on_both_lists_end_the_edges_and_keep_them(
+    fake: tuple[BlueskyFake, str], tmp_path: Path
+) -> None:
+    server, url = fake
+    workspace = connected(tmp_path, server, url)
+    engine = workspace.engine
+    bluesky.sync(engine, tmp_path, quick())
+    assert {k: figures(engine)[k] for k in ("followers", "following")} == {
+        "followers": 120,
+        "following": 30,
+    }
+    # The fake's follow notifications come from accounts not in the followers list: ended.
+    notified = {n["author"]["did"] for n in server.notifications if n["reason"] == "follow"}
+    assert ended_edges(engine) == {(d, server.did) for d in notified}
+    # Two followers leave; Ada unfollows one account (its record leaves her repository).
+    left = [server.followers.pop(70), server.followers.pop(5)]
+    _, record = server.repo["app.bsky.graph.follow"].pop(3)
+    server.follow_views = [v for v in server.follow_views if v["did"] != record["subject"]]
+    report = bluesky.sync(engine, tmp_path, quick())
+    assert report.streams["followers"].ended == 2
+    # The repository's follow records are walked first and end the follow.
+    assert (report.streams["repo"].ended, report.streams["follows"].ended) == (1, 0)
+    assert {k: figures(engine)[k] for k in ("followers", "following")} == {
+        "followers": 118,
+        "following": 29,
+    }
+    assert ended_edges(engine) == {(d, server.did) for d in notified} | {
+        (p["did"], server.did) for p in left
+    } | {(server.did, record["subject"])}

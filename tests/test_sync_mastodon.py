@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +87,9 @@ def quick(**options: Any) -> RetryPolicy:
 def expected(fake: MastodonFake) -> dict[str, int]:
     """``kompas status`` figures, from the fake's raw entities."""
     own = [s for _, s in fake.statuses.items]
-    followers = {a["uri"] for _, a in fake.followers.items} | {
-        n["account"]["uri"] for _, n in fake.notifications.items if n["type"] == "follow"
-    }
+    # Who follows now is the complete followers list: the fake's follow notifications come
+    # from accounts absent from it, i.e. followers who have left since.
+    followers = {a["uri"] for _, a in fake.followers.items}
     return {
         "posts": len(own),
         "replies": sum(1 for s in own if s["in_reply_to_id"] is not None),
@@ -119,7 +120,7 @@ def test_sync_fetches_every_stream_with_exact_totals(fake: MastodonFake, tmp_pat
         "reposts": 4,
         "likes": 22,
         "bookmarks": 7,
-        "followers": 30,
+        "followers": 24,
         "following": 13,
     }
     assert status_of(workspace.engine) == want
@@ -383,3 +384,74 @@ def test_synced_statuses_dedupe_against_an_archive_import(
         ).all()
     assert status_of(workspace.engine)["posts"] == 25
     assert len(rows) == 1  # the archive's reply interaction and the API's are one row
+
+
+def edges(engine: sa.Engine) -> dict[tuple[str, str], Any]:
+    """Every stored follow edge, current and ended: (follower, followee) → its row."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(schema.follows)).all()
+    return {(r.follower_id, r.followee_id): r for r in rows}
+
+
+LISTS = ("followers", "following")
+
+
+def test_an_unfollow_ends_the_edge_keeps_it_and_a_return_reopens_it(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    workspace = connected(tmp_path, fake)
+    engine = workspace.engine
+    me = fake.me["uri"]
+    mastodon.sync(engine, tmp_path, quick(), streams=LISTS)
+    assert {k: status_of(engine)[k] for k in LISTS} == {"followers": 24, "following": 13}
+    # One follower leaves (from the middle of the second page), Ada unfollows one account.
+    left = fake.followers.items.pop(12)
+    dropped = fake.following.items.pop(0)
+    before = datetime.now(UTC)
+    report = mastodon.sync(engine, tmp_path, quick(), streams=LISTS)
+    after = datetime.now(UTC)
+    assert (report.streams["followers"].ended, report.streams["following"].ended) == (1, 1)
+    assert report.as_dict()["streams"]["followers"]["ended"] == 1
+    assert {k: status_of(engine)[k] for k in LISTS} == {"followers": 23, "following": 12}
+    stored = edges(engine)
+    assert len(stored) == 24 + 13  # history: no edge is deleted
+    gone = stored[(left[1]["uri"], me)]
+    assert gone.ended_at is not None and before <= gone.ended_at <= after
+    assert stored[(me, dropped[1]["uri"])].ended_at is not None
+    current = {k for k, r in stored.items() if r.ended_at is None}
+    assert current == {(a["uri"], me) for _, a in fake.followers.items} | {
+        (me, a["uri"]) for _, a in fake.following.items
+    }
+    # The audit and the community figures count who follows now.
+    kompas = Kompas(tmp_path)
+    audit = json.loads(kompas("people", "audit", "--json").stdout)
+    assert audit["followers"] == 23
+    community = json.loads(kompas("community", "--all", "--json").stdout)
+    assert community["vanity"]["mastodon"]["followers"] == 23
+    assert community["vanity"]["mastodon"]["following"] == 12
+    # A sync that sees nothing new ends nothing more.
+    again = mastodon.sync(engine, tmp_path, quick(), streams=LISTS)
+    assert (again.streams["followers"].ended, again.streams["followers"].resumed) == (0, 0)
+    # The follower comes back: the same edge is current again.
+    fake.followers.items.append(left)
+    back = kompas("sync", "mastodon", "--only", "followers")
+    assert back.exit_code == 0, back.output
+    assert "followers: 0 follow(s) ended (no longer listed), 1 back again" in back.stdout
+    assert edges(engine)[(left[1]["uri"], me)].ended_at is None
+    assert status_of(engine)["followers"] == 24
+
+
+def test_a_walk_cut_short_ends_no_edge(fake: MastodonFake, tmp_path: Path) -> None:
+    workspace = connected(tmp_path, fake)
+    engine = workspace.engine
+    mastodon.sync(engine, tmp_path, quick(), streams=("followers",))
+    fake.followers.items.pop(20)  # on the last page, which the cut-short walk never reaches
+    fake.followers.repeat_cursor = True
+    report = mastodon.sync(engine, tmp_path, quick(), streams=("followers",))
+    assert "repeated the page cursor" in report.streams["followers"].warnings[0]
+    assert report.streams["followers"].ended == 0
+    assert status_of(engine)["followers"] == 24
+    # The next run resumes that walk (its start kept in the cursor) and finishes it.
+    report = mastodon.sync(engine, tmp_path, quick(), streams=("followers",))
+    assert report.streams["followers"].ended == 1
+    assert status_of(engine)["followers"] == 23

@@ -14,9 +14,12 @@ import os
 import secrets
 from pathlib import Path
 
+import sqlalchemy as sa
 from atproto import Client, models
 
 from conftest import Kompas
+from kompas.store import schema
+from kompas.workspace import Workspace
 
 PDS_URL = os.environ.get("KOMPAS_TEST_PDS_URL")
 
@@ -94,5 +97,51 @@ if PDS_URL:
         }
         alice.client.send_post("One more")
         again = json.loads(kompas("sync", "bluesky", "--json").stdout)
-        assert again["streams"]["repo"]["items"] == 1  # no profile record on this account
+        # the new post and the follow (re-read whole each time); no profile record here
+        assert again["streams"]["repo"]["items"] == 2
         assert again["added"]["posts"] == 1
+
+    def test_an_unfollow_on_a_real_pds_ends_the_edge_and_keeps_it(tmp_path: Path) -> None:
+        assert PDS_URL is not None
+        alice = Actor(PDS_URL, "alice")
+        bob = Actor(PDS_URL, "bob")
+        carol = Actor(PDS_URL, "carol")
+        to_bob = alice.client.follow(bob.did)
+        alice.client.follow(carol.did)
+        kompas = Kompas(tmp_path / "home")
+        connected = kompas(
+            "connect",
+            "bluesky",
+            "--handle",
+            alice.handle,
+            "--service",
+            PDS_URL,
+            "--app-password",
+            alice.app_password(),
+        )
+        assert connected.exit_code == 0, connected.output
+        assert kompas("sync", "bluesky").exit_code == 0
+        status = json.loads(kompas("status", "--json").stdout)["platforms"]["bluesky"]
+        assert status["following"] == 2
+        assert alice.client.unfollow(to_bob.uri)
+        report = json.loads(kompas("sync", "bluesky", "--json").stdout)
+        assert report["streams"]["repo"]["ended"] == 1
+        status = json.loads(kompas("status", "--json").stdout)["platforms"]["bluesky"]
+        assert status["following"] == 1
+        engine = Workspace.resolve(tmp_path / "home").engine
+        with engine.connect() as connection:
+            rows = {
+                r.followee_id: r.ended_at
+                for r in connection.execute(
+                    sa.select(schema.follows).where(schema.follows.c.follower_id == alice.did)
+                )
+            }
+        # The history keeps the edge to Bob, with its end; the one to Carol is current.
+        assert set(rows) == {bob.did, carol.did}
+        assert rows[bob.did] is not None and rows[carol.did] is None
+        # Following Bob again: the next sync makes the same edge current again.
+        alice.client.follow(bob.did)
+        again = json.loads(kompas("sync", "bluesky", "--json").stdout)
+        assert again["streams"]["repo"]["resumed"] == 1
+        status = json.loads(kompas("status", "--json").stdout)["platforms"]["bluesky"]
+        assert status["following"] == 2

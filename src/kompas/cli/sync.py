@@ -132,6 +132,12 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
         table.add_row(name, f"{stream.pages:,}", f"{stream.items:,}", added)
     out.print(table)
     for name, stream in report.streams.items():
+        if stream.ended or stream.resumed:
+            out.print(
+                f"{name}: {stream.ended:,} follow(s) ended (no longer listed), "
+                f"{stream.resumed:,} back again",
+                highlight=False,
+            )
         if stream.skipped:
             out.print(f"[yellow]skipped {name}:[/] {stream.skipped}", highlight=False)
         for warning in stream.warnings:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from kompas.model import Account, Follow, Interaction, InteractionKind, Platform, Post, PostKind
 from kompas.store.identities import person_keys
-from kompas.store.schema import accounts, follows, interactions, posts
+from kompas.store.schema import accounts, current_follow, follows, interactions, posts
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +154,7 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
         for row in connection.execute(
             sa.select(follows).where(
                 only(follows.c.platform)
+                & current_follow
                 & (
                     _is_self(follows.c.platform, follows.c.follower_id)
                     | _is_self(follows.c.platform, follows.c.followee_id)

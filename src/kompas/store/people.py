@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kompas.model import InteractionKind, PostKind
-from kompas.store.schema import accounts, follows, interactions, posts
+from kompas.store.schema import accounts, current_follow, follows, interactions, posts
 
 #: The kinds of interaction that say who talks with whom.
 TALK = (
@@ -175,7 +175,10 @@ def followers(connection: sa.Connection) -> tuple[int, list[StoredAccount]]:
     whose profile has anything to score (a creation date or a follower count)."""
     own = sa.select(accounts.c.platform, accounts.c.id).where(accounts.c.is_self).subquery()
     edges = follows.join(
-        own, (follows.c.platform == own.c.platform) & (follows.c.followee_id == own.c.id)
+        own,
+        (follows.c.platform == own.c.platform)
+        & (follows.c.followee_id == own.c.id)
+        & current_follow,
     )
     total = int(connection.execute(sa.select(sa.func.count()).select_from(edges)).scalar_one())
     rows = connection.execute(

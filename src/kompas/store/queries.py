@@ -9,7 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from kompas.model import InteractionKind, PostKind
-from kompas.store.schema import accounts, feed_subscriptions, follows, interactions, posts
+from kompas.store.schema import (
+    accounts,
+    current_follow,
+    feed_subscriptions,
+    follows,
+    interactions,
+    posts,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,7 @@ def status(connection: sa.Connection) -> dict[str, PlatformCounts]:
             connection.execute(
                 sa.select(follows.c.platform, sa.func.count())
                 .select_from(edges)
+                .where(current_follow)
                 .group_by(follows.c.platform)
             ),
             name,

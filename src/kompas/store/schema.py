@@ -96,8 +96,15 @@ follows = sa.Table(
     sa.Column("follower_id", sa.String(512), primary_key=True),
     sa.Column("followee_id", sa.String(512), primary_key=True),
     sa.Column("followed_at", UTCDateTime),
+    #: When a complete follower/following list last showed the edge (sync or export).
+    sa.Column("seen_at", UTCDateTime),
+    #: When a complete list first missed it: the edge ended (kept, for history). Null: current.
+    sa.Column("ended_at", UTCDateTime),
     sa.Index(None, "platform", "followee_id"),
 )
+
+#: Follow edges that hold now: every count of followers or following reads only these.
+current_follow = follows.c.ended_at.is_(None)
 
 interactions = sa.Table(
     "interactions",

@@ -17,8 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kompas.model import Record
-from kompas.store import schema, writer
+from kompas.model import Follow, Record
+from kompas.store import schema, unfollows, writer
+from kompas.store.unfollows import Side
 
 sync_state = sa.Table(
     "sync_state",
@@ -82,6 +83,25 @@ def _put_cursor(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ListWalk:
+    """A page belongs to a walk of a *complete* follower or following list of the account,
+    started at ``started``; ``last`` when this page ends the walk."""
+
+    side: Side
+    started: datetime
+    last: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What one page changed: rows added per table, follow edges ended and re-opened."""
+
+    added: dict[str, int]
+    ended: int = 0
+    resumed: int = 0
+
+
 def write_page(
     engine: sa.Engine,
     records: Iterable[Record],
@@ -90,16 +110,28 @@ def write_page(
     account_id: str,
     stream: str,
     cursor: Any,
-) -> dict[str, int]:
+    walk: ListWalk | None = None,
+) -> Written:
     """Store one page's records and the stream's new cursor in one transaction.
 
     The rows go through the import writer (same upserts), so a synced post and the same
-    post from an export are one row. Returns rows added per table.
+    post from an export are one row. A page of a complete list marks its follow edges seen;
+    its last page ends the edges of that list the walk never showed (unfollows), in the
+    same transaction as the cursor that says the walk is over.
     """
+    rows = list(records)
+    ended = resumed = 0
     with engine.begin() as connection:
-        added = writer.write_records(connection, records)
+        added = writer.write_records(connection, rows)
+        if walk is not None:
+            edges = [r for r in rows if isinstance(r, Follow)]
+            resumed = unfollows.mark_seen(connection, edges, walk.started)
+            if walk.last:
+                ended = unfollows.end_unseen(
+                    connection, platform, account_id, walk.side, walk.started, datetime.now(UTC)
+                )
         _put_cursor(connection, platform, account_id, stream, cursor)
-    return added
+    return Written(added, ended, resumed)
 
 
 def log_sync(engine: sa.Engine, source: str, where: str, added: dict[str, int]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,12 +23,13 @@ from atproto import exceptions as at_errors
 
 from kompas.errors import KompasError
 from kompas.model import Account, Follow, Platform, Record
-from kompas.store.sync import accounts_without_handle, log_sync, read_cursor
+from kompas.store.sync import ListWalk, accounts_without_handle, log_sync, read_cursor
+from kompas.store.unfollows import Side
 from kompas.sync import credentials
 from kompas.sync.bluesky_records import notification_records, profile_record, repo_records
 from kompas.sync.http import PlatformUnreachable, RetryingTransport, RetryPolicy, policy_from_env
 from kompas.sync.identifiers import DEFAULT_SERVICE, check_handle
-from kompas.sync.report import Committer, SyncReport
+from kompas.sync.report import Committer, SyncReport, resume_walk
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ COLLECTIONS = (
     "app.bsky.feed.like",
     "app.bsky.graph.follow",
 )
+FOLLOW = "app.bsky.graph.follow"
 STREAMS = ("repo", "notifications", "followers", "follows", "profiles")
 PAGE = 100
 
@@ -174,8 +177,11 @@ class BlueskySync:
         for collection in COLLECTIONS:
             stream = f"repo:{collection}"
             state = self._cursor(stream) or {}
-            # The profile is one record edited in place (rkey "self"): read it every time.
-            position: str | None = None if collection == COLLECTIONS[0] else state.get("after")
+            # The profile is one record edited in place (rkey "self"), and a follow record
+            # is deleted on unfollow: read those whole every time.
+            whole = collection in (COLLECTIONS[0], FOLLOW)
+            position: str | None = None if whole else state.get("after")
+            started = datetime.now(UTC)
             seen = {position}
             while True:
                 params = models.ComAtprotoRepoListRecords.Params(
@@ -191,14 +197,21 @@ class BlueskySync:
                 listed = body.get("records") or []
                 following = body.get("cursor")
                 records = [r for item in listed for r in repo_records(self.did, item)]
-                if listed and following is not None and following in seen:
+                looped = bool(listed) and following is not None and following in seen
+                if looped:
                     self.report.stream(stream).warnings.append(
                         f"the PDS repeated the cursor {following!r}; stopped here"
                     )
                     following = None
                 last = _rkey(listed[-1]) if listed else position
-                self.committer.page(stream, len(listed), records, {"after": last})
-                if not listed or not following:
+                done = not listed or not following
+                walk = (
+                    ListWalk("following", started, last=done and not looped)
+                    if collection == FOLLOW
+                    else None
+                )
+                self.committer.page(stream, len(listed), records, {"after": last}, walk)
+                if done:
                     break
                 seen.add(following)
                 position = last
@@ -210,6 +223,8 @@ class BlueskySync:
                 for table, count in entry.added.items():
                     repo.added[table] = repo.added.get(table, 0) + count
                 repo.warnings += entry.warnings
+                repo.ended += entry.ended
+                repo.resumed += entry.resumed
                 del self.report.streams[name]
 
     def _notifications(self) -> None:
@@ -253,9 +268,10 @@ class BlueskySync:
             position = following
 
     def _graph(self, stream: str) -> None:
-        """Followers or follows: the whole list each time (it also shrinks), resumable."""
-        state = self._cursor(stream) or {}
-        position = state.get("cursor")
+        """Followers or follows: the whole list each time (it also shrinks), resumable; a
+        walk that reaches the end ends the edges it never showed (unfollows)."""
+        position, started = resume_walk(self._cursor(stream), "cursor")
+        side: Side = "followers" if stream == "followers" else "following"
         seen = {position}
         nsid, key = (
             ("app.bsky.graph.getFollowers", "followers")
@@ -283,15 +299,17 @@ class BlueskySync:
                 pair = (other.id, self.did) if stream == "followers" else (self.did, other.id)
                 records.append(Follow(Platform.BLUESKY, *pair))
             following = body.get("cursor")
-            if following is not None and following in seen and people:
+            looped = following is not None and following in seen and bool(people)
+            if looped:
                 self.report.stream(stream).warnings.append(
                     f"the AppView repeated the cursor {following!r}; stopped here"
                 )
                 following = None
             done = not people or not following
-            self.committer.page(
-                stream, len(people), records, {"cursor": None if done else following}
-            )
+            cursor = {"cursor": None if done else following, "started": started.isoformat()}
+            # A walk cut short by a loop saw only part of the list: it ends nothing.
+            walk = ListWalk(side, started, last=done and not looped)
+            self.committer.page(stream, len(people), records, cursor, walk)
             if done:
                 return
             seen.add(following)

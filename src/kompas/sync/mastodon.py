@@ -28,7 +28,8 @@ from mastodon import (
 
 from kompas.errors import KompasError
 from kompas.model import InteractionKind, Platform, Record
-from kompas.store.sync import log_sync, read_cursor
+from kompas.store.sync import ListWalk, log_sync, read_cursor
+from kompas.store.unfollows import Side
 from kompas.sync import credentials
 from kompas.sync.http import PlatformUnreachable, RetryingSession, RetryPolicy, policy_from_env
 from kompas.sync.mastodon_records import (
@@ -40,7 +41,7 @@ from kompas.sync.mastodon_records import (
     notification_records,
     status_records,
 )
-from kompas.sync.report import Committer, SyncReport
+from kompas.sync.report import Committer, SyncReport, resume_walk
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ SCOPES = ["read"]
 REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 APP_NAME = "kompas"
 STREAMS = ("statuses", "notifications", "favourites", "bookmarks", "followers", "following")
+#: Streams that are complete lists, walked whole each time so unfollows show.
+LISTS = ("followers", "following")
 PAGE_LIMITS = {"followers": 80, "following": 80}
 
 T = TypeVar("T")
@@ -222,7 +225,10 @@ class MastodonSync:
             "profile", 1, [account_record(me, is_self=True, home=self.home_host)], None
         )
         for stream in streams:
-            self._walk(stream)
+            if stream in LISTS:
+                self._walk_list(stream)
+            else:
+                self._walk(stream)
         log_sync(self.engine, "mastodon-sync", self.instance, self.report.added())
         return self.report
 
@@ -277,6 +283,35 @@ class MastodonSync:
                 cursor = {"since": since, "max": following, "top": top}
             self.committer.page(stream, len(page), records, cursor)
             if following is None:
+                return
+            seen.add(following)
+            position = following
+
+    def _walk_list(self, stream: str) -> None:
+        """Followers or following: the whole list each time (it also shrinks), resumable;
+        a walk that reaches the end ends the edges it never showed (unfollows)."""
+        state = read_cursor(self.engine, PLATFORM, self.report.account, stream)
+        position, started = resume_walk(state, "max")
+        seen: set[str | None] = {position}
+        side: Side = "followers" if stream == "followers" else "following"
+        while True:
+            page = self._fetch(stream, position, None) or []
+            records = list(self._records(stream, page))
+            following = _next_max(page) if page else None
+            if following is not None and following in seen:
+                self.report.stream(stream).warnings.append(
+                    f"the instance repeated the page cursor max_id={following}; "
+                    "stopped here and will resume from it next time"
+                )
+                cursor = {"max": position, "started": started.isoformat()}
+                self.committer.page(
+                    stream, len(page), records, cursor, ListWalk(side, started, last=False)
+                )
+                return
+            last = following is None
+            cursor = {"max": following, "started": None if last else started.isoformat()}
+            self.committer.page(stream, len(page), records, cursor, ListWalk(side, started, last))
+            if last:
                 return
             seen.add(following)
             position = following

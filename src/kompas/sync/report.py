@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from kompas.model import Record
-from kompas.store.sync import write_page
+from kompas.store.sync import ListWalk, write_page
 
 
 @dataclass
@@ -22,6 +23,9 @@ class StreamReport:
     added: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     skipped: str | None = None
+    #: Follow edges a complete list no longer showed (unfollows), and edges back again.
+    ended: int = 0
+    resumed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` shape of a stream."""
@@ -29,6 +33,8 @@ class StreamReport:
             "pages": self.pages,
             "items": self.items,
             "added": dict(sorted(self.added.items())),
+            "ended": self.ended,
+            "resumed": self.resumed,
             "warnings": list(self.warnings),
             "skipped": self.skipped,
         }
@@ -71,18 +77,41 @@ class Committer:
         self.engine = engine
         self.report = report
 
-    def page(self, stream: str, items: int, records: Iterable[Record], cursor: Any) -> None:
-        """Commit one page of ``stream``: its records and the cursor after it."""
-        added = write_page(
+    def page(
+        self,
+        stream: str,
+        items: int,
+        records: Iterable[Record],
+        cursor: Any,
+        walk: ListWalk | None = None,
+    ) -> None:
+        """Commit one page of ``stream``: its records and the cursor after it (and, for a
+        page of a complete follower/following list, what that says about unfollows)."""
+        written = write_page(
             self.engine,
             list(records),
             platform=self.report.platform,
             account_id=self.report.account,
             stream=stream,
             cursor=cursor,
+            walk=walk,
         )
         entry = self.report.stream(stream)
         entry.pages += 1
         entry.items += items
-        for table, count in added.items():
+        entry.ended += written.ended
+        entry.resumed += written.resumed
+        for table, count in written.added.items():
             entry.added[table] = entry.added.get(table, 0) + count
+
+
+def resume_walk(state: Any, key: str) -> tuple[Any, datetime]:
+    """Where a walk of a complete follower/following list resumes (the position stored
+    under ``key``) and when that walk started. A walk stored without its start (or none)
+    begins again from the top, now: only a whole walk may say who unfollowed."""
+    if isinstance(state, Mapping) and state.get(key) is not None:
+        try:
+            return state[key], datetime.fromisoformat(str(state["started"]))
+        except (KeyError, ValueError):
+            pass
+    return None, datetime.now(UTC)
