@@ -108,18 +108,24 @@ def test_huge_files_are_refused_before_reading(tmp_path: Path) -> None:
         compile_rules(huge.read_text())
 
 
-def test_catastrophic_regex_is_cut_off_and_counts_as_no_match() -> None:
+def test_catastrophic_regex_is_cut_off_and_the_item_kept_and_tagged() -> None:
+    # No nested repetition (that is refused when the file is read), yet exponential: the
+    # item's time budget cuts the search off; the item is kept and tagged rules-timeout.
     rules = compile_rules(
-        "rules:\n  - name: evil\n    when: {text_regex: '(a+)+$'}\n    then: {drop: true}\n"
+        "rules:\n  - name: evil\n    when: {text_regex: '(a|a)*$'}\n    then: {drop: true}\n"
         "  - name: after\n    when: {text_contains: a}\n    then: {tag: seen}\n"
     )
     hostile = Item("1", "s", text="a" * 40 + "!")  # 2**40 paths without a guard
     started = time.perf_counter()
     decision = rules.decide(hostile, NOW)
     explained = rules.explain(hostile, NOW)
+    (batched,) = rules.decide_all([hostile], NOW)
     assert time.perf_counter() - started < 2
-    assert decision.kept is True and decision.tags == ("seen",)
+    for made in (decision, batched):
+        assert made.kept is True and made.tags == ("seen", "rules-timeout")
+        assert made.decided_by is None
     assert [f.rule for f in explained.fired] == ["after"]
+    assert "rules-timeout" in explained.tags
 
 
 def test_the_fold_risky_characters_are_exactly_those_unicode_has() -> None:

@@ -151,6 +151,7 @@ def test_command(
 ) -> None:
     """Run a rules file over items offline; print one JSON decision per item."""
     from kompas.rules import Item, ItemError, load_rules
+    from kompas.rules.regexes import TIMEOUT_TAG, Budget
 
     try:
         rules = load_rules(rules_file)
@@ -161,6 +162,7 @@ def test_command(
         lines = items_file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(KompasError(f"{items_file}: cannot read ({exc})")) from None
+    budget, late = Budget.start(), 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -170,9 +172,23 @@ def test_command(
             raise fail(
                 KompasError(f"{items_file}, line {number}, column {exc.colno}: {exc.msg}")
             ) from None
+        except (ValueError, RecursionError) as exc:  # a huge number, nesting too deep
+            problem = (
+                "nested too deeply"
+                if isinstance(exc, RecursionError)
+                else "a number too long to read (more than 4,300 digits)"
+            )
+            raise fail(KompasError(f"{items_file}, line {number}: {problem}")) from None
         except ItemError as error:
             raise fail(KompasError(f"{items_file}, line {number}: {error}")) from None
-        sys.stdout.write(json.dumps(rules.explain(item, moment).as_json()) + "\n")
+        decision = rules.explain(item, moment, budget)
+        late += TIMEOUT_TAG in decision.tags
+        sys.stdout.write(json.dumps(decision.as_json()) + "\n")
+    if late:
+        err.print(
+            f"{late:,} item(s) ran out of regex time: kept and tagged {TIMEOUT_TAG}.",
+            highlight=False,
+        )
 
 
 @rules_app.command("explain")
@@ -233,18 +249,26 @@ def _plain(text: str) -> str:
 def run_command(as_json: JsonOption = False) -> None:
     """Apply the workspace rules again to every stored feed item."""
     from kompas.rules.pipeline import apply_rules
+    from kompas.rules.regexes import TIMEOUT_TAG
 
     rules = _workspace_rules(required=True)
     assert rules is not None
     with State.workspace().engine.begin() as connection:
         decisions = apply_rules(connection, rules)
     kept = sum(d.kept for d in decisions)
+    late = sum(TIMEOUT_TAG in d.tags for d in decisions)
     if as_json:
-        payload = {"items": len(decisions), "kept": kept, "dropped": len(decisions) - kept}
+        payload = {
+            "items": len(decisions),
+            "kept": kept,
+            "dropped": len(decisions) - kept,
+            "timed_out": late,
+        }
         sys.stdout.write(json.dumps(payload) + "\n")
         return
     out.print(
         f"Decided {len(decisions):,} item(s): {kept:,} kept, {len(decisions) - kept:,} dropped."
+        + (f" {late:,} ran out of regex time (kept, tagged {TIMEOUT_TAG})." if late else "")
     )
 
 

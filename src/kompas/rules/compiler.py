@@ -18,6 +18,7 @@ from typing import Any
 
 import regex
 
+from kompas.rules import regexes
 from kompas.rules.item import (
     COUNT_NAMES,
     FOLD_RISKY,
@@ -35,9 +36,6 @@ from kompas.rules.schema import MAX_DEPTH
 Test = Callable[[Prepared], bool]
 Why = Callable[[Prepared], list[str] | None]
 Select = Callable[[Batch, int], int]
-
-#: Seconds one regex search may take before it counts as no match.
-REGEX_TIMEOUT = 0.05
 
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(m|min|h|d|w)$")
@@ -112,8 +110,8 @@ class Compiler:
             return _contains(key, needles)
         if key in ("text_regex", "title_regex"):
             try:
-                pattern = regex.compile(str(value), regex.VERSION0)
-            except (regex.error, OverflowError, RecursionError) as exc:
+                pattern = regexes.compile_pattern(str(value))
+            except regexes.PatternError as exc:
                 raise self.error(
                     parent,
                     key,
@@ -305,12 +303,15 @@ def _contains(key: str, needles: list[str]) -> Condition:
     return Condition(test, why, select, 2)
 
 
-def _search(pattern: regex.Pattern[str], text: str) -> bool | None:
-    """A guarded search: ``None`` when it ran out of time (counted as no match)."""
-    try:
-        return pattern.search(text, timeout=REGEX_TIMEOUT) is not None
-    except TimeoutError:
-        return None
+def _search(pattern: regex.Pattern[str], text: str, p: Prepared) -> regex.Match[str] | None:
+    """A search within the item's budget; running out of time counts as no match and
+    marks the item (the engine then keeps it, tagged ``rules-timeout``)."""
+    if p.budget is None:
+        p.budget = regexes.Budget.start()
+    match, late, p.spent = regexes.search(pattern, text, p.budget, p.spent)
+    if late:
+        p.timed_out = True
+    return match
 
 
 def _regex(key: str, pattern: regex.Pattern[str], needles: frozenset[str] | None) -> Condition:
@@ -327,7 +328,7 @@ def _regex(key: str, pattern: regex.Pattern[str], needles: frozenset[str] | None
                             break
                     else:
                         return False
-            return _search(pattern, p.item.title) is True
+            return _search(pattern, p.item.title, p) is not None
         if needles is not None and p.foldsafe():
             # Cheap necessary condition first: no required literal, no match.
             hay = p.hay
@@ -336,14 +337,11 @@ def _regex(key: str, pattern: regex.Pattern[str], needles: frozenset[str] | None
                     break
             else:
                 return False
-        return _search(pattern, p.full) is True
+        return _search(pattern, p.full, p) is not None
 
     def why(p: Prepared) -> list[str] | None:
         text = p.item.title if title_only else p.full
-        try:
-            match = pattern.search(text, timeout=REGEX_TIMEOUT)
-        except TimeoutError:
-            return None
+        match = _search(pattern, text, p)
         if match is None:
             return None
         return [f"{key}: /{pattern.pattern}/ matched {match.group(0)[:80]!r}"]
@@ -364,14 +362,17 @@ def _regex(key: str, pattern: regex.Pattern[str], needles: frozenset[str] | None
                 candidates = hay.having_any(ordered, candidates) | (hay.risky() & candidates)
         if not candidates:
             return 0
-        search = pattern.search
+        budget, spent, search = b.budget, b.spent, regexes.search
         hits = []
+        late = []
         for i in indices(candidates):
-            try:
-                if search(texts[i], timeout=REGEX_TIMEOUT) is not None:
-                    hits.append(i)
-            except TimeoutError:
-                continue  # counted as no match
+            found, out_of_time, spent[i] = search(pattern, texts[i], budget, spent.get(i, 0.0))
+            if found is not None:
+                hits.append(i)
+            elif out_of_time:
+                late.append(i)  # counted as no match, and the item marked
+        if late:
+            b.timed_out |= mask_of(late, b.size)
         return mask_of(hits, b.size)
 
     return Condition(test, why, select, 8)

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from kompas.rules.compiler import Compiler, Condition, Select
-from kompas.rules.item import Batch, Item, Needles, Prepared, mask_to_flags
+from kompas.rules.item import Batch, Item, Needles, Prepared, indices, mask_to_flags
 from kompas.rules.load import load_rules_document, position, read_rules_text
+from kompas.rules.regexes import TIMEOUT_TAG, Budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,15 @@ class Decision:
             "decided_by": self.decided_by,
             "fired": [f.as_json() for f in self.fired],
         }
+
+
+def out_of_time(decision: Decision) -> Decision:
+    """The decision about an item whose rules ran out of time: kept, whatever they said,
+    and tagged ``rules-timeout`` so that the user sees it (and which rules still fired)."""
+    tags = decision.tags if TIMEOUT_TAG in decision.tags else (*decision.tags, TIMEOUT_TAG)
+    return Decision(
+        decision.item_id, True, decision.score, tags, decision.routes, decision.fired, None
+    )
 
 
 def _actions(node: Any) -> Actions:
@@ -202,26 +212,39 @@ class RuleSet:
             for r in rules
         )
 
-    def decide(self, item: Item, now: datetime | None = None) -> Decision:
-        """The decision about ``item`` (rules that fired, without the reasons)."""
-        return self._fast(item, now or datetime.now(UTC))
+    def decide(
+        self, item: Item, now: datetime | None = None, budget: Budget | None = None
+    ) -> Decision:
+        """The decision about ``item`` (rules that fired, without the reasons), within the
+        regex time ``budget`` of the run it is part of (default: a run of its own)."""
+        return self._fast(item, now or datetime.now(UTC), budget)
 
-    def explain(self, item: Item, now: datetime | None = None) -> Decision:
+    def explain(
+        self, item: Item, now: datetime | None = None, budget: Budget | None = None
+    ) -> Decision:
         """The decision about ``item`` with the reasons every fired rule fired."""
-        return self._run(item, now or datetime.now(UTC), explain=True)
-
-    def decide_all(self, items: Iterable[Item], now: datetime | None = None) -> Iterator[Decision]:
-        """Decisions for many items, all judged at the same moment."""
         moment = now or datetime.now(UTC)
+        return self._run(item, moment, True, Prepared(item, moment, budget))
+
+    def decide_all(
+        self, items: Iterable[Item], now: datetime | None = None, budget: Budget | None = None
+    ) -> Iterator[Decision]:
+        """Decisions for many items, all judged at the same moment, within one regex time
+        budget (``budget``, default :class:`~kompas.rules.regexes.Budget`: 30 s for the
+        run, 0.1 s per item)."""
+        moment = now or datetime.now(UTC)
+        budget = budget or Budget.start()
         rows: dict[Any, _Row] = {}
         stream = iter(items)
         while batch := list(islice(stream, BATCH_SIZE)):
-            yield from self._batch(batch, moment, rows)
+            yield from self._batch(batch, moment, rows, budget)
 
-    def _batch(self, items: list[Item], now: datetime, rows: dict[Any, _Row]) -> list[Decision]:
+    def _batch(
+        self, items: list[Item], now: datetime, rows: dict[Any, _Row], budget: Budget
+    ) -> list[Decision]:
         """Decisions for a batch: each rule selects, among the items not yet stopped, those
         it fires on (one bitmask per rule); items whose rules fired alike share one row."""
-        batch = Batch(items, now, self._needles)
+        batch = Batch(items, now, self._needles, budget)
         size = batch.size
         alive = batch.all
         tagged = batch.tag_masks(self._tags_read) if self._reads_tags else None
@@ -243,10 +266,13 @@ class RuleSet:
         for key in some_item.keys() - rows.keys():
             i = some_item[key]
             rows[key] = self._row([index for index, hits in fired if hits >> i & 1])
-        return [
+        decisions = [
             Decision(item.id, *row)
             for item, row in zip(items, map(rows.__getitem__, keys), strict=True)
         ]
+        for i in indices(batch.timed_out):
+            decisions[i] = out_of_time(decisions[i])
+        return decisions
 
     def _keys(self, fired: list[tuple[int, int]], size: int) -> list[Any]:
         """One key per item that is equal for items on which the same rules fired: rule
@@ -304,12 +330,13 @@ class RuleSet:
             decided_by,
         )
 
-    def _fast(self, item: Item, now: datetime) -> Decision:
+    def _fast(self, item: Item, now: datetime, budget: Budget | None) -> Decision:
         """The hot loop: one closure call per rule, actions only for the rules that fired."""
-        prepared = Prepared(item, now)
+        prepared = Prepared(item, now, budget)
         hits = [entry for test, entry in self._tests if test(prepared)]
         if not hits:
-            return Decision(item.id, self.default_keep, 0, (), (), ())
+            decision = Decision(item.id, self.default_keep, 0, (), (), ())
+            return out_of_time(decision) if prepared.timed_out else decision
         kept: bool | None = None
         decided_by: str | None = None
         score = 0
@@ -330,7 +357,7 @@ class RuleSet:
                     routes.append(route)
             if stop:
                 break
-        return Decision(
+        decision = Decision(
             item.id,
             self.default_keep if kept is None else kept,
             score,
@@ -339,6 +366,7 @@ class RuleSet:
             tuple(fired),
             decided_by,
         )
+        return out_of_time(decision) if prepared.timed_out else decision
 
     def _run(
         self, item: Item, now: datetime, explain: bool, prepared: Prepared | None = None
@@ -380,7 +408,7 @@ class RuleSet:
             )
             if actions.stop:
                 break
-        return Decision(
+        decision = Decision(
             item_id=item.id,
             kept=self.default_keep if kept is None else kept,
             score=score,
@@ -389,6 +417,7 @@ class RuleSet:
             fired=tuple(fired),
             decided_by=decided_by,
         )
+        return out_of_time(decision) if prepared.timed_out else decision
 
 
 def compile_rules(text: str, path: str = "<rules>") -> RuleSet:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ import numpy
 
 from kompas.errors import KompasError
 from kompas.model import FeedItem
+from kompas.rules.regexes import Budget
 
 #: The numeric counts a rule may test (``count: {likes: {min: 10}}``).
 COUNT_NAMES = ("likes", "reposts", "replies", "quotes", "words", "links")
@@ -196,15 +196,23 @@ class Prepared:
         "_source_domain",
         "_tags",
         "_words",
+        "budget",
         "full",
         "hay",
         "item",
         "now",
+        "spent",
+        "timed_out",
     )
 
-    def __init__(self, item: Item, now: datetime) -> None:
+    def __init__(self, item: Item, now: datetime, budget: Budget | None = None) -> None:
         self.item = item
         self.now = now
+        #: The regex time budget (of the run, else started on the first search), the
+        #: seconds this item used of it, and whether it ran out.
+        self.budget = budget
+        self.spent = 0.0
+        self.timed_out = False
         #: Title and text as written (regexes see the case; ``(?i)`` ignores it).
         self.full = f"{item.title}\n{item.text}" if item.title else item.text
         self.hay = self.full.lower()
@@ -295,13 +303,15 @@ except ImportError:  # pragma: no cover (then each substring is its own str.find
 
 
 class Needles:
-    """All the substrings a rule file looks for in one field, matched together."""
+    """All the substrings a rule file looks for in one field, matched together (with the
+    characters :meth:`Haystack.risky` looks for, so one pass answers that too)."""
 
     __slots__ = ("automaton", "order")
 
     def __init__(self, needles: Iterable[str]) -> None:
-        # One-character needles stay out: str.find finds those fastest (memchr).
-        self.order = tuple(sorted(n for n in set(needles) if len(n) > 1))
+        # One-character ASCII needles stay out: a test per string finds those fastest.
+        wanted = {n for n in needles if len(n.encode("utf-8", "surrogatepass")) > 1}
+        self.order = tuple(sorted(wanted | set(FOLD_RISKY_CHARS))) if wanted else ()
         self.automaton: Any = None
         if BytesAhoCorasick is not None and self.order:
             encoded = [n.encode("utf-8", "surrogatepass") for n in self.order]
@@ -338,17 +348,15 @@ def mask_of(positions: Iterable[int], size: int) -> int:
 
 
 class Haystack:
-    """Strings of a batch (one per item) joined by NUL into one string, so a substring
-    test runs once, in C, over the whole batch; a match is credited to the item it lies
+    """Strings of a batch (one per item), searched for all of a rule file's substrings in
+    one pass over their UTF-8 joined by NUL; a match is credited to the item it lies
     entirely inside (one that spans a separator is skipped, so NULs in text are safe)."""
 
     __slots__ = (
-        "_big",
         "_encoded",
         "_found",
         "_needles",
         "_risky",
-        "_starts",
         "size",
         "strings",
     )
@@ -357,26 +365,9 @@ class Haystack:
         self.strings = strings
         self._needles = needles
         self.size = len(strings)
-        self._big: str | None = None
-        self._starts: list[int] = []
         self._found: dict[str, int] = {}
         self._risky: int | None = None
         self._encoded: tuple[bytes, Any] | None = None
-
-    @property
-    def big(self) -> str:
-        """The strings joined by NUL (built when first needed)."""
-        if self._big is None:
-            self._big = "\x00".join(self.strings)
-            self._starts = list(accumulate(map((1).__add__, map(len, self.strings)), initial=0))
-        return self._big
-
-    @property
-    def starts(self) -> list[int]:
-        """Where each string starts in :attr:`big`; the last entry is ``len(big) + 1``."""
-        if self._big is None:
-            _ = self.big
-        return self._starts
 
     def having(self, needle: str, candidates: int) -> int:
         """The candidates whose string contains ``needle``."""
@@ -390,7 +381,7 @@ class Haystack:
         strings = self.strings
         if candidates.bit_count() * 8 < self.size:  # few candidates: test each one
             return mask_of((i for i in indices(candidates) if needle in strings[i]), self.size)
-        mask = self._scan(needle)
+        mask = flags_to_mask(bytes([needle in string for string in strings]))
         self._found[needle] = mask
         return mask & candidates
 
@@ -430,35 +421,22 @@ class Haystack:
         ).reshape(-1, 3)
         owner = numpy.searchsorted(starts, spans[:, 1], side="right") - 1
         inside = spans[:, 2] < starts[owner + 1]  # not across a separator
-        which, owner = spans[inside, 0], owner[inside]
-        by_needle = numpy.argsort(which, kind="stable")
-        which, owner = which[by_needle], owner[by_needle]
-        cuts = numpy.flatnonzero(numpy.diff(which)) + 1
-        for ids, owners in zip(numpy.split(which, cuts), numpy.split(owner, cuts), strict=True):
-            if len(ids):
-                flags = numpy.zeros(self.size, dtype=numpy.uint8)
-                flags[owners] = 1
-                self._found[needles.order[ids[0]]] = flags_to_mask(flags.tobytes())
-        for needle in needles.order:  # found nowhere in the batch
-            self._found.setdefault(needle, 0)
-
-    def _scan(self, needle: str) -> int:
-        big, starts, width = self.big, self.starts, len(needle)
-        find = big.find
-        hits: list[int] = []
-        pos = find(needle)
-        while pos != -1:
-            i = bisect_right(starts, pos) - 1
-            if pos + width < starts[i + 1]:
-                hits.append(i)
-                pos = find(needle, starts[i + 1])  # one hit per item is enough
-            else:
-                pos = find(needle, pos + 1)
-        return mask_of(hits, self.size)
+        # One row of flags per needle, packed to bits: row k is needle k's mask.
+        flags = numpy.zeros((len(needles.order), self.size), dtype=numpy.uint8)
+        flags[spans[inside, 0], owner[inside]] = 1
+        rows = numpy.packbits(flags, axis=1, bitorder="little")
+        for needle, row in zip(needles.order, rows, strict=True):
+            self._found[needle] = int.from_bytes(row.tobytes(), "little")
 
     def risky(self) -> int:
         """The items whose string has a character that lowercasing does not map
         exactly (see :meth:`Prepared.foldsafe`)."""
+        needles = self._needles
+        if self._risky is None and (
+            FOLD_RISKY_CHARS[0] in self._found
+            or (needles is not None and needles.automaton is not None)
+        ):  # the automaton's one pass looked for them already
+            self._risky = self.having_any(FOLD_RISKY_CHARS, (1 << self.size) - 1)
         if self._risky is None:
             strings, search = self.strings, FOLD_RISKY.search
             ascii_flags = bytes(map(str.isascii, strings))
@@ -492,9 +470,12 @@ class Batch:
         "_titles_raw",
         "_words",
         "all",
+        "budget",
         "items",
         "now",
         "size",
+        "spent",
+        "timed_out",
     )
 
     def __init__(
@@ -502,9 +483,15 @@ class Batch:
         items: list[Item],
         now: datetime,
         needles: tuple[Needles | None, Needles | None] = (None, None),
+        budget: Budget | None = None,
     ) -> None:
         self.items = items
         self.now = now
+        #: The run's regex time budget, the seconds each item used of it (by position),
+        #: and the mask of the items that ran out of it.
+        self.budget = budget or Budget.start()
+        self.spent: dict[int, float] = {}
+        self.timed_out = 0
         self._needles = needles
         self.size = len(items)
         self.all = (1 << self.size) - 1

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from kompas.model import FeedItem
 from kompas.rules.engine import Decision, RuleSet
 from kompas.rules.item import Item
+from kompas.rules.regexes import Budget
 from kompas.sources.feed_fetch import FeedRequest, FetchResult, content_hash, fetch_feeds
 from kompas.store import feeds as store
 
@@ -121,8 +122,9 @@ def apply_rules(
     """Decide about stored items (those with ``item_ids``, or all of them), keep every
     decision with the rules that fired and why, and return the decisions."""
     moment = now or datetime.now(UTC)
+    budget = Budget.start()  # one regex time budget for the whole run
     decisions = [
-        rules.explain(stored_item(s), moment) for s in store.items(connection, ids=item_ids)
+        rules.explain(stored_item(s), moment, budget) for s in store.items(connection, ids=item_ids)
     ]
     store.save_decisions(connection, (d.as_json() for d in decisions), rules.digest, moment)
     return decisions
