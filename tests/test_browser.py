@@ -172,10 +172,8 @@ def feed_server() -> Iterator[str]:
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def guarded(serve: Callable[..., Server], feed_server: str) -> Server:
-    """Bluesky sample, a starter strategy, starter rules and two pulled feeds; bound
-    beyond loopback with a token."""
+def pull_feeds_from(feed_server: str) -> Callable[[Cli], None]:
+    """A setup step: starter rules and two feeds pulled from ``feed_server``."""
 
     def pull_feeds(cli: Cli) -> None:
         for name in ("simonwillison-atom.xml", "pythoninsider-rss.xml"):
@@ -190,7 +188,30 @@ def guarded(serve: Callable[..., Server], feed_server: str) -> Server:
         )
         assert pulled.returncode == 0, pulled.stderr
 
-    return serve(("bluesky-car", BLUESKY_CAR), strategy=True, token=SECRET, setup=pull_feeds)
+    return pull_feeds
+
+
+@pytest.fixture(scope="module")
+def guarded(serve: Callable[..., Server], feed_server: str) -> Server:
+    """Bluesky sample, a starter strategy, starter rules and two pulled feeds; bound
+    beyond loopback with a token."""
+    return serve(
+        ("bluesky-car", BLUESKY_CAR),
+        strategy=True,
+        token=SECRET,
+        setup=pull_feeds_from(feed_server),
+    )
+
+
+@pytest.fixture(scope="module")
+def planned(serve: Callable[..., Server], feed_server: str) -> Server:
+    """The X and Bluesky samples, a starter strategy, starter rules and two pulled feeds."""
+    return serve(
+        ("x-archive", X_ARCHIVE),
+        ("bluesky-car", BLUESKY_CAR),
+        strategy=True,
+        setup=pull_feeds_from(feed_server),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -503,3 +524,34 @@ def test_token_beyond_loopback(guarded: Server, browser: Browser) -> None:
     server.process.wait(timeout=10)
     assert server.process.stdout is not None
     assert secret not in server.process.stdout.read().decode()  # never printed or logged
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_page_fits_a_390_px_phone(
+    samples: Server, planned: Server, browser: Browser, lang: str
+) -> None:
+    """Nothing makes the page wider than the phone: wide tables and charts scroll inside
+    their own box, never the page."""
+    context = browser.new_context(viewport=PHONE, locale="en-GB", is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    wide: dict[str, int] = {}
+    visits = [(samples, name, path) for name, path in PAGES.items()]
+    visits += [
+        (samples, "community-all", "/community?all=true"),
+        (samples, "people-audit", "/people?audit=1"),
+    ]
+    visits += [(planned, "strategy-planned", "/strategy"), (planned, "feeds-planned", "/feeds")]
+    for server, name, path in visits:
+        page.goto(f"{server.url}{path}{'&' if '?' in path else '?'}lang={lang}")
+        if path == "/":
+            glance_loaded(page)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide[name] = width
+        shot(page, f"phone-{lang}-{name}")
+    context.close()
+    assert wide == {}

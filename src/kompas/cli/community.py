@@ -27,7 +27,6 @@ DEFAULT_DAYS = 90
 #: kompas.community.report.HALF_LIFE_DAYS, written out so that `--help` does not import the
 #: pillar (tests/test_startup.py checks that they agree).
 HALF_LIFE_DAYS = 30.0
-_BARS = "▁▂▃▄▅▆▇█"
 
 Since = Annotated[
     str | None,
@@ -153,20 +152,6 @@ def _number(value: float | int | None, percent: bool = False) -> str:
     return f"{value:,}"
 
 
-def _sparkline(series: list[int] | None, width: int = 52) -> str:
-    if series is None:
-        return "[dim]no data[/]"
-    if not series:
-        return ""
-    if len(series) > width:  # several weeks per character, so the line fits
-        step = -(-len(series) // width)
-        series = [sum(series[i : i + step]) for i in range(0, len(series), step)]
-    top = max(series)
-    if top == 0:
-        return _BARS[0] * len(series)
-    return "".join(_BARS[min(7, round(v / top * 7))] for v in series)
-
-
 _ROWS: tuple[tuple[str, str, bool], ...] = (
     ("Conversation", "", False),
     ("replies given", "replies_given", False),
@@ -235,18 +220,9 @@ def _print(result: CommunityReport) -> None:
 
 
 def _print_trends(figures: Figures, scope: str) -> None:
-    weeks = figures.trends.weeks
-    if not weeks:
-        return
-    span = f"the week of {weeks[0]}" if len(weeks) == 1 else f"weeks of {weeks[0]} to {weeks[-1]}"
-    table = Table(title=f"Week by week, {span} ({scope})", title_justify="left")
-    table.add_column("", style="bold")
-    table.add_column("trend")
-    table.add_column("total", justify="right")
-    for name, series in figures.trends.series.items():
-        total = "no data" if series is None else f"{sum(series):,}"
-        table.add_row(name.replace("_", " "), _sparkline(series), total)
-    out.print(table)
+    from kompas.cli._trends import print_trends
+
+    print_trends(out, figures.trends.weeks, figures.trends.series, scope)
 
 
 @app.command("people")

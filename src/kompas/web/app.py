@@ -202,7 +202,10 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
 
     def week_chart(lang: str, data: dict[str, Any]) -> Markup:
         return charts.bar_chart(
-            data["week_labels"], data["weeks"], i18n.translate(lang, "overview.chart_title")
+            data["week_labels"],
+            data["weeks"],
+            i18n.translate(lang, "overview.chart_title"),
+            lang=lang,
         )
 
     @app.get("/", response_class=HTMLResponse)
