@@ -166,7 +166,7 @@ def align_command(
     from kompas.store import strategy as store
     from kompas.strategy import embedding, load_strategy
     from kompas.strategy.alignment import METHODS
-    from kompas.strategy.review import aligned_posts
+    from kompas.strategy.review import aligned_posts, corrections_of
 
     if method not in METHODS:
         raise typer.BadParameter(f"--method {method!r}: expected one of {', '.join(METHODS)}")
@@ -179,7 +179,8 @@ def align_command(
         until = _day(date) + timedelta(days=1)
         with State.workspace().engine.connect() as connection:
             posts = store.own_posts(connection, until - timedelta(days=days), until)
-        rows = aligned_posts(strategy, posts, method=method)
+            corrections = corrections_of(connection)
+        rows = aligned_posts(strategy, posts, method=method, corrections=corrections)
     except KompasError as error:
         raise fail(error) from None
     if as_json:
@@ -189,6 +190,7 @@ def align_command(
                     "post": f"{post.platform}:{post.id}",
                     "created_at": post.created_at.isoformat() if post.created_at else None,
                     "language": a.language,
+                    "status": a.status,
                     "pillars": [
                         {"pillar": m.pillar, "confidence": m.confidence, "reason": m.reason()}
                         for m in a.pillars
@@ -206,11 +208,53 @@ def align_command(
         pillars = ", ".join(f"{m.pillar} ({m.confidence:.2f})" for m in a.pillars) or "—"
         table.add_row(
             Text(" ".join(post.text.split())[:60]),
-            a.language or "?",
+            (a.language or "?") + ("" if a.supported else " (not supported)"),
             Text(pillars),
             Text(a.reason()),
         )
     out.print(table, markup=False)
+
+
+@app.command("teach")
+def teach_command(
+    post: Annotated[
+        str, typer.Argument(help="The post, as PLATFORM:ID (`kompas strategy align --json`).")
+    ],
+    pillars: Annotated[
+        list[str] | None, typer.Argument(help="The pillar id(s) it serves.", show_default=False)
+    ] = None,
+    none: Annotated[
+        bool, typer.Option("--none", help="The post serves none of your pillars.")
+    ] = False,
+    path: FileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct a post's pillars; kompas learns from your corrections from then on."""
+    from kompas.strategy.teaching import teach
+
+    chosen = list(pillars or [])
+    if none and chosen:
+        raise typer.BadParameter("give pillars or --none, not both")
+    if not none and not chosen:
+        raise typer.BadParameter("give the pillar(s) the post serves, or --none")
+    try:
+        strategy = load_strategy(_strategy_path(path))
+        with State.workspace().engine.begin() as connection:
+            taught = teach(connection, strategy, post, chosen)
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        _dump(taught.to_json())
+        return
+    serves = ", ".join(taught.pillars) or "none of your pillars"
+    before = ", ".join(taught.before.labels) or "none"
+    out.print(
+        f"Taught: {taught.post} serves {serves} (kompas said: {before}). "
+        f"{taught.corrections} correction(s) so far; the alignment of {taught.changed} of "
+        f"your {taught.of} posts changed.",
+        highlight=False,
+        markup=False,
+    )
 
 
 def today_command(
@@ -343,11 +387,20 @@ def _print_review(result: object) -> None:
         )
     out.print(habits, markup=False)
     share = result.unaligned_share
+    readable = result.posts - len(result.unsupported)
     out.print(
-        f"Unaligned: {len(result.unaligned)} of {result.posts} posts"
+        f"Unaligned: {len(result.unaligned)} of {readable} posts"
         + ("" if share is None else f" ({share:.0%})"),
         highlight=False,
     )
+    if result.unsupported:
+        languages = ", ".join(f"{k} {v}" for k, v in result.unsupported_languages.items())
+        out.print(
+            f"Not read: {len(result.unsupported)} post(s) in languages your pillars are not "
+            f"written in ({languages}); add keywords in those languages to align them.",
+            highlight=False,
+            markup=False,
+        )
     out.print("Biggest gaps:", style="bold")
     for number, gap in enumerate(result.gaps, 1):
         out.print(f"  {number}. {gap.sentence}", highlight=False, markup=False)

@@ -1,15 +1,92 @@
 """The rows the strategy pillar reads: the user's own posts (with their text, for
-alignment) and the user's own dated actions (for habits). No tables of its own."""
+alignment) and the user's own dated actions (for habits); and its one table, the user's
+corrections of alignment (``kompas strategy teach``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
+from kompas.store import schema
 from kompas.store.schema import accounts, follows, interactions, posts
+
+#: What the user said about a post's pillars; the text is kept so a correction still
+#: teaches when the post is gone from a later import.
+alignment_corrections = sa.Table(
+    "alignment_corrections",
+    schema.metadata,
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("post_id", sa.String(512), primary_key=True),
+    #: The pillar ids the post serves; empty when the user said it serves none.
+    sa.Column("pillars", sa.JSON, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", schema.UTCDateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCorrection:
+    """One row of ``alignment_corrections``."""
+
+    platform: str
+    post_id: str
+    pillars: tuple[str, ...]
+    text: str
+    created_at: datetime
+
+
+def save_correction(
+    connection: sa.Connection,
+    platform: str,
+    post_id: str,
+    pillars: Sequence[str],
+    text: str,
+    when: datetime | None = None,
+) -> None:
+    """Store (or replace) the user's correction of one post."""
+    row = {
+        "platform": platform,
+        "post_id": post_id,
+        "pillars": sorted(set(pillars)),
+        "text": text,
+        "created_at": when or datetime.now(UTC),
+    }
+    dialect = connection.dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        alignment_corrections
+    ).values(row)
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=["platform", "post_id"],
+            set_={k: row[k] for k in ("pillars", "text", "created_at")},
+        )
+    )
+
+
+def corrections(connection: sa.Connection) -> list[StoredCorrection]:
+    """Every correction, oldest first."""
+    rows = connection.execute(
+        sa.select(alignment_corrections).order_by(
+            alignment_corrections.c.created_at,
+            alignment_corrections.c.platform,
+            alignment_corrections.c.post_id,
+        )
+    )
+    return [
+        StoredCorrection(r.platform, r.post_id, tuple(r.pillars), r.text, r.created_at)
+        for r in rows
+    ]
+
+
+def own_post(connection: sa.Connection, platform: str, post_id: str) -> OwnPost | None:
+    """One of the user's posts by its platform and id, or ``None``."""
+    found = own_posts(connection, post=(platform, post_id))
+    return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +139,17 @@ def own_posts(
     since: datetime | None = None,
     until: datetime | None = None,
     platform: str | None = None,
+    post: tuple[str, str] | None = None,
 ) -> list[OwnPost]:
     """The user's posts in ``[since, until)`` (all of them, undated too, when unbounded),
-    oldest first."""
+    oldest first; only the post ``(platform, id)`` when ``post`` is given."""
     where = _is_self(posts.c.platform, posts.c.author_id) & _window(
         posts.c.created_at, since, until
     )
     if platform is not None:
         where = where & (posts.c.platform == platform)
+    if post is not None:
+        where = where & (posts.c.platform == post[0]) & (posts.c.id == post[1])
     rows = connection.execute(
         sa.select(
             posts.c.platform,

@@ -1,27 +1,46 @@
 """Which content pillars a post serves, with a confidence and the reason.
 
-Offline and for English and French alike: TF-IDF over character n-grams (3 to 5 letters
-inside words) compares a post with each pillar's description, keywords and examples, and
-whole-word keyword matches add to the score. Character n-grams share evidence across
-languages and spellings (visualisation/visualization, données/data do not, but keywords
-in both languages do), need no model download, and were measured against word TF-IDF and
-keywords alone on the labelled set in ``tests/data/alignment/`` (see docs/strategy.md).
-A multilingual sentence-embedding model was not used: none that ships its weights on
-PyPI is small enough (see the docs for the comparison).
+Offline and in any language the pillars are written in: TF-IDF over character n-grams
+(3 to 5 letters inside words; single characters and pairs for Chinese, Japanese and
+Korean, which have no spaces) compares a post with each pillar's description, keywords
+and examples, and keyword matches add to the score (whole words, or anywhere inside
+unsegmented CJK text). Posts are scored all at once (:mod:`kompas.strategy.features`),
+so 10,000 posts take well under two seconds.
+
+When the user has taught kompas (``kompas strategy teach``), a small model learnt from
+their corrections decides instead (:mod:`kompas.strategy.learning`); the keywords and
+similarities are among its inputs. A post in a language none of the pillars is written
+in is marked ``supported=False``: it is not "unaligned", kompas cannot read it.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
+import ahocorasick_rs
 import numpy as np
 import numpy.typing as npt
 
-from kompas.strategy.language import detect
+from kompas.strategy import features
+from kompas.strategy.features import has_cjk, normalise, words
+from kompas.strategy.language import by_script, detect
 from kompas.strategy.model import Pillar
+
+if TYPE_CHECKING:
+    from kompas.strategy.learning import Correction, Model
+
+__all__ = [
+    "METHODS",
+    "Aligner",
+    "Alignment",
+    "PillarMatch",
+    "Scores",
+    "macro_f1",
+    "normalise",
+    "words",
+]
 
 Vector = npt.NDArray[np.float64]
 
@@ -39,43 +58,13 @@ DEFAULTS: dict[str, tuple[float, float]] = {
     "embedding+keywords": (0.35, 0.12),
 }
 SECOND_RATIO = 0.80
-NGRAMS = (3, 5)
-
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_HANDLE = re.compile(r"(?<!\w)@[\w.@-]+")
-_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
+#: The languages alignment was measured in; pillars written in others add theirs.
+MEASURED_LANGUAGES = frozenset({"en", "fr"})
 
 
-def normalise(text: str) -> str:
-    """Lower case, compatibility forms folded (𝗯𝗼𝗹𝗱 → bold), accents dropped, links and
-    handles removed: what both methods compare."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _HANDLE.sub(" ", _URL.sub(" ", text))
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.split())
-
-
-def words(text: str) -> list[str]:
-    """The words of normalised text."""
-    return _WORD.findall(text)
-
-
-def char_ngrams(text: str, low: int = NGRAMS[0], high: int = NGRAMS[1]) -> list[str]:
-    """Character n-grams inside word boundaries (each word padded with spaces)."""
-    grams: list[str] = []
-    for word in words(text):
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            if len(padded) < n:
-                break
-            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
-    return grams
-
-
-@dataclass(frozen=True, slots=True)
-class PillarMatch:
-    """How well a post fits one pillar, and why."""
+class PillarMatch(NamedTuple):
+    """How well a post fits one pillar, and why (a tuple: tens of thousands are made
+    per review, and frozen dataclasses are slow to build)."""
 
     pillar: str
     score: float
@@ -83,10 +72,13 @@ class PillarMatch:
     keywords: tuple[str, ...] = ()
     nearest: str | None = None
     similarity: float = 0.0
+    learned: bool = False
 
     def reason(self) -> str:
         """The match in words: matched keywords and the nearest text of the pillar."""
         parts = []
+        if self.learned:
+            parts.append(f"learnt from your corrections (probability {self.confidence:.2f})")
         if self.keywords:
             parts.append("keywords " + ", ".join(self.keywords))
         if self.nearest:
@@ -97,13 +89,17 @@ class PillarMatch:
 
 @dataclass(frozen=True, slots=True)
 class Alignment:
-    """A post's pillars (empty: unaligned), its language, and every candidate's score."""
+    """A post's pillars (empty: unaligned), its language, whether the aligner can read
+    that language, and every candidate's score."""
 
     post_id: str
     language: str | None
     language_source: str
     pillars: tuple[PillarMatch, ...]
     candidates: tuple[PillarMatch, ...] = field(default=())
+    supported: bool = True
+    taught: bool = False
+    languages: tuple[str, ...] = ()
 
     @property
     def aligned(self) -> bool:
@@ -115,10 +111,26 @@ class Alignment:
         """The ids of the pillars the post serves."""
         return [m.pillar for m in self.pillars]
 
+    @property
+    def status(self) -> str:
+        """``aligned``, ``unaligned`` or ``unsupported language``."""
+        if self.pillars:
+            return "aligned"
+        return "unaligned" if self.supported else "unsupported language"
+
     def reason(self) -> str:
         """Why the post got its pillars (or none)."""
+        if self.taught:
+            chosen = ", ".join(self.labels) or "no pillar"
+            return f"you taught kompas this post serves {chosen}"
         if self.pillars:
             return " | ".join(f"{m.pillar}: {m.reason()}" for m in self.pillars)
+        if not self.supported:
+            known = ", ".join(self.languages)
+            return (
+                f"language {self.language} is not supported: your pillars are written in "
+                f"{known}; add keywords or examples in {self.language} to align such posts"
+            )
         if self.candidates:
             best = self.candidates[0]
             return (
@@ -127,46 +139,89 @@ class Alignment:
         return "no pillars defined"
 
 
-class _Space:
-    """A TF-IDF space over one kind of feature, fitted on the pillars' texts (and the
-    posts being aligned, for the document frequencies)."""
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Every post against every pillar: what the rules and the learnt model start from."""
 
-    def __init__(self, documents: Sequence[list[str]], corpus: Iterable[list[str]]) -> None:
-        self.index: dict[str, int] = {}
-        for features in documents:
-            for feature in features:
-                self.index.setdefault(feature, len(self.index))
-        frequency = np.zeros(len(self.index))
-        count = 0
-        for features in [*documents, *corpus]:
-            count += 1
-            seen = {self.index[f] for f in features if f in self.index}
-            if seen:
-                frequency[list(seen)] += 1
-        self.idf = np.log((1 + count) / (1 + frequency)) + 1.0
-        self.matrix = (
-            np.vstack([self.vector(d) for d in documents])
-            if documents
-            else np.zeros((0, len(self.index)))
-        )
+    score: Vector  # posts × pillars
+    similarity: Vector  # posts × pillars: the best similarity to one of the pillar's texts
+    centroid: Vector  # posts × pillars: the mean similarity to the pillar's texts
+    nearest: npt.NDArray[np.int64]  # posts × pillars: index of the nearest pillar text
+    hits: list[list[tuple[str, ...]]]  # posts × pillars: the keywords found
 
-    def vector(self, features: list[str]) -> Vector:
-        """The unit TF-IDF vector (sublinear term frequency) of ``features``."""
-        ids = [self.index[f] for f in features if f in self.index]
-        vector = np.zeros(len(self.index))
-        if ids:
-            counts = np.bincount(ids, minlength=len(self.index)).astype(np.float64)
-            present = counts > 0
-            vector[present] = (1.0 + np.log(counts[present])) * self.idf[present]
-            norm = float(np.linalg.norm(vector))
-            if norm:
-                vector /= norm
-        return vector
+
+class _Keywords:
+    """Every pillar keyword found across all posts in one Aho-Corasick pass: as whole
+    words (a plural s/es/x allowed), or anywhere for keywords in CJK scripts."""
+
+    def __init__(self, pillars: Sequence[Pillar]) -> None:
+        self.pillars = len(pillars)
+        owners: dict[str, list[tuple[int, str]]] = {}
+        for number, pillar in enumerate(pillars):
+            for keyword in pillar.keywords:
+                plain = normalise(keyword)
+                if plain:
+                    owners.setdefault(plain, []).append((number, keyword))
+        self.patterns: list[str] = []
+        self.owner: list[list[tuple[int, str]]] = []
+        self.anywhere: list[bool] = []
+        for plain, owned in owners.items():
+            cjk = has_cjk(plain)
+            for suffix in ("",) if cjk else ("", "s", "es", "x"):
+                self.patterns.append(plain + suffix)
+                self.owner.append(owned)
+                self.anywhere.append(cjk)
+        self.automaton = ahocorasick_rs.AhoCorasick(self.patterns) if self.patterns else None
+
+    def find(self, plain: Sequence[str]) -> list[list[tuple[str, ...]]]:
+        """Per post, per pillar, the keywords found (each once, in order of appearance)."""
+        found: list[list[list[str]]] = [[[] for _ in range(self.pillars)] for _ in plain]
+        if self.automaton is None or not plain:
+            return [[tuple(h) for h in row] for row in found]
+        joined = "\n".join(plain)
+        starts = np.cumsum([0] + [len(t) + 1 for t in plain[:-1]])
+        matches = self.automaton.find_matches_as_indexes(joined, overlapping=True)
+        for pattern, begin, end in matches:
+            if not self.anywhere[pattern] and (
+                (begin > 0 and _is_word(joined[begin - 1]))
+                or (end < len(joined) and _is_word(joined[end]))
+            ):
+                continue
+            row = found[int(np.searchsorted(starts, begin, side="right")) - 1]
+            for number, keyword in self.owner[pattern]:
+                if keyword not in row[number]:
+                    row[number].append(keyword)
+        return [[tuple(h) for h in row] for row in found]
+
+
+def _is_word(character: str) -> bool:
+    return character.isalnum() or character == "_"
+
+
+def pillar_languages(pillars: Sequence[Pillar]) -> frozenset[str]:
+    """The languages alignment supports for these pillars: those it was measured in,
+    those its descriptions and examples are written in, and the CJK languages whose
+    scripts its keywords use."""
+    found = set(MEASURED_LANGUAGES)
+    for pillar in pillars:
+        for text in (pillar.description, *pillar.examples):
+            language, how = detect(text)
+            if language and how == "detected":
+                found.add(language)
+        for keyword in pillar.keywords:
+            script = by_script(keyword)
+            if script in ("zh", "ja"):
+                found.update(("zh", "ja"))
+            elif script:
+                found.add(script)
+    return frozenset(found)
 
 
 class Aligner:
     """Aligns posts to pillars. ``method``: ``combined`` (character n-grams plus keywords,
-    the default), ``char``, ``word`` (word TF-IDF plus keywords) or ``keywords``."""
+    the default), ``char``, ``word`` (word TF-IDF plus keywords), ``keywords``, or the
+    sentence encoder's ``embedding`` / ``embedding+keywords``. ``corrections`` (from
+    ``kompas strategy teach``) train a small model that then decides."""
 
     def __init__(
         self,
@@ -175,7 +230,8 @@ class Aligner:
         threshold: float | None = None,
         keyword_weight: float | None = None,
         second_ratio: float = SECOND_RATIO,
-        corpus: Iterable[str] = (),
+        corpus: Sequence[str] = (),
+        corrections: Sequence[Correction] = (),
     ) -> None:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
@@ -184,119 +240,181 @@ class Aligner:
         self.threshold = DEFAULTS[method][0] if threshold is None else threshold
         self.keyword_weight = DEFAULTS[method][1] if keyword_weight is None else keyword_weight
         self.second_ratio = second_ratio
+        self.languages = pillar_languages(self.pillars)
         self._texts: list[str] = []
-        self._owner: list[int] = []
+        owner: list[int] = []
         for number, pillar in enumerate(self.pillars):
             for text in (pillar.description, " ".join(pillar.keywords), *pillar.examples):
                 if text.strip():
                     self._texts.append(text)
-                    self._owner.append(number)
-        self._owners = np.array(self._owner, dtype=int)
-        self._keywords = [self._keyword_patterns(p) for p in self.pillars]
-        featurise = words if method == "word" else char_ngrams
-        self._featurise = featurise
-        documents = [featurise(normalise(t)) for t in self._texts]
-        self._space = _Space(documents, (featurise(normalise(t)) for t in corpus))
+                    owner.append(number)
+        self._owners = np.array(owner, dtype=np.int64)
+        self._keywords = _Keywords(self.pillars)
+        self._corpus_source = list(corpus)
+        self.corpus = [normalise(t) for t in self._corpus_source]
+        reference = self._featurise([normalise(t) for t in self._texts])
+        self._vocabulary = features.Vocabulary(reference)
+        self._corpus_rows = self._featurise(self.corpus, self._vocabulary.table)
+        self._vocabulary.count(self._corpus_rows)
+        self._text_matrix = self._vocabulary.dense(reference)
         self._embedded: Vector | None = None
         if method.startswith("embedding"):
             from kompas.strategy import embedding
 
             self._embedded = embedding.encode(self._texts)
+        self._table = self._vocabulary.table
+        self.model: Model | None = None
+        if corrections:
+            from kompas.strategy import learning
 
-    @staticmethod
-    def _keyword_patterns(pillar: Pillar) -> list[tuple[str, re.Pattern[str]]]:
-        found = []
-        for keyword in pillar.keywords:
-            plain = normalise(keyword)
-            if plain:
-                body = r"\s+".join(re.escape(part) for part in plain.split())
-                found.append((keyword, re.compile(rf"(?<!\w){body}(?:s|es|x)?(?!\w)")))
-        return found
+            self.model = learning.fit(self, corrections)
 
-    def _match(
-        self, number: int, text: str, vector: Vector, dense: Vector | None = None
-    ) -> PillarMatch:
-        pillar = self.pillars[number]
-        hits = tuple(k for k, pattern in self._keywords[number] if pattern.search(text))
-        similarity, centroid, nearest = 0.0, 0.0, None
-        if self.method != "keywords" and len(self._owners):
-            rows = np.flatnonzero(self._owners == number)
-            if len(rows):
-                if dense is not None and self._embedded is not None:
-                    sims = self._embedded[rows] @ dense
-                else:
-                    sims = self._space.matrix[rows] @ vector
-                best = int(np.argmax(sims))
-                similarity = float(sims[best])
-                centroid = float(np.mean(sims))
-                nearest = self._texts[rows[best]]
+    def widen(self, table: npt.NDArray[np.bool_]) -> features.Hashed:
+        """Hash the posts for ``table``'s features too (a model's), once for both."""
+        self._table = self._table | table
+        self._corpus_rows = self._featurise(self.corpus, self._table)
+        return self._corpus_rows
+
+    def _featurise(
+        self, plain: Sequence[str], keep: npt.NDArray[np.bool_] | None = None
+    ) -> features.Hashed:
+        if self.method == "word":
+            return features.hashed_words(plain, normalised=True, keep=keep)
+        return features.hashed(plain, normalised=True, keep=keep)
+
+    def hash_posts(self, plain: Sequence[str]) -> features.Hashed:
+        """The features of normalised posts that the aligner (and its model) use."""
+        if list(plain) == self.corpus:
+            return self._corpus_rows
+        return self._featurise(plain, self._table)
+
+    def scores(
+        self, texts: Sequence[str], normalised: bool = False, rows: features.Hashed | None = None
+    ) -> Scores:
+        """The rule-based scores of ``texts`` against every pillar (``rows``: their
+        features from :meth:`hash_posts`, when already computed)."""
+        plain = list(texts) if normalised else [normalise(t) for t in texts]
+        count, pillars = len(plain), len(self.pillars)
+        hits = self._keywords.find(plain)
+        similarity = np.zeros((count, pillars))
+        centroid = np.zeros((count, pillars))
+        nearest = np.full((count, pillars), -1, dtype=np.int64)
+        if self.method != "keywords" and len(self._owners) and count:
+            if self._embedded is not None:
+                from kompas.strategy import embedding
+
+                sims = embedding.encode([p or t for p, t in zip(plain, texts, strict=True)])
+                sims = sims @ self._embedded.T
+            else:
+                if rows is None:
+                    rows = self.hash_posts(plain)
+                doc, column, weight = self._vocabulary.weigh(rows)
+                sims = features.sparse_dot(doc, column, weight, count, self._text_matrix.T)
+            for number in range(pillars):
+                own = np.flatnonzero(self._owners == number)
+                if len(own):
+                    block = sims[:, own]
+                    best = np.argmax(block, axis=1)
+                    similarity[:, number] = block[np.arange(count), best]
+                    centroid[:, number] = block.mean(axis=1)
+                    nearest[:, number] = own[best]
+        capped = np.array(
+            [[min(len(h), 3) for h in row] for row in hits], dtype=np.float64
+        ).reshape(count, pillars)
         if self.method == "keywords":
-            score = 0.15 * min(len(hits), 3) + (0.15 if hits else 0.0)
+            score = 0.15 * capped + 0.15 * (capped > 0)
         elif self.method in ("char", "embedding"):
-            score = 0.5 * (similarity + centroid) * 2.0
+            score = similarity + centroid
         else:
-            score = 0.5 * (similarity + centroid) * 2.0 + self.keyword_weight * min(len(hits), 3)
-        confidence = score / (score + self.threshold) if score > 0 else 0.0
-        return PillarMatch(
-            pillar=pillar.id,
-            score=round(score, 4),
-            confidence=round(confidence, 3),
-            keywords=hits,
-            nearest=nearest if similarity > 0 else None,
-            similarity=round(similarity, 4),
-        )
+            score = similarity + centroid + self.keyword_weight * capped
+        return Scores(score, similarity, centroid, nearest, hits)
 
     def align_many(
         self,
         texts: Sequence[str],
         post_ids: Sequence[str] | None = None,
         languages: Sequence[str | None] | None = None,
+        detect_all: bool = True,
     ) -> list[Alignment]:
-        """:meth:`align` for many texts at once (the sentence encoder runs in batches)."""
-        dense: Sequence[Vector | None] = [None] * len(texts)
-        if self._embedded is not None:
-            from kompas.strategy import embedding
-
-            dense = list(embedding.encode([normalise(t) or t for t in texts]))
-        return [
-            self.align(
-                text,
-                post_ids[i] if post_ids else "",
-                languages[i] if languages else None,
-                dense[i],
+        """:meth:`align` for many texts at once. With ``detect_all=False`` the language
+        of an aligned post without a platform tag is not detected (it changes nothing,
+        and detection is most of the time spent on large batches)."""
+        texts = list(texts)
+        plain = self.corpus if texts == self._corpus_source else [normalise(t) for t in texts]
+        rows = self.hash_posts(plain) if self.method not in ("keywords",) else None
+        scores = self.scores(plain, normalised=True, rows=rows)
+        learned = self.model.predict(plain, scores, rows) if self.model is not None else None
+        found = []
+        score_rows = np.round(scores.score, 4).tolist()
+        similarity_rows = np.round(scores.similarity, 4).tolist()
+        nearest_rows = np.where(scores.similarity > 0, scores.nearest, -1).tolist()
+        if learned is not None:
+            confidence_rows = np.round(learned.probability, 3).tolist()
+        else:
+            positive = np.maximum(scores.score, 0.0)
+            confidence_rows = np.round(
+                np.where(positive > 0, positive / (positive + self.threshold), 0.0), 3
+            ).tolist()
+        ids = [p.id for p in self.pillars]
+        for i, text in enumerate(texts):
+            matches = [
+                PillarMatch(
+                    pillar=ids[n],
+                    score=score_rows[i][n],
+                    confidence=confidence_rows[i][n],
+                    keywords=scores.hits[i][n],
+                    nearest=self._texts[nearest_rows[i][n]] if nearest_rows[i][n] >= 0 else None,
+                    similarity=similarity_rows[i][n],
+                    learned=learned is not None,
+                )
+                for n in range(len(ids))
+            ]
+            if learned is not None:
+                matches.sort(key=lambda m: -m.confidence)
+                chosen = [m for m in matches if m.pillar in learned.labels[i]]
+                taught = learned.taught[i]
+            else:
+                matches.sort(key=lambda m: -m.score)
+                chosen = self._choose(matches)
+                taught = False
+            declared = languages[i] if languages else None
+            if declared or detect_all or not any(m.keywords for m in chosen):
+                language, how = detect(text, declared)
+            else:  # a keyword says it all; detecting the language is the slow part
+                language, how = None, "not needed"
+            supported = language is None or language in self.languages
+            if not supported and not taught:
+                # Character n-grams of a language the pillars lack say nothing: only
+                # the user's own keywords can align such a post.
+                chosen = [m for m in chosen if m.keywords]
+            found.append(
+                Alignment(
+                    post_id=post_ids[i] if post_ids else "",
+                    language=language,
+                    language_source=how,
+                    pillars=tuple(chosen),
+                    candidates=tuple(matches),
+                    supported=supported,
+                    taught=taught,
+                    languages=tuple(sorted(self.languages)),
+                )
             )
-            for i, text in enumerate(texts)
+        return found
+
+    def _choose(self, matches: Sequence[PillarMatch]) -> list[PillarMatch]:
+        """The best match when it reaches the threshold, and any other within
+        ``second_ratio`` of it."""
+        if not matches or matches[0].score < self.threshold:
+            return []
+        top = matches[0].score
+        return [
+            m for m in matches if m.score >= self.threshold and m.score >= self.second_ratio * top
         ]
 
-    def align(
-        self,
-        text: str,
-        post_id: str = "",
-        language: str | None = None,
-        dense: Vector | None = None,
-    ) -> Alignment:
+    def align(self, text: str, post_id: str = "", language: str | None = None) -> Alignment:
         """The pillars ``text`` serves: the best one when its score reaches the threshold,
-        and any other within ``second_ratio`` of it."""
-        lang, how = detect(text, language)
-        plain = normalise(text)
-        vector = self._space.vector(self._featurise(plain))
-        if dense is None and self._embedded is not None:
-            from kompas.strategy import embedding
-
-            dense = embedding.encode([plain or text])[0]
-        matches = sorted(
-            (self._match(n, plain, vector, dense) for n in range(len(self.pillars))),
-            key=lambda m: -m.score,
-        )
-        chosen: list[PillarMatch] = []
-        if matches and matches[0].score >= self.threshold:
-            top = matches[0].score
-            chosen = [
-                m
-                for m in matches
-                if m.score >= self.threshold and m.score >= self.second_ratio * top
-            ]
-        return Alignment(post_id, lang, how, tuple(chosen), tuple(matches))
+        and any other within ``second_ratio`` of it (or what the learnt model says)."""
+        return self.align_many([text], [post_id], [language])[0]
 
 
 def macro_f1(

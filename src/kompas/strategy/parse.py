@@ -235,8 +235,13 @@ def _share(value: Any) -> float:
 
 
 def _slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    """The id of a pillar named ``name``: accents dropped, letters of any script kept
+    (数据 stays 数据), anything else a hyphen."""
+    decomposed = unicodedata.normalize("NFKD", name.lower())
+    plain = unicodedata.normalize(
+        "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    )
+    slug = re.sub(r"[\W_]+", "-", plain).strip("-")
     return slug[:64] or "pillar"
 
 

@@ -76,14 +76,25 @@ def markdown(review: Review) -> str:
         "",
         "## Unaligned activity",
         "",
-        f"{len(review.unaligned)} of {review.posts} posts serve no pillar "
-        f"({_share(review.unaligned_share)}).",
+        f"{len(review.unaligned)} of {review.posts - len(review.unsupported)} posts serve no "
+        f"pillar ({_share(review.unaligned_share)}).{_not_read(review)}",
         "",
     ]
     for post, _alignment in review.unaligned[:5]:
         snippet = " ".join(post.text.split())[:120].replace("`", "'")
         lines.append(f"- `{snippet}`")
     return "\n".join(lines) + "\n"
+
+
+def _not_read(review: Review) -> str:
+    """The posts alignment could not read, by language (empty when there are none)."""
+    if not review.unsupported:
+        return ""
+    languages = ", ".join(f"{k} {v}" for k, v in review.unsupported_languages.items())
+    return (
+        f" {len(review.unsupported)} more are in languages your pillars are not written in "
+        f"({languages}): not counted as unaligned."
+    )
 
 
 def _cell(text: str) -> str:
@@ -264,8 +275,8 @@ def html(review: Review) -> str:
         )
     out += [
         '</tbody></table></section><section id="unaligned"><h2>Unaligned activity</h2>',
-        f"<p>{len(review.unaligned)} of {review.posts} posts serve no pillar "
-        f"({e(_share(review.unaligned_share))}).</p><ul>",
+        f"<p>{len(review.unaligned)} of {review.posts - len(review.unsupported)} posts serve "
+        f"no pillar ({e(_share(review.unaligned_share))}).{e(_not_read(review))}</p><ul>",
     ]
     out += [f"<li>{e(' '.join(post.text.split())[:200])}</li>" for post, _ in review.unaligned[:5]]
     out += ["</ul></section></body></html>"]

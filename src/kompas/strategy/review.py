@@ -17,6 +17,7 @@ from kompas.strategy import habits as habit_checks
 from kompas.strategy.alignment import Aligner, Alignment
 from kompas.strategy.habits import TagCounter
 from kompas.strategy.keyresults import KeyResultStatus, evaluate
+from kompas.strategy.learning import Correction
 from kompas.strategy.metrics import REGISTRY, MetricContext
 from kompas.strategy.model import Strategy
 from kompas.strategy.schema import MIX_KINDS
@@ -35,13 +36,23 @@ def aligned_posts(
     posts: Sequence[OwnPost],
     aligner: Aligner | None = None,
     method: str = "combined",
+    corrections: Sequence[Correction] = (),
 ) -> list[tuple[OwnPost, Alignment]]:
-    """Each post with its own words, with the pillars it serves."""
+    """Each post with its own words, with the pillars it serves (learning from the
+    user's ``corrections``, if any)."""
     mine = [p for p in posts if p.kind in ALIGNED_KINDS and p.text.strip()]
     if aligner is None:
-        aligner = Aligner(strategy.pillars, method=method, corpus=[p.text for p in mine])
+        aligner = Aligner(
+            strategy.pillars,
+            method=method,
+            corpus=[p.text for p in mine],
+            corrections=corrections,
+        )
     found = aligner.align_many(
-        [p.text for p in mine], [f"{p.platform}:{p.id}" for p in mine], [p.language for p in mine]
+        [p.text for p in mine],
+        [f"{p.platform}:{p.id}" for p in mine],
+        [p.language for p in mine],
+        detect_all=False,
     )
     return list(zip(mine, found, strict=True))
 
@@ -155,11 +166,23 @@ class Review:
     pillars: tuple[PillarCoverage, ...]
     unaligned: tuple[tuple[OwnPost, Alignment], ...]
     gaps: tuple[Gap, ...]
+    #: Posts in a language the pillars are not written in: neither aligned nor unaligned.
+    unsupported: tuple[tuple[OwnPost, Alignment], ...] = ()
 
     @property
     def unaligned_share(self) -> float | None:
-        """The share of the period's aligned-kind posts that serve no pillar."""
-        return len(self.unaligned) / self.posts if self.posts else None
+        """The share of the period's readable aligned-kind posts that serve no pillar."""
+        readable = self.posts - len(self.unsupported)
+        return len(self.unaligned) / readable if readable else None
+
+    @property
+    def unsupported_languages(self) -> dict[str, int]:
+        """How many posts kompas could not read, per language, most first."""
+        counts: dict[str, int] = {}
+        for _post, alignment in self.unsupported:
+            key = alignment.language or "?"
+            counts[key] = counts.get(key, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def to_json(self) -> dict[str, object]:
         """The ``kompas review --json`` shape."""
@@ -182,6 +205,10 @@ class Review:
                     }
                     for post, alignment in self.unaligned[:EXAMPLES]
                 ],
+            },
+            "unsupported_language": {
+                "posts": len(self.unsupported),
+                "languages": self.unsupported_languages,
             },
             "gaps": [g.to_json() for g in self.gaps],
         }
@@ -257,6 +284,14 @@ def gaps(
     return found[:limit]
 
 
+def corrections_of(connection: sa.Connection) -> list[Correction]:
+    """The user's corrections of alignment (``kompas strategy teach``), oldest first."""
+    return [
+        Correction(c.text, c.pillars, f"{c.platform}:{c.post_id}")
+        for c in store.corrections(connection)
+    ]
+
+
 def day_start(moment: datetime) -> datetime:
     """Midnight (UTC) of ``moment``'s day."""
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -275,9 +310,10 @@ def build_review(
     context = MetricContext(connection, platform)
     key_results = evaluate(strategy, context, since, until)
     posts = store.own_posts(connection, since, until, platform)
-    alignments = aligned_posts(strategy, posts)
+    alignments = aligned_posts(strategy, posts, corrections=corrections_of(connection))
     pillars = coverage(strategy, alignments)
-    unaligned = tuple((p, a) for p, a in alignments if not a.aligned)
+    unaligned = tuple((p, a) for p, a in alignments if a.status == "unaligned")
+    unsupported = tuple((p, a) for p, a in alignments if a.status == "unsupported language")
     horizon = since - timedelta(days=200)
     activity = habit_checks.Activity(
         store.own_posts(connection, horizon, until, platform),
@@ -293,7 +329,8 @@ def build_review(
         habit_checks.status(h, activity, until, counter, reason) for h in strategy.habits
     )
     mix = tuple(mix_rows(strategy, context, since, until))
-    share = len(unaligned) / len(alignments) if alignments else None
+    readable = len(alignments) - len(unsupported)
+    share = len(unaligned) / readable if readable else None
     return Review(
         strategy=strategy,
         since=since,
@@ -305,4 +342,5 @@ def build_review(
         pillars=tuple(pillars),
         unaligned=unaligned,
         gaps=tuple(gaps(key_results, mix, habit_rows, pillars, share)),
+        unsupported=unsupported,
     )

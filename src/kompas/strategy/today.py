@@ -14,7 +14,7 @@ from kompas.store import strategy as store
 from kompas.strategy import habits as habit_checks
 from kompas.strategy.habits import TagCounter
 from kompas.strategy.model import Strategy
-from kompas.strategy.review import aligned_posts, day_start
+from kompas.strategy.review import aligned_posts, corrections_of, day_start
 from kompas.strategy.tags import tag_counter
 
 
@@ -96,7 +96,7 @@ def build_today(
     week = [
         p for p in posts if p.created_at is not None and p.created_at >= end - timedelta(days=7)
     ]
-    aligned = aligned_posts(strategy, week)
+    aligned = aligned_posts(strategy, week, corrections=corrections_of(connection))
     week_by_pillar = Counter(m for _, a in aligned for m in a.labels)
     todays = [(p, a) for p, a in aligned if p.created_at is not None and p.created_at >= start]
     by_pillar = Counter(m for _, a in todays for m in a.labels)
@@ -105,6 +105,6 @@ def build_today(
         habits=habits,
         posts=len(todays),
         by_pillar={p.id: by_pillar.get(p.id, 0) for p in strategy.pillars},
-        unaligned=sum(1 for _, a in todays if not a.aligned),
+        unaligned=sum(1 for _, a in todays if a.status == "unaligned"),
         suggestion=suggest(strategy, habits, dict(week_by_pillar)),
     )
