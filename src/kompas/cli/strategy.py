@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -21,6 +21,9 @@ from kompas.errors import KompasError
 #: (tests/test_startup.py checks that they agree).
 STYLES = ("connector", "curator", "promoter", "all-rounder", "lurker")
 
+if TYPE_CHECKING:
+    from kompas.strategy.suggest import Suggestion
+
 app = typer.Typer(
     help="Strategy: why you are here, goals and key results, pillars, mix and habits.",
     no_args_is_help=True,
@@ -30,6 +33,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for program
 FileOption = Annotated[
     Path | None,
     typer.Option("--file", help="A strategy file (default: the workspace's strategy.yaml)."),
+]
+PillarsOption = Annotated[
+    int | None,
+    typer.Option("--pillars", help="How many pillars to propose, 3 to 6 (default: the best fit)."),
 ]
 DateOption = Annotated[
     str | None,
@@ -71,6 +78,13 @@ def init_command(
         str, typer.Option("--style", help=f"Starting style: {', '.join(STYLES)}.")
     ] = "all-rounder",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    from_history: Annotated[
+        bool,
+        typer.Option(
+            "--from-history", help="Pillars proposed from your own posts (strategy suggest)."
+        ),
+    ] = False,
+    pillars: PillarsOption = None,
     path: FileOption = None,
 ) -> None:
     """Write a commented starter strategy.yaml into the workspace."""
@@ -84,14 +98,77 @@ def init_command(
             raise InputError(f"--style {style!r} is unknown (expected one of {', '.join(STYLES)})")
         if target.exists() and not force:
             raise InputError(f"{target} already exists (use --force to overwrite it)")
+        if pillars is not None and not from_history:
+            raise InputError("--pillars goes with --from-history")
+        text = starter(style, lang)
+        note = ""
+        if from_history:
+            from kompas.strategy.parse import parse_strategy
+            from kompas.strategy.suggest import pillars_yaml, with_pillars
+
+            suggestion = _suggestion(pillars)
+            text = with_pillars(text, pillars_yaml(suggestion, lang))
+            parse_strategy(text, str(target))  # what is written must load
+            note = (
+                f" Pillars proposed from {suggestion.posts} of your posts "
+                f"(they cover {suggestion.covered:.0%}): rename them."
+            )
     except KompasError as error:
         raise fail(error) from None
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter(style, lang), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     out.print(
-        f"Wrote {target} ({style}, {lang}). Edit it, then run `kompas review --week`.",
+        f"Wrote {target} ({style}, {lang}).{note} Edit it, then run `kompas review --week`.",
         highlight=False,
+        markup=False,
     )
+
+
+def _suggestion(pillars: int | None) -> Suggestion:
+    from kompas.store import strategy as store
+    from kompas.strategy.review import ALIGNED_KINDS
+    from kompas.strategy.suggest import suggest
+
+    with State.workspace().engine.connect() as connection:
+        posts = [
+            p for p in store.own_posts(connection) if p.kind in ALIGNED_KINDS and p.text.strip()
+        ]
+    return suggest(
+        [p.text for p in posts],
+        [f"{p.platform}:{p.id}" for p in posts],
+        pillars,
+        sorted({p.language for p in posts if p.language}),
+    )
+
+
+@app.command("suggest")
+def suggest_command(pillars: PillarsOption = None, as_json: JsonOption = False) -> None:
+    """Propose 3–6 content pillars from your own posts: names to edit, keywords, examples."""
+    try:
+        suggestion = _suggestion(pillars)
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        _dump(suggestion.to_json())
+        return
+    out.print(
+        f"{len(suggestion.pillars)} pillars proposed from {suggestion.posts} posts "
+        f"(they cover {suggestion.covered:.0%}). Write them: "
+        "`kompas strategy init --from-history`.",
+        highlight=False,
+        markup=False,
+    )
+    for pillar in suggestion.pillars:
+        out.print(
+            f"\n{pillar.name}  ({pillar.posts} posts, {pillar.share:.0%})",
+            style="bold",
+            highlight=False,
+            markup=False,
+        )
+        out.print("  keywords: " + ", ".join(pillar.keywords), highlight=False, markup=False)
+        for example in pillar.examples:
+            shown = example.text if len(example.text) <= 100 else example.text[:99] + "…"
+            out.print(f"  - {shown}  [{example.post}]", highlight=False, markup=False)
 
 
 @app.command("schema")
@@ -230,6 +307,7 @@ def teach_command(
     as_json: JsonOption = False,
 ) -> None:
     """Correct a post's pillars; kompas learns from your corrections from then on."""
+    from kompas.strategy import load_strategy
     from kompas.strategy.teaching import teach
 
     chosen = list(pillars or [])
