@@ -15,8 +15,8 @@ never used to choose anything. Printed per language:
 
 The model's three settings (kompas.strategy.learning) were chosen on the "mixed" set's
 English folds, so its figures are optimistic (a second, independently labelled set is
-still to come; see tests/data/alignment/LABELLING.md). The speed line aligns 10,000 posts (the set's texts repeated) and prints CPU
-seconds.
+still to come; see tests/data/alignment/LABELLING.md). The speed line aligns 10,000
+posts (the set's texts repeated) and prints CPU seconds.
 """
 
 from __future__ import annotations
