@@ -84,3 +84,13 @@ def test_an_unknown_code_fails_where_the_message_is_made() -> None:
 
 def test_an_unknown_language_falls_back_to_english() -> None:
     assert render("common.kind.sharing", "de") == "sharing"
+
+
+def test_an_error_raised_with_a_message_reads_in_english_and_renders_in_french() -> None:
+    from kompas.errors import KompasError
+
+    error = KompasError(message("errors.two_accounts_to_link"))
+    assert str(error) == "name two different accounts to link"
+    assert say(i18n.said(error), "fr") == "nommez deux comptes différents à relier"
+    plain = KompasError("a plain English error")
+    assert i18n.said(plain) == "a plain English error"

@@ -97,6 +97,13 @@ def say(value: Message | str | None, lang: str = DEFAULT) -> str:
     return value
 
 
+def said(error: BaseException) -> Message | str:
+    """What ``error`` says: the message it was raised with (``KompasError(message(...))``,
+    whose ``str()`` is its English), to render in any language; else its text."""
+    first = error.args[0] if len(error.args) == 1 else None
+    return first if isinstance(first, Message) else str(error)
+
+
 def format_number(value: int | float, lang: str = DEFAULT, spec: str = "") -> str:
     """A number as ``lang`` writes it: ``12,345`` and ``0.5`` in English, ``12 345`` and
     ``0,5`` in French. ``spec`` is a Python format spec (default: thousands grouped,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from kompas.errors import KompasError
+from kompas.i18n import message
 from kompas.model import Platform
 from kompas.store.schema import accounts, identity_links
 
@@ -35,9 +36,11 @@ def resolve(connection: sa.Connection, reference: str) -> AccountRef:
     platform, _, ident = reference.partition(":")
     if platform not in {p.value for p in Platform} or not ident:
         raise UnknownAccount(
-            f"{reference!r} is not PLATFORM:ACCOUNT (platforms: "
-            + ", ".join(p.value for p in Platform)
-            + ")"
+            message(
+                "errors.not_an_account",
+                reference=repr(reference),
+                platforms=", ".join(p.value for p in Platform),
+            )
         )
     bare = ident.lstrip("@").lower()
     row = connection.execute(
@@ -47,7 +50,9 @@ def resolve(connection: sa.Connection, reference: str) -> AccountRef:
         .limit(1)
     ).first()
     if row is None:
-        raise UnknownAccount(f"no {platform} account {ident!r} in the store: import it first")
+        raise UnknownAccount(
+            message("errors.unknown_account", platform=platform, account=repr(ident))
+        )
     return AccountRef(platform, row.id)
 
 
@@ -55,7 +60,7 @@ def link(connection: sa.Connection, refs: list[AccountRef], person: str | None =
     """Declare ``refs`` one person (named ``person``, or after the first account); returns
     the person's name. Linking an account again moves it to the new person."""
     if not refs:
-        raise UnknownAccount("name at least one account to link")
+        raise UnknownAccount(message("errors.nothing_to_link"))
     name = person or refs[0].key
     for ref in refs:
         connection.execute(

@@ -339,7 +339,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
             with engine.begin() as connection:
                 refs = [identities.resolve(connection, r) for r in refs_text if r]
                 if len(set(refs)) < 2:
-                    raise KompasError("name two different accounts to link")
+                    raise KompasError(messages.message("errors.two_accounts_to_link"))
                 identities.link(connection, refs, name)
         except KompasError as error:
             # Shown on the page itself (400), never carried in a URL someone could forge.
@@ -353,7 +353,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
                 view=pillars.View(True, None),
                 account="",
                 audit=None,
-                link_error=str(error),
+                link_error=messages.said(error),
             )
             page.status_code = 400
             return page
