@@ -105,16 +105,32 @@ def in_slice(t: Tweet) -> bool:
 SLICE = [t for t in TWEETS if in_slice(t)]
 
 
+OWN_PAGE = re.compile(rf"^https?://(?:www\.)?(?:twitter|x)\.com/{USERNAME}(?:/|$)", re.I)
+
+
 def classify(t: Tweet) -> str:
-    """The mix category, per docs/community.md."""
+    """The mix category, per docs/community.md: a link to the user's own pages (here, their
+    own X profile and posts) is broadcast; a link to anyone else's page is sharing."""
     if t.is_rt:
         return "broadcast" if rt_author(t) == ME else "sharing"
     if is_quote(t):
         return "sharing"
     if t.reply_to and t.reply_to_user != ME:
         return "conversation"
-    others = [i for i, _ in t.mentions if i != ME]
-    return "broadcast" if t.urls and not others else "other"
+    if any(OWN_PAGE.match(u) for u in t.urls):
+        return "broadcast"
+    return "sharing" if t.urls else "other"
+
+
+FOLLOWERS = {f["follower"]["accountId"] for f in x_file(X_ARCHIVE, "follower")}
+#: X's assistant: an automated account the user talks to, never counted as a person.
+GROK = next(i for t in TWEETS for i, s in t.mentions if s.lower() == "grok")
+FOLLOWING = {f["following"]["accountId"] for f in x_file(X_ARCHIVE, "following")}
+
+
+def replied_to(tweets: list[Tweet]) -> set[str]:
+    """The distinct accounts the user replied to (never the user)."""
+    return {t.reply_to_user for t in tweets if not t.is_rt and t.reply_to and t.reply_to_user}
 
 
 @pytest.fixture(scope="module")
@@ -162,9 +178,20 @@ def test_conversation_figures(x_slice: dict[str, Any]) -> None:
     replies = [t for t in SLICE if not t.is_rt and t.reply_to and t.reply_to_user != ME]
     assert x_slice["replies_given"] == {"x": len(replies), "all": len(replies)}
     # An X archive holds only what the user did: what others did is unknown, not zero.
-    for key in ("replies_received", "median_reply_minutes", "unanswered_share", "reciprocity"):
+    for key in ("replies_received", "median_reply_minutes", "unanswered_share"):
         assert x_slice[key] == {"x": None, "all": None}, key
     assert x_slice["received_data"]["x"] is False
+    # ... but its follower list says who follows back: reciprocity falls back to that.
+    replied = replied_to(SLICE) - {ME}
+    back = replied & FOLLOWERS
+    assert x_slice["follow_back_of"]["x"] == len(replied)
+    assert x_slice["follow_back"]["x"] == pytest.approx(len(back) / len(replied))
+    assert x_slice["reciprocity"] == x_slice["follow_back"]
+    assert x_slice["reciprocity_basis"] == {"x": "follow_back", "all": "follow_back"}
+    assert x_slice["mutuals"] == {
+        "x": len(FOLLOWERS & FOLLOWING),
+        "all": len(FOLLOWERS & FOLLOWING),
+    }
 
     # Threads: follow replies up through the user's own tweets.
     own = {t.id: t for t in TWEETS if not t.is_rt}
@@ -196,21 +223,15 @@ def test_conversation_figures(x_slice: dict[str, Any]) -> None:
 
 def test_sharing_figures(x_slice: dict[str, Any]) -> None:
     of_others = [t for t in SLICE if (t.is_rt and rt_author(t) != ME) or is_quote(t)]
-    self_promotion = [
-        t
-        for t in SLICE
-        if (t.is_rt and rt_author(t) == ME)
-        or (
-            not t.is_rt
-            and not is_quote(t)
-            and not (t.reply_to and t.reply_to_user != ME)
-            and t.urls
-        )
-    ]
+    # Self-promotion: reposts of the user's own posts, and links to the user's own pages.
+    self_promotion = [t for t in SLICE if classify(t) == "broadcast"]
     sources = Counter(rt_author(t) for t in SLICE if t.is_rt and rt_author(t) not in (ME, None))
     assert x_slice["reposts_of_others"]["x"] == len(of_others)
     sharing = x_slice["sharing"]["x"]
     assert sharing["self_promotion"] == len(self_promotion)
+    assert sharing["links_shared"] == sum(
+        1 for t in SLICE if classify(t) == "sharing" and not t.is_rt and not is_quote(t)
+    )
     assert sharing["distinct_people"] == len(sources)
     assert sharing["top_source_share"] == pytest.approx(
         max(sources.values()) / sum(sources.values())
@@ -234,15 +255,17 @@ def test_learning_figures(x_home: Path, x_slice: dict[str, Any]) -> None:
 
 
 def test_connection_figures(x_slice: dict[str, Any]) -> None:
-    now = set().union(*(people_of(t) for t in SLICE))
+    now = set().union(*(people_of(t) for t in SLICE)) - {GROK}
     first: dict[str, datetime] = {}
     for t in sorted(TWEETS, key=lambda t: t.when):
         for person in people_of(t):
             first.setdefault(person, t.when)
-    new = {p for p in now if START <= first[p] < END}
+    reached = {p for p in now if START <= first[p] < END}
     assert x_slice["people_interacted"]["x"] == len(now)
-    assert x_slice["new_connections"]["x"] == len(new)
-    assert 0 < len(new) < len(now)  # the slice has both old and new acquaintances
+    assert x_slice["people_reached"]["x"] == len(reached)
+    assert 0 < len(reached) < len(now)  # the slice has both old and new acquaintances
+    # A new connection goes both ways: here (no replies received) the person follows back.
+    assert x_slice["new_connections"]["x"] == len(reached & FOLLOWERS)
 
 
 def test_rates_mix_style_vanity(x_slice: dict[str, Any]) -> None:
@@ -261,11 +284,16 @@ def test_rates_mix_style_vanity(x_slice: dict[str, Any]) -> None:
     top_kind, top_count = counts.most_common(1)[0]
     # Both days fall in one week, so 20 posts per week: not a lurker; a kind with at least
     # half of the posts names the style.
-    expected = (
-        {"conversation": "connector", "sharing": "curator", "broadcast": "promoter"}[top_kind]
-        if top_count / len(SLICE) >= 0.5
-        else "all-rounder"
-    )
+    styles = {
+        "conversation": "connector",
+        "sharing": "curator",
+        "broadcast": "promoter",
+        "other": "writer",
+    }
+    expected = styles[top_kind] if top_count / len(SLICE) >= 0.5 else "all-rounder"
+    replied = replied_to(SLICE) - {ME}
+    if expected == "connector" and len(replied & FOLLOWERS) / len(replied) < 0.1:
+        expected = "replier"  # talks to many, few answer: one-way
     assert x_slice["style"]["x"] == expected
     assert x_slice["vanity"]["x"] == {
         "followers": len(x_file(X_ARCHIVE, "follower")),
@@ -287,7 +315,7 @@ def test_weekly_trends(x_home: Path) -> None:
         assert trends["replies_given"][i] == sum(
             1 for t in week if not t.is_rt and t.reply_to and t.reply_to_user != ME
         )
-        assert trends["people_interacted"][i] == len(set().union(*map(people_of, week)))
+        assert trends["people_interacted"][i] == len(set().union(*map(people_of, week)) - {GROK})
     assert trends["replies_received"] is None
     assert trends["followers_gained"] is None  # the archive's follower list has no dates
 
@@ -307,7 +335,8 @@ def test_top_relationships(x_home: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     top = json.loads(result.stdout)["top"]
-    expected = sorted(strengths(END).items(), key=lambda kv: (-kv[1], f"x:{kv[0]}"))[:5]
+    people = ((p, s) for p, s in strengths(END).items() if p != GROK)
+    expected = sorted(people, key=lambda kv: (-kv[1], f"x:{kv[0]}"))[:5]
     assert [r["person"] for r in top] == [f"x:{p}" for p, _ in expected]
     assert [r["strength"] for r in top] == pytest.approx([s for _, s in expected], abs=1e-3)
     assert top[0]["given"] == sum(1 for t in SLICE if expected[0][0] in people_of(t))
@@ -330,7 +359,7 @@ def test_fading_relationships(x_home: Path) -> None:
     active = set().union(*(people_of(t) for t in TWEETS if since <= t.when < until))
     before = strengths(since)
     expected = sorted(
-        ((p, s) for p, s in before.items() if s >= 1.0 and p not in active),
+        ((p, s) for p, s in before.items() if s >= 1.0 and p not in active and p != GROK),
         key=lambda kv: (-kv[1], f"x:{kv[0]}"),
     )[:20]
     assert [r["person"] for r in fading] == [f"x:{p}" for p, _ in expected]
@@ -410,7 +439,9 @@ def test_empty_period_hints_at_the_data_range(x_home: Path) -> None:
     first = min(t.when for t in TWEETS).date()
     last = max(t.when for t in TWEETS).date()
     assert f"Your data runs from {first} to {last}" in result.stdout
-    assert "lurker" in result.stdout
+    # An empty period is no data, never zeros or a "lurker".
+    assert "lurker" not in result.stdout
+    assert "style no data" in result.stdout
 
 
 def test_bad_input(x_home: Path) -> None:

@@ -180,6 +180,7 @@ from kompas.cli import rules as _rules  # noqa: E402
 app.add_typer(_rules.rules_app, name="rules")
 app.add_typer(_rules.feeds_app, name="feeds")
 app.command("digest")(_rules.digest_command)
+_people.app.command("to-meet")(_rules.to_meet_command)
 
 from kompas.cli import strategy as _strategy  # noqa: E402
 

@@ -36,3 +36,14 @@ def fail(error: KompasError) -> typer.Exit:
     """Print ``error`` on stderr and return the exit (code 1) to raise."""
     err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
     return typer.Exit(1)
+
+
+def own_domains(workspace: Workspace) -> tuple[str, ...]:
+    """The user's own sites from the workspace's strategy.yaml (``domains:``): links to them
+    are self-promotion. A broken strategy file is reported, never silently ignored."""
+    path = workspace.home / "strategy.yaml"
+    if not path.exists():
+        return ()
+    from kompas.strategy.parse import load_strategy
+
+    return load_strategy(path).domains

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from kompas.cli._common import State, err, fail, out
+from kompas.cli._common import State, err, fail, out, own_domains
 from kompas.errors import KompasError
 from kompas.model import Platform
+from kompas.period import PeriodError, note, period_of
 
 if TYPE_CHECKING:
-    from kompas.community import CommunityReport, Figures, Period, Relationship
+    from kompas.community import CommunityReport, Figures, Relationship
 
 app = typer.Typer(
     help="Community: conversations, sharing, learning and connections, beside vanity numbers.",
     invoke_without_command=True,
 )
 
-DEFAULT_DAYS = 90
 #: kompas.community.report.HALF_LIFE_DAYS, written out so that `--help` does not import the
 #: pillar (tests/test_startup.py checks that they agree).
 HALF_LIFE_DAYS = 30.0
@@ -31,12 +30,16 @@ HALF_LIFE_DAYS = 30.0
 Since = Annotated[
     str | None,
     typer.Option(
-        "--since", help="First day of the period (YYYY-MM-DD; default: 90 days before --until)."
+        "--since", help="First day of the period (YYYY-MM-DD; default: 90 days before its end)."
     ),
 ]
 Until = Annotated[
     str | None,
-    typer.Option("--until", help="Last day of the period, included (YYYY-MM-DD; default: today)."),
+    typer.Option(
+        "--until",
+        help="Last day of the period, included (YYYY-MM-DD; default: the day your data ends, "
+        "or today when it is current).",
+    ),
 ]
 AllTime = Annotated[
     bool,
@@ -53,62 +56,34 @@ HalfLife = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
 
 
-class BadInput(KompasError):
-    """A flag value the user must fix."""
-
-
-def _moment(value: str, flag: str, end_of_day: bool) -> datetime:
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return moment + timedelta(days=1) if end_of_day else moment
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadInput(f"{flag} {value!r} is not a date (expected YYYY-MM-DD)") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def period_of(since: str | None, until: str | None, all_time: bool) -> Period:
-    """The period the flags name: ``--until`` includes its whole day; the default is the
-    last 90 days."""
-    from kompas.community import Period
-
-    if all_time:
-        if since or until:
-            raise BadInput("--all cannot be combined with --since/--until")
-        return Period()
-    end = _moment(until, "--until", True) if until else datetime.now(UTC)
-    start = _moment(since, "--since", False) if since else end - timedelta(days=DEFAULT_DAYS)
-    if start >= end:
-        raise BadInput(f"--since {since} is not before --until {until}")
-    return Period(start, end)
-
-
 def _load(
     since: str | None, until: str | None, all_time: bool, platform: str | None, half_life: float
-) -> CommunityReport:
+) -> tuple[CommunityReport, str | None]:
+    """The report of the period the flags name (by default the 90 days up to where the
+    data ends), and the line to show first about that period."""
     from kompas.community import report
+    from kompas.store.queries import data_span
 
     try:
         if platform is not None and platform not in {p.value for p in Platform}:
-            raise BadInput(
+            raise PeriodError(
                 f"unknown platform {platform!r} (one of: {', '.join(p.value for p in Platform)})"
             )
         if half_life <= 0:
-            raise BadInput("--half-life must be a positive number of days")
-        period = period_of(since, until, all_time)
-        with State.workspace().engine.connect() as connection:
-            return report(connection, period, half_life, platform)
+            raise PeriodError("--half-life must be a positive number of days")
+        workspace = State.workspace()
+        with workspace.engine.connect() as connection:
+            span = data_span(connection).of(platform)
+            period = period_of(since, until, all_time, span)
+            result = report(connection, period, half_life, platform, own_domains(workspace))
     except KompasError as error:
         raise fail(error) from None
+    return result, note(period, span) or _hint(result)
 
 
 def _hint(result: CommunityReport) -> str | None:
-    if not result.empty:
+    if not result.empty or result.data_start is None or result.data_end is None:
         return None
-    if result.data_start is None or result.data_end is None:
-        return "No data yet: import an export with `kompas import ...` (see docs/import.md)."
     first, last = result.data_start.date(), result.data_end.date()
     return (
         f"Nothing you did falls in this period. Your data runs from {first} to {last}: "
@@ -130,26 +105,27 @@ def community(
     merged, beside the vanity numbers."""
     if ctx.invoked_subcommand is not None:
         return
-    result = _load(since, until, all_time, platform, half_life)
-    hint = _hint(result)
+    result, first_line = _load(since, until, all_time, platform, half_life)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
-        if hint:
-            err.print(hint, highlight=False)
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+        if first_line:
+            err.print(first_line, highlight=False, markup=False)
         return
+    if first_line:
+        out.print(Text(first_line, style="yellow"))
     _print(result)
-    if hint:
-        out.print(f"[yellow]{hint}[/]", highlight=False)
 
 
-def _number(value: float | int | None, percent: bool = False) -> str:
+def _number(value: float | int | str | None, percent: bool = False) -> Text:
     if value is None:
-        return "[dim]no data[/]"
+        return Text("no data", style="dim")
+    if isinstance(value, str):
+        return Text(value)
     if percent:
-        return f"{value:.0%}"
+        return Text(f"{value:.1%}" if 0 < value < 0.01 else f"{value:.0%}")
     if isinstance(value, float):
-        return f"{value:,.2f}"
-    return f"{value:,}"
+        return Text(f"{value:,.2f}")
+    return Text(f"{value:,}")
 
 
 _ROWS: tuple[tuple[str, str, bool], ...] = (
@@ -162,6 +138,7 @@ _ROWS: tuple[tuple[str, str, bool], ...] = (
     ("left unanswered", "unanswered_share", True),
     ("Sharing", "", False),
     ("reposts/quotes of others", "reposts_of_others", False),
+    ("links to others' pages", "links_shared", False),
     ("self-promotion", "self_promotion", False),
     ("people shared from", "distinct_people_shared", False),
     ("Learning", "", False),
@@ -171,8 +148,14 @@ _ROWS: tuple[tuple[str, str, bool], ...] = (
     ("undated (not in period)", "undated_excluded", False),
     ("Connections", "", False),
     ("people interacted with", "people_interacted", False),
-    ("new connections", "new_connections", False),
+    ("people reached (first time)", "people_reached", False),
+    ("new connections (two-way)", "new_connections", False),
     ("reciprocity", "reciprocity", True),
+    ("  basis", "reciprocity_basis", False),
+    ("people you replied to", "follow_back_of", False),
+    ("  of whom follow you back", "follow_back", True),
+    ("mutual follows", "mutuals", False),
+    ("automated accounts", "automated_accounts", False),
     ("Rates per post", "", False),
     ("conversation rate", "conversation_rate", False),
     ("amplification rate", "amplification_rate", False),
@@ -185,37 +168,38 @@ _ROWS: tuple[tuple[str, str, bool], ...] = (
 
 
 def _print(result: CommunityReport) -> None:
-    period, span = result.period, "all time"
-    if period.since is not None and period.until is not None:
-        last_day = period.until - timedelta(seconds=1)
-        span = f"{period.since:%Y-%m-%d} to {last_day:%Y-%m-%d}"
-    table = Table(title=f"Community, {span}", title_justify="left")
+    table = Table(title=f"Community, {result.period.label()}", title_justify="left")
     table.add_column("", style="bold")
     for name in result.figures:
         table.add_column(name, justify="right")
+    figures = list(result.figures.values())
     for label, key, percent in _ROWS:
         if not key:
-            table.add_row(f"[cyan]{label}[/]")
+            table.add_row(Text(label, style="cyan"))
             continue
-        table.add_row(
-            f"  {label}", *(_number(getattr(f, key), percent) for f in result.figures.values())
-        )
-    table.add_row("[cyan]Mix of posts[/]")
+        table.add_row(f"  {label}", *(_number(f.get(key), percent) for f in figures))
+    table.add_row(Text("Mix of posts", style="cyan"))
     for kind in ("conversation", "sharing", "broadcast", "other"):
-        table.add_row(
-            f"  {kind}", *(_number(getattr(f.mix, kind), True) for f in result.figures.values())
-        )
-    table.add_row("[cyan]Style[/]", *(f.style for f in result.figures.values()))
+        table.add_row(f"  {kind}", *(_number(f.get(f"mix.{kind}"), True) for f in figures))
+    table.add_row(Text("Style", style="cyan"), *(_number(f.style) for f in figures))
     out.print(table)
     merged = result.figures["all"]
-    for name, figures in result.figures.items():
-        out.print(f"[bold]{name}[/] style {figures.style}: " + "; ".join(figures.style_reasons))
+    for name, f in result.figures.items():
+        line = Text.assemble((name, "bold"), f" style {f.style or 'no data'}: ")
+        line.append("; ".join(reason.text() for reason in f.style_reasons))
+        out.print(line)
     platforms = [p for p in result.figures if p != "all"]
-    _print_trends(merged, platforms[0] if len(platforms) == 1 else "all platforms")
-    if not merged.received_data:
+    if merged.has_data:
+        _print_trends(merged, platforms[0] if len(platforms) == 1 else "all platforms")
+    if merged.has_data and not merged.received_data:
         out.print(
-            "[dim]no data: your exports hold what you did, not what others did to you "
-            "(replies and mentions received); see docs/community.md.[/]"
+            Text(
+                "Replies and mentions received: no data. Exports hold what you did, not what "
+                "others did to you; `kompas sync` (Mastodon, Bluesky) adds it, and reciprocity "
+                "falls back to who follows you back where the export lists your followers "
+                "(see docs/community.md).",
+                style="dim",
+            )
         )
 
 
@@ -239,42 +223,55 @@ def people_command(
     half_life: HalfLife = HALF_LIFE_DAYS,
     as_json: AsJson = False,
 ) -> None:
-    """Your relationships, strongest first (strength decays with a half-life)."""
-    result = _load(since, until, all_time, platform, half_life)
+    """Your relationships, strongest first: strength decays with a half-life up to the end
+    of the period (over --all it counts every exchange). Automated accounts are listed
+    apart, never ranked."""
+    result, first_line = _load(since, until, all_time, platform, half_life)
     scope = platform or "all"
     found = result.fading(scope, top) if fading else result.top(scope, top)
     if as_json:
         payload = {
             "period": result.to_json()["period"],
             "fading" if fading else "top": [r.to_json() for r in found],
+            "automated": [r.to_json() for r in result.automated(scope, top)],
         }
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        if first_line:
+            err.print(first_line, highlight=False, markup=False)
         return
-    _print_people(found, fading, result)
+    if first_line:
+        out.print(Text(first_line, style="yellow"))
+    _print_people(found, fading, result, scope)
 
 
-def _print_people(found: list[Relationship], fading: bool, result: CommunityReport) -> None:
+def _print_people(
+    found: list[Relationship], fading: bool, result: CommunityReport, scope: str
+) -> None:
     if not found:
         if fading and result.period.since is None:
             out.print("Fading relationships need a period: pass --since (and --until).")
         else:
-            out.print("No relationships in this period." + (" " + (_hint(result) or "")))
+            out.print(
+                Text("No relationships in this period. " + (_hint(result) or ""), style="yellow")
+            )
         return
     title = "Fading: strong before the period, silent in it" if fading else "Top relationships"
-    table = Table(title=title, title_justify="left")
-    for column in ("person", "handles", "strength", "before", "given", "received", "last seen"):
-        table.add_column(
-            column,
-            justify="right" if column in ("strength", "before", "given", "received") else "left",
-        )
+    table = Table(title=f"{title}, {result.period.label()}", title_justify="left")
+    numbers = ("strength", "before", "given", "received")
+    for column in ("who", "way", *numbers, "last seen"):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for r in found:
         table.add_row(
-            escape(r.person),
-            escape(", ".join(r.handles)),
+            Text(r.name),
+            r.way,
             f"{r.strength:.2f}",
             f"{r.strength_before:.2f}",
             str(r.given),
             str(r.received),
             f"{r.last_seen:%Y-%m-%d}" if r.last_seen else "",
         )
-    out.print(table, highlight=False)
+    out.print(table)
+    bots = result.automated(scope, 5)
+    if bots:
+        names = ", ".join(f"{b.name} ({b.given + b.received})" for b in bots)
+        out.print(Text(f"Automated accounts you exchanged with (not ranked): {names}", style="dim"))

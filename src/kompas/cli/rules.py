@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from kompas.cli._common import State, err, fail, out
 from kompas.errors import KompasError
+from kompas.period import DataSpan, anchor
 
 if TYPE_CHECKING:
     from kompas.rules import RuleSet
@@ -62,6 +64,28 @@ def _workspace_rules(required: bool) -> RuleSet | None:
         return load_rules(path)
     except KompasError as error:
         raise fail(error) from None
+
+
+def _window(text: str, span: DataSpan) -> tuple[datetime, datetime, str | None]:
+    """``--since``: a duration back from where the data ends (the end of its newest day
+    when that is before today, else now), or a date up to now; and the line that says
+    where the window was anchored."""
+    from kompas.rules.compiler import parse_duration
+
+    now = datetime.now(UTC)
+    try:
+        length = parse_duration(text)
+    except ValueError:
+        return _parse_moment(text, now), now, None
+    end, anchored = anchor(span, now)
+    if not anchored or span.last is None:
+        return now - length, now, None
+    return (
+        end - length,
+        end,
+        f"Your newest data is from {span.last:%Y-%m-%d}: the window ({text}) ends then, "
+        "not today (pass a date to --since to choose another).",
+    )
 
 
 def _parse_moment(text: str, now: datetime) -> datetime:
@@ -279,17 +303,21 @@ def activity_command(
 ) -> None:
     """Count the tags your rules give your own posts and interactions (habits)."""
     from kompas.rules.pipeline import count_tagged
+    from kompas.store.queries import data_span
 
     rules = _workspace_rules(required=True)
     assert rules is not None
-    now = datetime.now(UTC)
-    start = _parse_moment(since, now)
     with State.workspace().engine.connect() as connection:
-        counts = count_tagged(connection, rules, start, now)
+        start, end, first_line = _window(since, data_span(connection))
+        counts = count_tagged(connection, rules, start, end)
     if as_json:
-        payload = {"since": start.isoformat(), "until": now.isoformat(), "tags": counts}
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        payload = {"since": start.isoformat(), "until": end.isoformat(), "tags": counts}
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        if first_line:
+            err.print(first_line, highlight=False, markup=False)
         return
+    if first_line:
+        out.print(first_line, highlight=False, markup=False, style="yellow")
     if not counts:
         out.print("No tagged activity in that window.")
     for tag, count in counts.items():
@@ -491,12 +519,18 @@ def digest_command(
 
     if fmt not in ("md", "html"):
         raise fail(KompasError(f"--format {fmt!r}: expected md or html"))
-    now = datetime.now(UTC)
-    start = _parse_moment(since, now)
     with State.workspace().engine.connect() as connection:
-        digest = build_digest(store.decided_items(connection, since=start), start, now)
+        start, end, first_line = _window(since, store.feed_span(connection))
+        decided = [
+            pair
+            for pair in store.decided_items(connection, since=start)
+            if (pair[0].item.published or pair[0].fetched_at) < end
+        ]
+        digest = build_digest(decided, start, end)
+    if first_line:
+        err.print(first_line, highlight=False, markup=False)
     if as_json:
-        text = json.dumps(digest.as_json(), indent=2) + "\n"
+        text = json.dumps(digest.as_json(), indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_html(digest) if fmt == "html" else render_markdown(digest)
     if output is not None:
@@ -504,3 +538,58 @@ def digest_command(
         err.print(f"Wrote {output}.", highlight=False)
     else:
         sys.stdout.write(text)
+
+
+# ---------------------------------------------------------------- kompas people to-meet
+
+
+def to_meet_command(
+    since: Annotated[
+        str, typer.Option("--since", help="Items since: a duration (7d, 2w) or a date.")
+    ] = "30d",
+    as_json: JsonOption = False,
+) -> None:
+    """People your rules route to people-to-meet, with the command that researches them."""
+    from kompas.rules.routes import people_to_meet
+    from kompas.store import feeds as store
+
+    with State.workspace().engine.connect() as connection:
+        start, end, first_line = _window(since, store.feed_span(connection))
+        decided = store.decided_items(connection, since=start)
+    found = people_to_meet(decided)
+    if as_json:
+        payload = {
+            "since": start.isoformat(),
+            "until": end.isoformat(),
+            "people": [c.to_json() for c in found],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return
+    if first_line:
+        out.print(first_line, highlight=False, markup=False, style="yellow")
+    if not found:
+        out.print(
+            "No one to meet yet: rules with `route: people-to-meet` (see `kompas rules init`) "
+            "pick them from your feeds after `kompas feeds pull` and `kompas rules run`.",
+            highlight=False,
+            markup=False,
+        )
+        return
+    table = Table(title=f"People to meet ({len(found)})", title_justify="left")
+    for column in ("who", "from", "items", "latest", "research with"):
+        table.add_column(column, overflow="fold")
+    for c in found:
+        table.add_row(
+            Text(c.author),
+            Text(c.source),
+            str(c.items),
+            Text(c.latest_title[:60]),
+            Text(c.research or "—"),
+        )
+    out.print(table)
+    if any(c.research is None for c in found):
+        out.print(
+            "— a name without a handle cannot be looked up: search for them yourself.",
+            highlight=False,
+            markup=False,
+        )

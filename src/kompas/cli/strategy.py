@@ -12,8 +12,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from kompas.cli._common import State, fail, out
+from kompas.cli._common import State, err, fail, out
 from kompas.errors import KompasError
+from kompas.period import default_day
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from kompas.strategy.review import Review
 
 # The pillar and the store load inside each command, not for `--help`.
 
@@ -56,15 +62,17 @@ def _rules_path() -> Path:
     return State.workspace().home / "rules.yaml"
 
 
-def _day(value: str | None) -> datetime:
-    from kompas.strategy.review import day_start
+def _day(connection: sa.Connection, value: str | None, days: int) -> tuple[datetime, str | None]:
+    """The day a command looks at (``--date``; by default the last day of your data when
+    it ended before today, else today), and the line to show first about that choice."""
+    if value is not None:
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC), None
+        except ValueError:
+            raise InputError(f"--date {value!r} is not a date (expected YYYY-MM-DD)") from None
+    from kompas.store.queries import data_span
 
-    if value is None:
-        return day_start(datetime.now(UTC))
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise InputError(f"--date {value!r} is not a date (expected YYYY-MM-DD)") from None
+    return default_day(data_span(connection), days)
 
 
 def _dump(payload: object) -> None:
@@ -253,8 +261,9 @@ def align_command(
                 f"--method {method} needs the sentence encoder: pip install 'kompas[embeddings]'"
             )
         strategy = load_strategy(_strategy_path(path))
-        until = _day(date) + timedelta(days=1)
         with State.workspace().engine.connect() as connection:
+            day, first_line = _day(connection, date, days)
+            until = day + timedelta(days=1)
             posts = store.own_posts(connection, until - timedelta(days=days), until)
             corrections = corrections_of(connection)
         rows = aligned_posts(strategy, posts, method=method, corrections=corrections)
@@ -278,7 +287,12 @@ def align_command(
             ]
         )
         return
-    table = Table(title=f"Alignment of {len(rows)} post(s)", title_justify="left")
+    _first(first_line)
+    table = Table(
+        title=f"Alignment of {len(rows)} post(s), {until - timedelta(days=days):%Y-%m-%d} to "
+        f"{day:%Y-%m-%d}",
+        title_justify="left",
+    )
     for column in ("post", "lang", "pillars", "why"):
         table.add_column(column, overflow="fold")
     for post, a in rows:
@@ -343,15 +357,17 @@ def today_command(
 
     try:
         strategy = load_strategy(_strategy_path(path))
-        day = _day(date)
         with State.workspace().engine.connect() as connection:
+            day, first_line = _day(connection, date, 1)
             result = build_today(connection, strategy, day, _rules_path())
     except KompasError as error:
         raise fail(error) from None
     if as_json:
         _dump(result.to_json())
+        _first(first_line, stderr=True)
         return
-    table = Table(title=f"Today, {day.date()}", title_justify="left")
+    _first(first_line)
+    table = Table(title=f"{day.date()}: {result.status}", title_justify="left")
     for column in ("habit", "done", "target", "left", "streak"):
         table.add_column(column)
     for h in result.habits:
@@ -372,6 +388,17 @@ def today_command(
         markup=False,
     )
     out.print(result.suggestion, highlight=False, markup=False)
+    if result.notices:
+        out.print("Your rules flagged (notify):", style="bold")
+        for notice in result.notices:
+            where = f" {notice.url}" if notice.url else ""
+            out.print(Text(f"  - {notice.title} ({notice.source}){where} — {notice.why}"))
+    if result.people_to_meet:
+        out.print(
+            Text(
+                f"{result.people_to_meet} people to meet, from your rules: `kompas people to-meet`."
+            )
+        )
 
 
 def review_command(
@@ -399,18 +426,21 @@ def review_command(
         raise typer.BadParameter("choose --json or --format, not both")
     try:
         strategy = load_strategy(_strategy_path(path))
-        until = _day(date) + timedelta(days=1)
         with State.workspace().engine.connect() as connection:
+            day, first_line = _day(connection, date, 30 if month else 7)
+            until = day + timedelta(days=1)
             result = build_review(connection, strategy, until, 30 if month else 7, _rules_path())
     except KompasError as error:
         raise fail(error) from None
     if as_json:
         text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+        _first(first_line, stderr=True)
     elif output_format == "md":
         text = markdown(result)
     elif output_format == "html":
         text = html(result)
     else:
+        _first(first_line)
         _print_review(result)
         return
     if output is not None:
@@ -420,13 +450,24 @@ def review_command(
         sys.stdout.write(text)
 
 
-def _print_review(result: object) -> None:
-    from kompas.strategy.review import Review
+def _first(line: str | None, stderr: bool = False) -> None:
+    """The line about the chosen period, before anything else (stderr beside JSON)."""
+    if line:
+        (err if stderr else out).print(Text(line, style="yellow"))
 
-    assert isinstance(result, Review)
+
+_STATUS_STYLE = {"on track": "green", "off track": "red", "no data": "yellow", "to do": "yellow"}
+
+
+def _print_review(result: Review) -> None:
+    last_day = result.until - timedelta(days=1)
     out.print(
-        f"Review {result.since.date()} – {result.until.date()}", style="bold", highlight=False
+        Text.assemble(
+            (f"Review {result.since.date()} – {last_day.date()}: ", "bold"),
+            (result.status, f"bold {_STATUS_STYLE[result.status]}"),
+        )
     )
+    out.print(Text(result.status_reason))
     table = Table(title="Key results", title_justify="left")
     for column in ("goal", "key result", "value", "status", "trend"):
         table.add_column(column)
@@ -483,4 +524,8 @@ def _print_review(result: object) -> None:
     for number, gap in enumerate(result.gaps, 1):
         out.print(f"  {number}. {gap.sentence}", highlight=False, markup=False)
     if not result.gaps:
-        out.print("  none: on track.")
+        out.print("  none measured." if result.unknown else "  none.")
+    if result.unknown:
+        out.print("No data:", style="bold")
+        for gap in result.unknown:
+            out.print(f"  - {gap.sentence}", highlight=False, markup=False)

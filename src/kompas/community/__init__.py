@@ -7,20 +7,25 @@ from kompas.community.report import (
     CommunityReport,
     Figures,
     Mix,
-    Period,
+    Reason,
     Relationship,
     Trends,
 )
+from kompas.period import DataSpan, Period, default_period, period_of
 
 __all__ = [
     "METRICS",
     "CommunityReport",
+    "DataSpan",
     "Figures",
     "Mix",
     "Period",
+    "Reason",
     "Relationship",
     "Trends",
     "compute",
+    "default_period",
     "metric",
+    "period_of",
     "report",
 ]

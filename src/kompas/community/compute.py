@@ -11,184 +11,38 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from kompas.community.contacts import GIVEN, RECEIVED, Contact, index_of
+from kompas.community.mix import KINDS, SHARING, OwnPlaces, classify, style_of
+from kompas.community.relationships import Knowledge, relationships
 from kompas.community.report import (
     HALF_LIFE_DAYS,
-    LURKER_POSTS_PER_WEEK,
-    STYLE_SHARE,
+    ONE_WAY_RECIPROCITY,
+    TWO_WAY,
+    UNKNOWN_WAY,
     CommunityReport,
     Figures,
     Mix,
-    Period,
+    Reason,
     Relationship,
     Trends,
 )
 from kompas.model import InteractionKind, Post, PostKind
+from kompas.period import Period
 from kompas.store.community import CommunityData
 
-_OUT = "given"
-_IN = "received"
 _ADDRESSING = (InteractionKind.REPLY, InteractionKind.MENTION)
 _LEARNING = (InteractionKind.LIKE, InteractionKind.BOOKMARK)
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """One interaction between the user and another person (``person`` is ``None`` when
-    the export does not say whom, e.g. an X like)."""
-
-    platform: str
-    direction: str
-    kind: InteractionKind
-    person: str | None
-    account: str | None
-    when: datetime | None
-    via_post_id: str | None
-    target_post_id: str | None
-
-
-@dataclass
-class _Index:
-    """The rows, sorted out once: own posts, others' posts, contacts, per platform."""
-
-    selves: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    self_persons: set[str] = field(default_factory=set)
-    contacts: list[Contact] = field(default_factory=list)
-    received_known: set[str] = field(default_factory=set)
-    quote_authors: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    persons: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    keys: dict[tuple[str, str], str] = field(default_factory=dict)
-    own: dict[tuple[str, str], bool] = field(default_factory=dict)
-
-    def person(self, platform: str, account: str) -> str:
-        """The account's person key (memoised: called for every exchange)."""
-        key = self.keys.get((platform, account))
-        if key is None:
-            key = self.persons.get((platform, account)) or f"{platform}:{account}"
-            self.keys[(platform, account)] = key
-        return key
-
-    def is_self(self, platform: str, account: str | None) -> bool:
-        """Whether the account is the user's own (or linked to the user's person)."""
-        if account is None:
-            return False
-        found = self.own.get((platform, account))
-        if found is None:
-            found = account in self.selves[platform] or (
-                self.person(platform, account) in self.self_persons
-            )
-            self.own[(platform, account)] = found
-        return found
-
-
-def _contacts_of(index: _Index, post: Post) -> list[Contact]:
-    """Whom one of the user's posts interacts with: a repost its author; otherwise whom it
-    replies to, quotes and mentions, each person once per post (never the user)."""
-    platform = post.platform.value
-    if post.kind is PostKind.REPOST:
-        found = [(post.repost_of_author_id, InteractionKind.REPOST)]
-    else:
-        found = [(post.reply_to_author_id, InteractionKind.REPLY)]
-        if post.kind is PostKind.QUOTE:
-            found.append((index.quote_authors.get((platform, post.id)), InteractionKind.QUOTE))
-        found += [(m, InteractionKind.MENTION) for m in post.mentions]
-    contacts: dict[str, Contact] = {}
-    for account, kind in found:
-        if account is None or index.is_self(platform, account):
-            continue
-        person = index.person(platform, account)
-        if person not in contacts:
-            contacts[person] = Contact(
-                platform, _OUT, kind, person, account, post.created_at, post.id, None
-            )
-    return list(contacts.values())
-
-
-def _index(data: CommunityData) -> _Index:
-    index = _Index(persons=data.persons)
-    for me in data.selves:
-        index.selves[me.platform.value].add(me.id)
-        index.self_persons.add(index.person(me.platform.value, me.id))
-    own_ids = {
-        (p.platform.value, p.id)
-        for p in data.posts
-        if p.author_id in index.selves[p.platform.value]
-    }
-    seen_in: set[tuple[str, str, str, str | None]] = set()
-    for act in data.interactions:
-        platform = act.platform.value
-        if act.actor_id in index.selves[platform]:
-            other = act.target_account_id
-            if act.kind is InteractionKind.QUOTE and act.via_post_id:
-                index.quote_authors[(platform, act.via_post_id)] = other
-            if (platform, act.via_post_id or "") in own_ids or index.is_self(platform, other):
-                continue  # read off the user's own post below; or the user to themselves
-            direction, person = _OUT, None if other is None else index.person(platform, other)
-            account = other
-        elif index.is_self(platform, act.target_account_id):
-            if index.is_self(platform, act.actor_id):
-                continue
-            direction, account = _IN, act.actor_id
-            person = index.person(platform, act.actor_id)
-            index.received_known.add(platform)
-            seen_in.add((platform, act.kind.value, act.actor_id, act.via_post_id))
-        else:
-            continue
-        index.contacts.append(
-            Contact(
-                platform,
-                direction,
-                act.kind,
-                person,
-                account,
-                act.created_at,
-                act.via_post_id,
-                act.target_post_id,
-            )
-        )
-    for post in data.posts:
-        platform = post.platform.value
-        if (platform, post.id) in own_ids:
-            index.contacts.extend(_contacts_of(index, post))
-    for post in data.posts:
-        platform = post.platform.value
-        if post.author_id in index.selves[platform] or index.is_self(platform, post.author_id):
-            continue
-        index.received_known.add(platform)
-        replies_to_user = index.is_self(platform, post.reply_to_author_id) or (
-            (platform, post.reply_to_id or "") in own_ids
-        )
-        key = (platform, InteractionKind.REPLY.value, post.author_id, post.id)
-        if replies_to_user and key not in seen_in:
-            index.contacts.append(
-                Contact(
-                    platform,
-                    _IN,
-                    InteractionKind.REPLY,
-                    index.person(platform, post.author_id),
-                    post.author_id,
-                    post.created_at,
-                    post.id,
-                    post.reply_to_id,
-                )
-            )
-    return index
-
-
-@dataclass
-class _Tally:
-    """What the user and one person exchanged, while it is being counted."""
-
-    accounts: set[tuple[str, str]] = field(default_factory=set)
-    strength: float = 0.0
-    before: float = 0.0
-    given: int = 0
-    received: int = 0
-    first: datetime | None = None
-    last: datetime | None = None
+_SERIES = (
+    "posts",
+    "replies_given",
+    "replies_received",
+    "reposts_of_others",
+    "people_interacted",
+    "people_reached",
+    "new_connections",
+)
 
 
 def _weeks(start: datetime, end: datetime) -> list[datetime]:
@@ -208,21 +62,28 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _decay(age: timedelta, half_life_days: float) -> float:
-    return float(0.5 ** (age.total_seconds() / 86400 / half_life_days))
-
-
 class _Computer:
     """Computes :class:`Figures` and relationships for a set of platforms."""
 
-    def __init__(self, data: CommunityData, period: Period, half_life_days: float) -> None:
+    def __init__(
+        self, data: CommunityData, period: Period, half_life_days: float, own: OwnPlaces
+    ) -> None:
         self.data = data
         self.period = period
         self.half_life = half_life_days
-        self.index = _index(data)
-        dated = [p.created_at for p in data.posts if p.created_at] + [
-            c.when for c in self.index.contacts if c.when
-        ]
+        self.own_places = own
+        self.index = index_of(data)
+        self.ends: dict[str, datetime] = {}
+        dated: list[datetime] = []
+        for platform, when in (
+            *((p.platform.value, p.created_at) for p in data.posts if self.index.authored(p)),
+            *((c.platform, c.when) for c in self.index.contacts),
+        ):
+            if when is None:
+                continue
+            dated.append(when)
+            if platform not in self.ends or when > self.ends[platform]:
+                self.ends[platform] = when
         self.data_start = min(dated) if dated else None
         self.data_end = max(dated) if dated else None
         start = period.since or self.data_start or datetime.now(UTC)
@@ -231,6 +92,24 @@ class _Computer:
         )
         self.reference = end
         self.week_starts = _weeks(start, end)
+        self.followers, self.following = self._follow_lists()
+
+    def _follow_lists(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """Per platform, the people who follow the user and whom the user follows, as the
+        store's current follow edges say (a platform is absent when it has no such list)."""
+        index = self.index
+        followers: dict[str, set[str]] = defaultdict(set)
+        following: dict[str, set[str]] = defaultdict(set)
+        for edge in self.data.follows:
+            platform = edge.platform.value
+            if edge.followee_id in index.selves[platform]:
+                if not index.is_self(platform, edge.follower_id):
+                    followers[platform].add(index.person(platform, edge.follower_id))
+            elif edge.follower_id in index.selves[platform] and not index.is_self(
+                platform, edge.followee_id
+            ):
+                following[platform].add(index.person(platform, edge.followee_id))
+        return dict(followers), dict(following)
 
     def _week(self, when: datetime | None) -> int | None:
         if when is None or not self.period.contains(when):
@@ -239,22 +118,54 @@ class _Computer:
         number = int((when - first).total_seconds() // (7 * 86400))
         return number if 0 <= number < len(self.week_starts) else None
 
+    def _data_end(self, platforms: set[str]) -> datetime | None:
+        ends = [self.ends[p] for p in platforms if p in self.ends]
+        return max(ends) if ends else None
+
+    def _no_data(self, platforms: set[str]) -> Figures:
+        """Figures of a scope with no activity in the period: no data, and why."""
+        end = self._data_end(platforms)
+        name = next(iter(platforms)) if len(platforms) == 1 else "any platform"
+        reason = (
+            Reason("no_data", platform=name, data_end=f"{end:%Y-%m-%d}")
+            if end is not None
+            else Reason("no_data_at_all", platform=name)
+        )
+        followers, following = self._vanity(platforms)
+        return Figures(
+            style=None,
+            style_reasons=(reason,),
+            followers=followers,
+            following=following,
+            mutuals=self._mutuals(platforms),
+            has_data=False,
+            data_end=end,
+            trends=Trends(
+                tuple(w.date().isoformat() for w in self.week_starts),
+                dict.fromkeys(_SERIES, None),
+            ),
+        )
+
     def figures(self, platforms: set[str]) -> tuple[Figures, list[Relationship]]:
         index, period = self.index, self.period
-        own = [
-            p
-            for p in self.data.posts
-            if p.platform.value in platforms and p.author_id in index.selves[p.platform.value]
-        ]
+        own = [p for p in self.data.posts if p.platform.value in platforms and index.authored(p)]
         others = [
-            p
-            for p in self.data.posts
-            if p.platform.value in platforms and p.author_id not in index.selves[p.platform.value]
+            p for p in self.data.posts if p.platform.value in platforms and not index.authored(p)
         ]
         own_now = [p for p in own if period.contains(p.created_at)]
         contacts = [c for c in self.index.contacts if c.platform in platforms]
         contacts_now = [c for c in contacts if period.contains(c.when)]
         received_known = bool(platforms & index.received_known)
+        anonymous = Counter[str]()
+        for (platform, kind), number in self.data.anonymous.items():
+            if platform in platforms:
+                anonymous[kind] += number
+        relations = self._relationships(contacts, platforms)
+        has_data = bool(own_now or contacts_now) or (
+            period.all_time and bool(own or contacts or anonymous)
+        )
+        if not has_data:
+            return self._no_data(platforms), relations
 
         def to_others(platform: str, author: str | None) -> bool:
             return not index.is_self(platform, author)
@@ -265,89 +176,67 @@ class _Computer:
             for p in own_now
             if p.kind is PostKind.REPLY and to_others(p.platform.value, p.reply_to_author_id)
         ]
-        received = [c for c in contacts_now if c.direction == _IN]
+        received = [c for c in contacts_now if c.direction == RECEIVED]
         replies_received = (
             sum(1 for c in received if c.kind is InteractionKind.REPLY) if received_known else None
         )
-        started, joined = self._threads(own, others, contacts, platforms)
+        started, joined = self._threads(own, others, contacts)
         median, unanswered = self._responsiveness(own, received, received_known)
 
-        # sharing
+        # sharing, and the mix
         shared_people: Counter[str] = Counter()
         shared_posts: list[Post] = []
-        reposts = quotes = self_promotion = unknown_source = 0
-        mix = Counter({"conversation": 0, "sharing": 0, "broadcast": 0, "other": 0})
+        reposts = quotes = links_shared = self_promotion = 0
+        mix = Counter(dict.fromkeys(KINDS, 0))
         for post in own_now:
             platform = post.platform.value
-            if post.kind in (PostKind.REPOST, PostKind.QUOTE):
-                author = (
-                    post.repost_of_author_id
-                    if post.kind is PostKind.REPOST
-                    else index.quote_authors.get((platform, post.id))
-                )
-                if index.is_self(platform, author):
-                    self_promotion += 1
-                    mix["broadcast"] += 1
-                    continue
-                mix["sharing"] += 1
-                shared_posts.append(post)
-                if post.kind is PostKind.REPOST:
-                    reposts += 1
-                else:
-                    quotes += 1
-                if author is None:
-                    unknown_source += 1
-                else:
-                    shared_people[index.person(platform, author)] += 1
-            elif post.kind is PostKind.REPLY and to_others(platform, post.reply_to_author_id):
-                mix["conversation"] += 1
+            found = classify(post, index, self.own_places)
+            mix[found.kind] += 1
+            self_promotion += found.self_promotion
+            links_shared += found.shared_link
+            if found.kind != SHARING or found.shared_link:
+                continue
+            shared_posts.append(post)
+            if post.kind is PostKind.REPOST:
+                reposts += 1
+                author = post.repost_of_author_id
             else:
-                mentions_others = any(not index.is_self(platform, m) for m in post.mentions)
-                if post.links:
-                    self_promotion += 1
-                mix["broadcast" if post.links and not mentions_others else "other"] += 1
+                quotes += 1
+                author = index.quote_authors.get((platform, post.id))
+            if author is not None:
+                shared_people[index.person(platform, author)] += 1
         total = len(own_now)
         shares = Mix(**{k: v / total for k, v in mix.items()}) if total else Mix()
 
         # learning
-        learned = [c for c in contacts_now if c.direction == _OUT and c.kind in _LEARNING]
-        anonymous = Counter[str]()
-        for (platform, kind), number in self.data.anonymous.items():
-            if platform in platforms:
-                anonymous[kind] += number
+        learned = [c for c in contacts_now if c.direction == GIVEN and c.kind in _LEARNING]
         undated = (
             0
             if period.all_time
             else sum(anonymous.values())
             + sum(
-                1
-                for c in contacts
-                if c.direction == _OUT and c.kind in _LEARNING and c.when is None
+                1 for c in contacts if c.direction == GIVEN and c.kind in _LEARNING and not c.when
             )
         )
         if not period.all_time:
             anonymous.clear()  # undated: in no bounded period
 
         # connections
-        relationships = self._relationships(contacts)
-        interacted = [r for r in relationships if r.given + r.received > 0]
-        first_dated: dict[str, datetime] = {}
-        has_undated: set[str] = set()
-        for c in contacts:
-            if c.person is None:
-                continue
-            if c.when is None:
-                has_undated.add(c.person)
-            elif c.person not in first_dated or c.when < first_dated[c.person]:
-                first_dated[c.person] = c.when
-        new = [
-            r.person
-            for r in interacted
-            if r.person not in has_undated and period.contains(first_dated.get(r.person))
-        ]
-        if period.all_time:
-            new = [r.person for r in interacted]
-        reciprocal = sum(1 for r in interacted if r.given and r.received)
+        people = [r for r in relations if r.given + r.received > 0 and not r.automated]
+        automated = sum(1 for r in relations if r.given + r.received > 0 and r.automated)
+        first_dated, reached = self._first_contacts(contacts, people)
+        ways = {r.person: r.way for r in people}
+        # Unknown when everyone reached is someone the data cannot say answered or not.
+        knowable = not reached or any(ways[p] != UNKNOWN_WAY for p in reached)
+        new = [p for p in reached if ways[p] == TWO_WAY]
+        follow_back, replied_known, followed_back = self._follow_back(replies, platforms)
+        if received_known:
+            both = sum(1 for r in people if r.given and r.received)
+            reciprocity, basis = _share(both, len(people)), "interactions"
+        elif follow_back is not None:
+            reciprocity, basis = follow_back, "follow_back"
+        else:
+            reciprocity, basis = None, None
 
         # rates
         rated = [p for p in own_now if p.kind is not PostKind.REPOST]
@@ -362,60 +251,151 @@ class _Computer:
         )
         applause_rate, n_app = rate(p.like_count for p in rated)
 
-        weeks = max(1.0, len(self.week_starts))
-        style, reasons = style_of(shares, total, total / weeks)
+        one_way: Reason | None = None
+        if reciprocity is not None and reciprocity < ONE_WAY_RECIPROCITY:
+            one_way = (
+                Reason(
+                    "one_way_follow_back",
+                    n=followed_back,
+                    of=replied_known,
+                    share=round(reciprocity, 4),
+                )
+                if basis == "follow_back"
+                else Reason("one_way_interactions", share=round(reciprocity, 4))
+            )
+        style, reasons = style_of(shares, total, total / max(1.0, len(self.week_starts)), one_way)
         followers, following = self._vanity(platforms)
+        bots = {r.person for r in relations if r.automated}
         trends = self._trends(
-            own_now, replies, shared_posts, contacts_now, new, first_dated, received_known
+            own_now,
+            replies,
+            shared_posts,
+            [c for c in contacts_now if c.person not in bots],
+            reached,
+            new,
+            first_dated,
+            received_known,
         )
-        trends = Trends(trends.weeks, {**trends.series, **self._follow_trends(platforms)})
-        figures = Figures(
-            replies_given=len(replies),
-            replies_received=replies_received,
-            conversations=started + joined,
-            conversations_started=started,
-            conversations_joined=joined,
-            median_reply_minutes=median,
-            unanswered_share=unanswered,
-            reposts_of_others=reposts + quotes,
-            reposts=reposts,
-            quotes=quotes,
-            self_promotion=self_promotion,
-            distinct_people_shared=len(shared_people),
-            top_source_share=_share(
-                max(shared_people.values(), default=0), sum(shared_people.values())
+        return (
+            Figures(
+                replies_given=len(replies),
+                replies_received=replies_received,
+                conversations=started + joined,
+                conversations_started=started,
+                conversations_joined=joined,
+                median_reply_minutes=median,
+                unanswered_share=unanswered,
+                reposts_of_others=reposts + quotes,
+                reposts=reposts,
+                quotes=quotes,
+                links_shared=links_shared,
+                self_promotion=self_promotion,
+                distinct_people_shared=len(shared_people),
+                top_source_share=_share(
+                    max(shared_people.values(), default=0), sum(shared_people.values())
+                ),
+                likes_given=anonymous[InteractionKind.LIKE.value]
+                + sum(1 for c in learned if c.kind is InteractionKind.LIKE),
+                bookmarks_given=anonymous[InteractionKind.BOOKMARK.value]
+                + sum(1 for c in learned if c.kind is InteractionKind.BOOKMARK),
+                distinct_sources_learned=len({c.person for c in learned if c.person is not None}),
+                undated_excluded=undated,
+                people_interacted=len(people),
+                people_reached=len(reached),
+                new_connections=len(new) if knowable else None,
+                reciprocity=reciprocity,
+                reciprocity_basis=basis,
+                follow_back=follow_back,
+                follow_back_of=replied_known,
+                mutuals=self._mutuals(platforms),
+                automated_accounts=automated,
+                conversation_rate=conversation_rate,
+                amplification_rate=amplification_rate,
+                applause_rate=applause_rate,
+                rated_posts=max(n_conv, n_amp, n_app),
+                mix=shares,
+                mix_counts=dict(mix),
+                style=style,
+                style_reasons=reasons,
+                followers=followers,
+                following=following,
+                posts=total,
+                received_data=received_known,
+                trends=Trends(trends.weeks, {**trends.series, **self._follow_trends(platforms)}),
+                has_data=True,
+                data_end=self._data_end(platforms),
             ),
-            likes_given=anonymous[InteractionKind.LIKE.value]
-            + sum(1 for c in learned if c.kind is InteractionKind.LIKE),
-            bookmarks_given=anonymous[InteractionKind.BOOKMARK.value]
-            + sum(1 for c in learned if c.kind is InteractionKind.BOOKMARK),
-            distinct_sources_learned=len({c.person for c in learned if c.person is not None}),
-            undated_excluded=undated,
-            people_interacted=len(interacted),
-            new_connections=len(new),
-            reciprocity=_share(reciprocal, len(interacted)) if received_known else None,
-            conversation_rate=conversation_rate,
-            amplification_rate=amplification_rate,
-            applause_rate=applause_rate,
-            rated_posts=max(n_conv, n_amp, n_app),
-            mix=shares,
-            mix_counts=dict(mix),
-            style=style,
-            style_reasons=reasons,
-            followers=followers,
-            following=following,
-            posts=total,
-            received_data=received_known,
-            trends=trends,
+            relations,
         )
-        return figures, relationships
+
+    def _relationships(self, contacts: list[Contact], platforms: set[str]) -> list[Relationship]:
+        followers = frozenset(p for ps in self.followers.values() for p in ps)
+        known = Knowledge(
+            received=frozenset(platforms & self.index.received_known),
+            follower_lists=frozenset(platforms & set(self.followers)),
+            followers=followers,
+        )
+        return relationships(
+            contacts,
+            self.period,
+            self.reference,
+            self.half_life,
+            self.data.handles,
+            known,
+            self.data.automated,
+        )
+
+    def _first_contacts(
+        self, contacts: list[Contact], people: list[Relationship]
+    ) -> tuple[dict[str, datetime], list[str]]:
+        """Each person's first dated exchange, and the people reached for the first time in
+        the period (someone with an undated exchange may be older: not counted)."""
+        first_dated: dict[str, datetime] = {}
+        has_undated: set[str] = set()
+        for c in contacts:
+            if c.person is None:
+                continue
+            if c.when is None:
+                has_undated.add(c.person)
+            elif c.person not in first_dated or c.when < first_dated[c.person]:
+                first_dated[c.person] = c.when
+        if self.period.all_time:
+            return first_dated, [r.person for r in people]
+        reached = [
+            r.person
+            for r in people
+            if r.person not in has_undated and self.period.contains(first_dated.get(r.person))
+        ]
+        return first_dated, reached
+
+    def _follow_back(
+        self, replies: list[Post], platforms: set[str]
+    ) -> tuple[float | None, int, int]:
+        """Of the distinct people the user replied to in the period on platforms whose
+        follower list the store holds, the share that follows the user (and the counts)."""
+        index = self.index
+        replied: set[str] = set()
+        for post in replies:
+            platform = post.platform.value
+            if platform in self.followers and post.reply_to_author_id is not None:
+                replied.add(index.person(platform, post.reply_to_author_id))
+        if not replied:
+            return None, 0, 0
+        followers = {p for platform in platforms for p in self.followers.get(platform, ())}
+        back = len(replied & followers)
+        return back / len(replied), len(replied), back
+
+    def _mutuals(self, platforms: set[str]) -> int | None:
+        """People the user follows who follow the user, where both lists are known."""
+        both = [p for p in platforms if p in self.followers and p in self.following]
+        if not both:
+            return None
+        followers = {p for platform in both for p in self.followers[platform]}
+        following = {p for platform in both for p in self.following[platform]}
+        return len(followers & following)
 
     def _threads(
-        self,
-        own: list[Post],
-        others: list[Post],
-        contacts: list[Contact],
-        platforms: set[str],
+        self, own: list[Post], others: list[Post], contacts: list[Contact]
     ) -> tuple[int, int]:
         """Threads the user posted in during the period with at least one other person:
         (started by the user, joined)."""
@@ -456,7 +436,7 @@ class _Computer:
         for post in others:
             with_others.add(thread(post))
         for contact in contacts:
-            if contact.direction == _IN and contact.kind in _ADDRESSING:
+            if contact.direction == RECEIVED and contact.kind in _ADDRESSING:
                 addressed = post_thread.get((contact.platform, contact.target_post_id or ""))
                 if addressed is not None:
                     with_others.add(addressed)
@@ -465,10 +445,7 @@ class _Computer:
         return started, len(talking) - started
 
     def _responsiveness(
-        self,
-        own: list[Post],
-        received: list[Contact],
-        known: bool,
+        self, own: list[Post], received: list[Contact], known: bool
     ) -> tuple[float | None, float | None]:
         """Median minutes to answer people who addressed the user, and the share left
         unanswered."""
@@ -493,76 +470,27 @@ class _Computer:
         median = statistics.median(delays) if delays else None
         return median, _share(unanswered, addressed)
 
-    def _relationships(self, contacts: list[Contact]) -> list[Relationship]:
-        """Every person the user ever exchanged anything with, strength decayed to the end
-        of the period (and to its start, for the fading ones)."""
-        period, reference = self.period, self.reference
-        found: dict[str, _Tally] = {}
-        for c in contacts:
-            if c.person is None or (c.when is not None and c.when >= reference):
-                continue
-            tally = found.setdefault(c.person, _Tally())
-            tally.accounts.add((c.platform, c.account or ""))
-            if period.contains(c.when):
-                if c.direction == _OUT:
-                    tally.given += 1
-                else:
-                    tally.received += 1
-            if c.when is None:
-                continue
-            tally.strength += _decay(reference - c.when, self.half_life)
-            if period.since is not None and c.when < period.since:
-                tally.before += _decay(period.since - c.when, self.half_life)
-            tally.first = c.when if tally.first is None else min(tally.first, c.when)
-            tally.last = c.when if tally.last is None else max(tally.last, c.when)
-        handles = self.data.handles
-        return [
-            Relationship(
-                person=person,
-                accounts=tuple(f"{p}:{a}" for p, a in sorted(t.accounts)),
-                handles=tuple(h for key in sorted(t.accounts) if (h := handles.get(key))),
-                strength=t.strength,
-                strength_before=t.before,
-                given=t.given,
-                received=t.received,
-                first_seen=t.first,
-                last_seen=t.last,
-            )
-            for person, t in found.items()
-        ]
-
     def _vanity(self, platforms: set[str]) -> tuple[int | None, int | None]:
-        """Followers and following now: the export's follow lists (distinct people), else
-        the profile's counts, else ``None``."""
-        index = self.index
+        """Followers and following now: the follow lists (distinct people), else the
+        profile's counts, else ``None``."""
         results: list[int | None] = []
-        for incoming in (True, False):
-            people: set[str] = set()
-            with_edges: set[str] = set()
-            for edge in self.data.follows:
-                platform = edge.platform.value
-                if platform not in platforms:
-                    continue
-                mine, other = (
-                    (edge.followee_id, edge.follower_id)
-                    if incoming
-                    else (edge.follower_id, edge.followee_id)
-                )
-                if mine in index.selves[platform] and not index.is_self(platform, other):
-                    people.add(index.person(platform, other))
-                    with_edges.add(platform)
-            total: int | None = len(people) if with_edges else None
+        for lists, attribute in (
+            (self.followers, "followers_count"),
+            (self.following, "following_count"),
+        ):
+            people = {p for platform in platforms for p in lists.get(platform, ())}
+            total: int | None = len(people) if any(p in lists for p in platforms) else None
             for account in self.data.selves:
                 platform = account.platform.value
-                if platform in platforms and platform not in with_edges:
-                    count = account.followers_count if incoming else account.following_count
+                if platform in platforms and platform not in lists:
+                    count = getattr(account, attribute)
                     if count is not None:
                         total = (total or 0) + count
             results.append(total)
         return results[0], results[1]
 
     def _follow_trends(self, platforms: set[str]) -> dict[str, list[int] | None]:
-        """New followers and new follows per week, where the export dates follow edges
+        """New followers and new follows per week, where the data dates follow edges
         (Bluesky follows, LinkedIn connections); ``None`` where it does not."""
         found: dict[str, list[int] | None] = {}
         size = len(self.week_starts)
@@ -588,6 +516,7 @@ class _Computer:
         replies: list[Post],
         shared: list[Post],
         contacts_now: list[Contact],
+        reached: list[str],
         new: list[str],
         first_dated: dict[str, datetime],
         received_known: bool,
@@ -613,35 +542,16 @@ class _Computer:
             "replies_received": count(
                 c.when
                 for c in contacts_now
-                if c.direction == _IN and c.kind is InteractionKind.REPLY
+                if c.direction == RECEIVED and c.kind is InteractionKind.REPLY
             )
             if received_known
             else None,
             "reposts_of_others": count(p.created_at for p in shared),
             "people_interacted": [len(s) for s in people],
+            "people_reached": count(first_dated.get(person) for person in reached),
             "new_connections": count(first_dated.get(person) for person in new),
         }
         return Trends(tuple(w.date().isoformat() for w in self.week_starts), series)
-
-
-def style_of(mix: Mix, posts: int, per_week: float) -> tuple[str, tuple[str, ...]]:
-    """The user's style from the mix, with the reasons (thresholds in report.py)."""
-    if posts == 0 or per_week < LURKER_POSTS_PER_WEEK:
-        return "lurker", (
-            f"{per_week:.2f} posts per week, under {LURKER_POSTS_PER_WEEK:g}: "
-            "mostly reading, not posting",
-        )
-    shares = {
-        "connector": ("conversation", mix.conversation),
-        "curator": ("sharing", mix.sharing),
-        "promoter": ("broadcast", mix.broadcast),
-    }
-    style, (kind, share) = max(shares.items(), key=lambda item: item[1][1])
-    if share >= STYLE_SHARE:
-        return style, (f"{share:.0%} of posts are {kind} (at least {STYLE_SHARE:.0%})",)
-    return "all-rounder", (
-        f"no kind of post reaches {STYLE_SHARE:.0%} (largest: {kind}, {share:.0%})",
-    )
 
 
 def compute(
@@ -649,23 +559,29 @@ def compute(
     period: Period,
     half_life_days: float = HALF_LIFE_DAYS,
     platform: str | None = None,
+    own_domains: Iterable[str] = (),
 ) -> CommunityReport:
-    """The community report of ``period``: per platform (or only ``platform``) plus ``all``."""
+    """The community report of ``period``: per platform (or only ``platform``) plus ``all``.
+
+    ``own_domains`` are the user's own sites (strategy.yaml ``domains``): links to them, or
+    to the user's own profile pages, are self-promotion; other links are sharing.
+    """
     if half_life_days <= 0:
         raise ValueError("the half-life must be positive")
-    computer = _Computer(data, period, half_life_days)
+    own = OwnPlaces.of(own_domains, data.profile_pages)
+    computer = _Computer(data, period, half_life_days, own)
     present = sorted({a.platform.value for a in data.selves})
     if platform is not None:
         present = [p for p in present if p == platform]
     figures: dict[str, Figures] = {}
-    relationships: dict[str, list[Relationship]] = {}
+    relations: dict[str, list[Relationship]] = {}
     for name, scope in [*((p, {p}) for p in present), ("all", set(present))]:
-        figures[name], relationships[name] = computer.figures(scope)
+        figures[name], relations[name] = computer.figures(scope)
     return CommunityReport(
         period=period,
         half_life_days=half_life_days,
         figures=figures,
-        relationships=relationships,
+        relationships=relations,
         data_start=computer.data_start,
         data_end=computer.data_end,
     )

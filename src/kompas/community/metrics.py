@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from kompas.community.compute import compute
-from kompas.community.report import HALF_LIFE_DAYS, CommunityReport, Period
+from kompas.community.report import HALF_LIFE_DAYS, CommunityReport
+from kompas.period import Period
 from kompas.store import community as store
 
 #: Every metric :func:`metric` knows, by name (``mix.*`` are shares of the user's posts).
@@ -27,8 +29,11 @@ METRICS: tuple[str, ...] = (
     "bookmarks_given",
     "distinct_sources_learned",
     "people_interacted",
+    "people_reached",
     "new_connections",
     "reciprocity",
+    "follow_back",
+    "mutuals",
     "conversation_rate",
     "amplification_rate",
     "applause_rate",
@@ -47,9 +52,10 @@ def report(
     period: Period,
     half_life_days: float = HALF_LIFE_DAYS,
     platform: str | None = None,
+    own_domains: Iterable[str] = (),
 ) -> CommunityReport:
     """Load the user's rows once and compute the community report of ``period``."""
-    return compute(store.load(connection, platform), period, half_life_days, platform)
+    return compute(store.load(connection, platform), period, half_life_days, platform, own_domains)
 
 
 def value(result: CommunityReport, name: str, platform: str | None = None) -> float | None:
@@ -59,10 +65,7 @@ def value(result: CommunityReport, name: str, platform: str | None = None) -> fl
     figures = result.figures.get(platform or "all")
     if figures is None:
         return None
-    if name.startswith("mix."):
-        number: float | int | None = getattr(figures.mix, name.removeprefix("mix."))
-    else:
-        number = getattr(figures, name)
+    number: float | int | None = figures.get(name)
     return None if number is None else float(number)
 
 

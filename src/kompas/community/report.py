@@ -2,50 +2,72 @@
 draws and the strategy pillar binds key results to.
 
 A figure is ``None`` when the data cannot know it (e.g. replies received, which no
-platform export contains), never a misleading 0. See docs/community.md for every
-definition.
+platform export contains), never a misleading 0; a platform with no activity in the period
+has no figures at all for it ("no data in this period"), never zeros and never "lurker".
+See docs/community.md for every definition.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kompas.period import Period
+
 #: The style names, and the thresholds that pick them (documented in docs/community.md).
-STYLES = ("connector", "curator", "promoter", "all-rounder", "lurker")
+STYLES = ("connector", "replier", "curator", "promoter", "writer", "all-rounder", "lurker")
 #: Fewer original posts, replies and shares per week than this makes a lurker.
 LURKER_POSTS_PER_WEEK = 1.0
-#: The share of the mix one kind needs for its style (connector, curator, promoter).
+#: The share of the mix one kind needs for its style (connector, curator, promoter, writer).
 STYLE_SHARE = 0.5
+#: Below this reciprocity (or follow-back share), a mostly replying user is a one-way replier.
+ONE_WAY_RECIPROCITY = 0.1
 #: Default half-life of a relationship's strength, in days.
 HALF_LIFE_DAYS = 30.0
 #: Strength at the start of the period above which a silent relationship is "fading".
 FADING_MIN_STRENGTH = 1.0
 
+#: Plain-English forms of the reasons kompas gives (the dashboard has them in French too).
+REASONS = {
+    "lurker": "{per_week:.2f} posts per week, under {limit:g}: mostly reading, not posting",
+    "all_rounder": "no kind of post reaches {limit:.0%} (largest: {kind}, {share:.0%})",
+    "share": "{share:.0%} of posts are {kind} (at least {limit:.0%})",
+    "one_way_follow_back": "but only {n} of the {of} people you replied to follow you back "
+    "({share:.1%}): the conversation is one-way",
+    "one_way_interactions": "but only {share:.1%} of the people you talked with answered: "
+    "the conversation is one-way",
+    "no_data": "no activity on {platform} in this period (its data ends {data_end})",
+    "no_data_at_all": "no activity on {platform} in the store",
+}
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    """``[since, until)`` in UTC; both ``None`` means all time, undated records included.
 
-    A bounded period holds only dated records: an undated like cannot be placed in it.
-    """
+class Reason:
+    """Why a verdict is what it is: a code and its values, rendered in words on demand, so
+    every interface (and language) says the same thing."""
 
-    since: datetime | None = None
-    until: datetime | None = None
+    __slots__ = ("code", "params")
 
-    @property
-    def all_time(self) -> bool:
-        """Whether the period is unbounded (and so includes undated records)."""
-        return self.since is None and self.until is None
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
 
-    def contains(self, when: datetime | None) -> bool:
-        """Whether a record dated ``when`` falls in the period."""
-        if when is None:
-            return self.all_time
-        return (self.since is None or when >= self.since) and (
-            self.until is None or when < self.until
-        )
+    def text(self) -> str:
+        """The reason in plain English."""
+        return REASONS[self.code].format(**self.params)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"code": ..., **params}``."""
+        return {"code": self.code, **self.params}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reason) and (self.code, self.params) == (other.code, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.code, tuple(sorted(self.params.items()))))
+
+    def __repr__(self) -> str:
+        return f"Reason({self.code!r}, {self.params!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +80,18 @@ class Mix:
     other: float = 0.0
 
 
+#: ``Relationship.way`` values.
+TWO_WAY, ONE_WAY, UNKNOWN_WAY = "two-way", "one-way", "unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class Relationship:
-    """One person the user has a relationship with, and why it is as strong as it is."""
+    """One person the user has a relationship with, and why it is as strong as it is.
+
+    ``way`` is ``two-way`` when the person acted towards the user or follows them,
+    ``one-way`` when the data could show that and does not, ``unknown`` when it could
+    not; ``automated`` marks accounts that declare themselves bots (never ranked).
+    """
 
     person: str
     accounts: tuple[str, ...]
@@ -71,18 +102,38 @@ class Relationship:
     received: int
     first_seen: datetime | None
     last_seen: datetime | None
+    way: str = UNKNOWN_WAY
+    automated: bool = False
+    exchanges: int = 0
+
+    @property
+    def name(self) -> str:
+        """How to show the person: a handle, never a bare DID or actor URL."""
+        if self.handles:
+            return ", ".join(self.handles)
+        return f"{self.person} (handle unknown)"
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (times as ISO 8601)."""
-        data = asdict(self)
-        data["accounts"] = list(self.accounts)
-        data["handles"] = list(self.handles)
-        data["strength"] = round(self.strength, 4)
-        data["strength_before"] = round(self.strength_before, 4)
-        for key in ("first_seen", "last_seen"):
-            value = data[key]
-            data[key] = value.isoformat() if value else None
-        return data
+
+        def when(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "person": self.person,
+            "name": self.name,
+            "accounts": list(self.accounts),
+            "handles": list(self.handles),
+            "strength": round(self.strength, 4),
+            "strength_before": round(self.strength_before, 4),
+            "given": self.given,
+            "received": self.received,
+            "exchanges": self.exchanges,
+            "way": self.way,
+            "automated": self.automated,
+            "first_seen": when(self.first_seen),
+            "last_seen": when(self.last_seen),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +146,11 @@ class Trends:
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Every community figure for one platform, or all platforms merged (``all``)."""
+    """Every community figure for one platform, or all platforms merged (``all``).
+
+    ``has_data`` is False when the scope holds no activity in the period: then every
+    figure is "no data" (``to_json`` gives ``null``), whatever the zeros below say.
+    """
 
     # conversation
     replies_given: int = 0
@@ -109,6 +164,7 @@ class Figures:
     reposts_of_others: int = 0
     reposts: int = 0
     quotes: int = 0
+    links_shared: int = 0
     self_promotion: int = 0
     distinct_people_shared: int = 0
     top_source_share: float | None = None
@@ -119,8 +175,14 @@ class Figures:
     undated_excluded: int = 0
     # connections
     people_interacted: int = 0
-    new_connections: int = 0
+    people_reached: int = 0
+    new_connections: int | None = None
     reciprocity: float | None = None
+    reciprocity_basis: str | None = None
+    follow_back: float | None = None
+    follow_back_of: int = 0
+    mutuals: int | None = None
+    automated_accounts: int = 0
     # rates (Kaushik), per post carrying the count
     conversation_rate: float | None = None
     amplification_rate: float | None = None
@@ -129,8 +191,8 @@ class Figures:
     # mix and style
     mix: Mix = field(default_factory=Mix)
     mix_counts: dict[str, int] = field(default_factory=dict)
-    style: str = "lurker"
-    style_reasons: tuple[str, ...] = ()
+    style: str | None = "lurker"
+    style_reasons: tuple[Reason, ...] = ()
     # vanity
     followers: int | None = None
     following: int | None = None
@@ -138,7 +200,24 @@ class Figures:
     # whether the data holds what others did to the user (replies/mentions received)
     received_data: bool = False
     trends: Trends = field(default_factory=Trends)
+    # whether the scope holds any activity in the period, and where its data ends
+    has_data: bool = True
+    data_end: datetime | None = None
 
+    def get(self, name: str) -> Any:
+        """A figure by name (``mix.sharing`` too); ``None`` when the period holds no data."""
+        if not self.has_data and name not in _ALWAYS_KNOWN:
+            return None
+        if name.startswith("mix."):
+            return getattr(self.mix, name.removeprefix("mix."))
+        return getattr(self, name)
+
+
+#: Figures that describe now, not the period (and why there is no data): known even when
+#: the period holds nothing.
+_ALWAYS_KNOWN = frozenset(
+    {"followers", "following", "mutuals", "has_data", "data_end", "style_reasons"}
+)
 
 #: The per-platform figures the JSON output lists as top-level keys, in order.
 FIGURE_KEYS = (
@@ -152,11 +231,18 @@ FIGURE_KEYS = (
     "reposts_of_others",
     "self_promotion",
     "people_interacted",
+    "people_reached",
     "new_connections",
     "reciprocity",
+    "reciprocity_basis",
+    "follow_back",
+    "follow_back_of",
+    "mutuals",
+    "automated_accounts",
     "style",
     "style_reasons",
     "received_data",
+    "has_data",
 )
 
 
@@ -176,17 +262,22 @@ class CommunityReport:
     def empty(self) -> bool:
         """Whether the period holds nothing the user did."""
         merged = self.figures.get("all")
-        return merged is None or (
-            merged.posts == 0
-            and merged.likes_given == 0
-            and merged.bookmarks_given == 0
-            and merged.people_interacted == 0
-        )
+        return merged is None or not merged.has_data
 
     def top(self, platform: str = "all", n: int = 10) -> list[Relationship]:
-        """The ``n`` strongest relationships now (at the end of the period)."""
-        found = [r for r in self.relationships.get(platform, []) if r.strength > 0]
+        """The ``n`` strongest relationships at the end of the period (automated accounts
+        are not relationships)."""
+        found = [
+            r for r in self.relationships.get(platform, []) if r.strength > 0 and not r.automated
+        ]
         return sorted(found, key=lambda r: (-r.strength, r.person))[:n]
+
+    def automated(self, platform: str = "all", n: int = 10) -> list[Relationship]:
+        """Automated accounts the user exchanged with in the period, most exchanges first."""
+        found = [
+            r for r in self.relationships.get(platform, []) if r.automated and r.given + r.received
+        ]
+        return sorted(found, key=lambda r: (-(r.given + r.received), r.person))[:n]
 
     def fading(self, platform: str = "all", n: int = 10) -> list[Relationship]:
         """Relationships that were strong when the period began and are silent in it."""
@@ -195,12 +286,15 @@ class CommunityReport:
         found = [
             r
             for r in self.relationships.get(platform, [])
-            if r.strength_before >= FADING_MIN_STRENGTH and r.given + r.received == 0
+            if r.strength_before >= FADING_MIN_STRENGTH
+            and r.given + r.received == 0
+            and not r.automated
         ]
         return sorted(found, key=lambda r: (-r.strength_before, r.person))[:n]
 
     def to_json(self) -> dict[str, Any]:
-        """Every figure as JSON: top-level keys are figures, each keyed by platform + ``all``."""
+        """Every figure as JSON: top-level keys are figures, each keyed by platform + ``all``;
+        a platform with no activity in the period has ``null`` for every figure of it."""
 
         def when(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
@@ -209,51 +303,66 @@ class CommunityReport:
             "period": {
                 "since": when(self.period.since),
                 "until": when(self.period.until),
+                "anchored": self.period.anchored,
                 "half_life_days": self.half_life_days,
                 "data_start": when(self.data_start),
                 "data_end": when(self.data_end),
             },
             "platforms": [p for p in self.figures if p != "all"],
+            "coverage": {
+                p: {"has_data": f.has_data, "data_end": when(f.data_end)}
+                for p, f in self.figures.items()
+            },
         }
         for key in FIGURE_KEYS:
-            data[key] = {
-                p: list(v) if isinstance(v := getattr(f, key), tuple) else v
-                for p, f in self.figures.items()
-            }
-        figures = self.figures.items()
-        data["sharing"] = {
-            p: {
+            data[key] = {p: _json_value(f.get(key)) for p, f in self.figures.items()}
+        figures = [(p, f) for p, f in self.figures.items()]
+
+        def each(make: Any) -> dict[str, Any]:
+            return {p: make(f) if f.has_data else None for p, f in figures}
+
+        data["sharing"] = each(
+            lambda f: {
                 "reposts": f.reposts,
                 "quotes": f.quotes,
+                "links_shared": f.links_shared,
                 "reposts_of_others": f.reposts_of_others,
                 "self_promotion": f.self_promotion,
                 "distinct_people": f.distinct_people_shared,
                 "top_source_share": f.top_source_share,
             }
-            for p, f in figures
-        }
-        data["learning"] = {
-            p: {
+        )
+        data["learning"] = each(
+            lambda f: {
                 "likes": f.likes_given,
                 "bookmarks": f.bookmarks_given,
                 "distinct_sources": f.distinct_sources_learned,
                 "undated_excluded": f.undated_excluded,
             }
-            for p, f in figures
-        }
-        data["rates"] = {
-            p: {
+        )
+        data["rates"] = each(
+            lambda f: {
                 "conversation_rate": f.conversation_rate,
                 "amplification_rate": f.amplification_rate,
                 "applause_rate": f.applause_rate,
                 "posts_counted": f.rated_posts,
             }
-            for p, f in figures
-        }
-        data["mix"] = {p: asdict(f.mix) for p, f in figures}
-        data["mix_counts"] = {p: dict(f.mix_counts) for p, f in figures}
+        )
+        data["mix"] = each(
+            lambda f: {
+                "conversation": f.mix.conversation,
+                "sharing": f.mix.sharing,
+                "broadcast": f.mix.broadcast,
+                "other": f.mix.other,
+            }
+        )
+        data["mix_counts"] = each(lambda f: dict(f.mix_counts))
         data["vanity"] = {
-            p: {"followers": f.followers, "following": f.following, "posts": f.posts}
+            p: {
+                "followers": f.followers,
+                "following": f.following,
+                "posts": f.posts if f.has_data else None,
+            }
             for p, f in figures
         }
         data["trends"] = {p: {"weeks": list(f.trends.weeks), **f.trends.series} for p, f in figures}
@@ -261,7 +370,14 @@ class CommunityReport:
             p: {
                 "top": [r.to_json() for r in self.top(p)],
                 "fading": [r.to_json() for r in self.fading(p)],
+                "automated": [r.to_json() for r in self.automated(p)],
             }
             for p in self.figures
         }
         return data
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [v.text() if isinstance(v, Reason) else v for v in value]
+    return value

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from kompas.known_bots import is_known_bot
 from kompas.model import Account, Follow, Interaction, InteractionKind, Platform, Post, PostKind
 from kompas.store.identities import person_keys
 from kompas.store.schema import accounts, current_follow, follows, interactions, posts
@@ -35,6 +36,10 @@ class CommunityData:
     #: ``(platform, kind) → count`` of the user's undated interactions with nobody known
     #: (X likes): they can only be counted, so they are counted in SQL, not loaded.
     anonymous: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: Accounts that are automated: flagged by the platform or known (``known_bots``).
+    automated: set[tuple[str, str]] = field(default_factory=set)
+    #: The URL prefixes of the user's own pages (profiles, and so their own posts).
+    profile_pages: tuple[str, ...] = ()
 
 
 def _self_pairs() -> sa.Select[tuple[str, str]]:
@@ -78,6 +83,7 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
             platform=Platform(row.platform),
             id=row.id,
             handle=row.handle,
+            url=row.url,
             followers_count=row.followers_count,
             following_count=row.following_count,
             posts_count=row.posts_count,
@@ -162,12 +168,46 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
             )
         )
     ]
-    handles = {
-        (row.platform, row.id): row.handle
-        for row in connection.execute(
-            sa.select(accounts.c.platform, accounts.c.id, accounts.c.handle).where(
-                only(accounts.c.platform) & accounts.c.handle.is_not(None)
-            )
+    handles: dict[tuple[str, str], str] = {}
+    automated: set[tuple[str, str]] = set()
+    for row in connection.execute(
+        sa.select(accounts.c.platform, accounts.c.id, accounts.c.handle, accounts.c.is_bot).where(
+            only(accounts.c.platform)
+            & (accounts.c.handle.is_not(None) | accounts.c.is_bot.is_(True))
         )
-    }
-    return CommunityData(selves, found, acts, edges, person_keys(connection), handles, anonymous)
+    ):
+        if row.handle:
+            handles[(row.platform, row.id)] = row.handle
+        if row.is_bot or is_known_bot(row.platform, row.handle):
+            automated.add((row.platform, row.id))
+    pages = tuple(
+        page
+        for me in selves
+        for page in profile_pages(
+            me.platform.value, me.url, handles.get((me.platform.value, me.id))
+        )
+    )
+    return CommunityData(
+        selves,
+        found,
+        acts,
+        edges,
+        person_keys(connection),
+        handles,
+        anonymous,
+        automated,
+        pages,
+    )
+
+
+def profile_pages(platform: str, url: str | None, handle: str | None) -> list[str]:
+    """The URL prefixes under which a platform shows the user's own posts."""
+    pages = [url] if url else []
+    if platform == "x" and handle:
+        pages += [f"https://x.com/{handle}", f"https://twitter.com/{handle}"]
+    if platform == "bluesky" and handle:
+        pages.append(f"https://bsky.app/profile/{handle}")
+    if platform == "mastodon" and url and "/@" in url:
+        host, name = url.split("/@", 1)
+        pages.append(f"{host}/users/{name}")
+    return pages

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kompas.model import FeedItem, FeedSubscription, InteractionKind
+from kompas.period import DataSpan
 from kompas.store.schema import (
     UTCDateTime,
     accounts,
@@ -301,6 +302,19 @@ def items(
         )
     for row in connection.execute(query):
         yield _stored(row)
+
+
+def feed_span(connection: sa.Connection) -> DataSpan:
+    """When the stored feed items were published (or fetched): the data feed views anchor
+    their default windows to."""
+    when = sa.func.coalesce(feed_items.c.published, feed_items.c.fetched_at)
+    first, last = connection.execute(sa.select(sa.func.min(when), sa.func.max(when))).one()
+    if first is None or last is None:
+        return DataSpan()
+    kind = feed_items.c.fetched_at.type
+    first = kind.process_result_value(first, connection.dialect)  # type: ignore[attr-defined]
+    last = kind.process_result_value(last, connection.dialect)  # type: ignore[attr-defined]
+    return DataSpan(first, last)
 
 
 def item_count(connection: sa.Connection) -> int:

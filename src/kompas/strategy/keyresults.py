@@ -36,6 +36,8 @@ class KeyResultStatus:
     until: datetime
     value: float | None
     trend: tuple[TrendPoint, ...]
+    #: Why there is no value (and what would give one), when there is none.
+    no_data_reason: str | None = None
 
     @property
     def met(self) -> bool | None:
@@ -71,7 +73,9 @@ class KeyResultStatus:
         kr = self.key_result
         target = _number(kr.target, kr.percent)
         if self.value is None:
-            return f"{kr.metric}: no data for this period (the imported data cannot tell)"
+            return (
+                f"{kr.metric}: no data ({self.no_data_reason or 'the imported data cannot tell'})"
+            )
         value = _number(self.value, kr.percent)
         verdict = "met" if self.met else "missed"
         return f"{kr.metric} is {value}, target {kr.op} {target}: {verdict}"
@@ -101,6 +105,7 @@ class KeyResultStatus:
             ],
             "direction": self.direction,
             "reason": self.reason(),
+            "no_data_reason": self.no_data_reason,
         }
 
 
@@ -134,7 +139,9 @@ def evaluate_one(
         shift = timedelta(days=7 * back)
         value = REGISTRY.value(kr.metric, context, start - shift, end - shift)
         trend.append(TrendPoint(start - shift, end - shift, value))
-    return KeyResultStatus(goal.name, kr, start, end, trend[-1].value, tuple(trend))
+    value = trend[-1].value
+    why = None if value is not None else REGISTRY.why_no_data(kr.metric, context, start, end)
+    return KeyResultStatus(goal.name, kr, start, end, value, tuple(trend), why)
 
 
 def evaluate(

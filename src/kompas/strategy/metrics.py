@@ -44,20 +44,26 @@ _COUNTS = {
     "conversations_started": "conversations you started that others replied to",
     "conversations_joined": "conversations of others you replied in",
     "reposts_of_others": "reposts and quotes of other people's posts",
-    "self_promotion": "reposts of your own posts",
+    "self_promotion": "your posts linking your own sites or pages, and reposts of your own posts",
     "distinct_people_shared": "distinct people whose posts you shared",
     "likes_given": "likes you gave (dated)",
     "bookmarks_given": "bookmarks you made (dated)",
     "distinct_sources_learned": "distinct people you liked or bookmarked",
     "people_interacted": "distinct people you interacted with",
-    "new_connections": "people you interacted with for the first time",
+    "people_reached": "people you interacted with for the first time (one-way or two-way)",
+    "new_connections": "people met for the first time who answered you or follow you (two-way)",
     "posts": "all your posts",
 }
-_LEVELS = {"followers": "your followers", "following": "accounts you follow"}
+_LEVELS = {
+    "followers": "your followers",
+    "following": "accounts you follow",
+    "mutuals": "people you follow who follow you",
+}
 _RATIOS = {
     "median_reply_minutes": "median minutes until you answered a reply or mention",
     "unanswered_share": "share of replies and mentions to you left unanswered",
-    "reciprocity": "share of people you interacted with who acted back",
+    "reciprocity": "share of people you interacted with who acted back (else follow_back)",
+    "follow_back": "share of the people you replied to who follow you",
     "conversation_rate": "replies received per post (public counts)",
     "amplification_rate": "reposts and quotes received per post (public counts)",
     "applause_rate": "likes received per post (public counts)",
@@ -68,13 +74,52 @@ _RATIOS = {
 }
 
 
+_RECEIVED = (
+    "exports hold what you did, not what others did to you: `kompas sync mastodon` or "
+    "`kompas sync bluesky` adds the replies and mentions you received"
+)
+#: Why a metric can have no value even in a window the data covers, and what gives one.
+NO_DATA: dict[str, str] = {
+    "community.replies_received": _RECEIVED,
+    "community.median_reply_minutes": _RECEIVED,
+    "community.unanswered_share": _RECEIVED,
+    "community.reciprocity": "kompas needs either what others did to you (`kompas sync`) or "
+    "your follower list (the X archive's follower.js, or `kompas sync`)",
+    "community.follow_back": "no follower list for these platforms, or you replied to nobody: "
+    "the X archive's follower.js or `kompas sync` gives the list",
+    "community.mutuals": "kompas needs both your follower and following lists (X archive, "
+    "`kompas sync`)",
+    "community.new_connections": "kompas cannot tell whether people answered you: it needs "
+    "replies received (`kompas sync`) or your follower list",
+    "community.conversation_rate": "your export carries no reply counts of your posts (the X "
+    "archive has none); `kompas sync` reads them for Mastodon and Bluesky",
+    "community.amplification_rate": "your export carries no repost counts of your posts",
+    "community.applause_rate": "your export carries no like counts of your posts",
+    "community.followers": "no follower list or count: the X archive's follower.js or "
+    "`kompas sync` gives it",
+    "community.following": "no following list or count in your data",
+    "community.mix.conversation": "no posts of yours in this window",
+    "community.mix.sharing": "no posts of yours in this window",
+    "community.mix.broadcast": "no posts of yours in this window",
+    "community.mix.other": "no posts of yours in this window",
+    "people.followers_authentic_share": "no follower profiles to score: `kompas sync` or "
+    "`kompas lookup` fetches them",
+}
+
+
 class MetricContext:
     """Computes metrics for windows of time over one database connection, loading the
     community rows once and each window's community report once."""
 
-    def __init__(self, connection: sa.Connection, platform: str | None = None) -> None:
+    def __init__(
+        self,
+        connection: sa.Connection,
+        platform: str | None = None,
+        own_domains: tuple[str, ...] = (),
+    ) -> None:
         self.connection = connection
         self.platform = platform
+        self.own_domains = own_domains
         self._community: community_store.CommunityData | None = None
         self._reports: dict[tuple[datetime | None, datetime | None], CommunityReport] = {}
 
@@ -85,7 +130,10 @@ class MetricContext:
             if self._community is None:
                 self._community = community_store.load(self.connection, self.platform)
             self._reports[key] = compute(
-                self._community, Period(since, until), platform=self.platform
+                self._community,
+                Period(since, until),
+                platform=self.platform,
+                own_domains=self.own_domains,
             )
         return self._reports[key]
 
@@ -114,6 +162,23 @@ class Registry:
     ) -> float | None:
         """The metric over ``[since, until)``; ``None`` when the data cannot know it."""
         return self.computes[name](context, since, until)
+
+    def why_no_data(
+        self, name: str, context: MetricContext, since: datetime | None, until: datetime | None
+    ) -> str:
+        """Why the metric has no value over ``[since, until)``, and what would give one."""
+        if not name.startswith("community."):
+            return NO_DATA.get(name, "the imported data cannot tell")
+        report = context.community(since, until)
+        if report.data_start is None or report.data_end is None:
+            return "no data yet: import an export with `kompas import ...`"
+        figures = report.figures.get(context.platform or "all")
+        if _outside(report, since, until) or (figures is not None and not figures.has_data):
+            return (
+                f"no activity in this window: your data runs from {report.data_start:%Y-%m-%d} "
+                f"to {report.data_end:%Y-%m-%d}"
+            )
+        return NO_DATA.get(name, "the imported data cannot tell")
 
 
 def _outside(report: CommunityReport, since: datetime | None, until: datetime | None) -> bool:

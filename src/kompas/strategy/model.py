@@ -97,6 +97,8 @@ class Strategy:
     pillars: tuple[Pillar, ...] = ()
     mix: dict[str, float] = field(default_factory=dict)
     habits: tuple[Habit, ...] = ()
+    #: The user's own sites: links to them are self-promotion, not sharing.
+    domains: tuple[str, ...] = ()
     style: str | None = None
     language: str | None = None
     path: str = "<strategy>"

@@ -306,6 +306,7 @@ def _build(document: Any, path: str) -> Strategy:
         pillars=tuple(pillars),
         mix=mix,
         habits=habits,
+        domains=tuple(str(d) for d in document.get("domains") or ()),
         style=document.get("style"),
         language=document.get("language"),
         path=path,

@@ -29,6 +29,8 @@ ALIGNED_KINDS = ("post", "reply", "quote")
 UNALIGNED_GAP = 0.5
 GAPS = 3
 EXAMPLES = 5
+#: The review's verdicts: never "on track" without the data to say so.
+ON_TRACK, OFF_TRACK, NO_DATA = "on track", "off track", "no data"
 
 
 def aligned_posts(
@@ -168,6 +170,10 @@ class Review:
     gaps: tuple[Gap, ...]
     #: Posts in a language the pillars are not written in: neither aligned nor unaligned.
     unsupported: tuple[tuple[OwnPost, Alignment], ...] = ()
+    #: What the review cannot judge, and why: key results, habits, the mix without data.
+    unknown: tuple[Gap, ...] = ()
+    status: str = NO_DATA
+    status_reason: str = ""
 
     @property
     def unaligned_share(self) -> float | None:
@@ -188,6 +194,8 @@ class Review:
         """The ``kompas review --json`` shape."""
         return {
             "period": {"since": self.since.isoformat(), "until": self.until.isoformat()},
+            "status": self.status,
+            "status_reason": self.status_reason,
             "why": self.strategy.why,
             "key_results": [k.to_json() for k in self.key_results],
             "mix": [m.to_json() for m in self.mix],
@@ -210,7 +218,7 @@ class Review:
                 "posts": len(self.unsupported),
                 "languages": self.unsupported_languages,
             },
-            "gaps": [g.to_json() for g in self.gaps],
+            "gaps": [g.to_json() for g in (*self.gaps, *self.unknown)],
         }
 
 
@@ -292,6 +300,52 @@ def corrections_of(connection: sa.Connection) -> list[Correction]:
     ]
 
 
+def unknowns(
+    key_results: Sequence[KeyResultStatus],
+    mix: Sequence[MixRow],
+    habits: Sequence[habit_checks.HabitStatus],
+) -> list[Gap]:
+    """What the period cannot tell, each with why (and what would tell it)."""
+    found = [
+        Gap("no_data", kr.key_result.text, 0.0, kr.reason())
+        for kr in key_results
+        if kr.value is None
+    ]
+    if any(row.target is not None and row.actual is None for row in mix):
+        found.append(Gap("no_data", "mix", 0.0, "mix: no data (no posts of yours in this window)"))
+    found += [
+        Gap("no_data", h.habit.name, 0.0, f"{h.habit.name}: no data ({h.reason})")
+        for h in habits
+        if h.done is None
+    ]
+    return found
+
+
+def verdict(
+    key_results: Sequence[KeyResultStatus],
+    measured_gaps: Sequence[Gap],
+    unknown: Sequence[Gap],
+    measured: int,
+) -> tuple[str, str]:
+    """``on track`` only when every key result has data and none is missed and nothing
+    measured falls short; ``off track`` when something measured falls short; else
+    ``no data``, with the reason in words."""
+    missing = [kr for kr in key_results if kr.value is None]
+    if measured_gaps:
+        return OFF_TRACK, f"{len(measured_gaps)} gap(s); the biggest: {measured_gaps[0].sentence}"
+    if measured == 0:
+        first = unknown[0].sentence if unknown else "nothing in your strategy can be measured yet"
+        return NO_DATA, f"nothing in this period can be measured: {first}"
+    if missing:
+        return NO_DATA, (
+            f"{len(missing)} of {len(key_results)} key result(s) have no data, so kompas "
+            f"cannot say you are on track: {missing[0].reason()}"
+        )
+    met = sum(1 for kr in key_results if kr.met)
+    what = f"all {met} key result(s) met" if key_results else "every measured habit and mix met"
+    return ON_TRACK, f"{what}, and nothing measured falls short"
+
+
 def day_start(moment: datetime) -> datetime:
     """Midnight (UTC) of ``moment``'s day."""
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -307,7 +361,7 @@ def build_review(
 ) -> Review:
     """The review of ``[until - days, until)``."""
     since = until - timedelta(days=days)
-    context = MetricContext(connection, platform)
+    context = MetricContext(connection, platform, strategy.domains)
     key_results = evaluate(strategy, context, since, until)
     posts = store.own_posts(connection, since, until, platform)
     alignments = aligned_posts(strategy, posts, corrections=corrections_of(connection))
@@ -331,6 +385,14 @@ def build_review(
     mix = tuple(mix_rows(strategy, context, since, until))
     readable = len(alignments) - len(unsupported)
     share = len(unaligned) / readable if readable else None
+    found = tuple(gaps(key_results, mix, habit_rows, pillars, share))
+    unknown = tuple(unknowns(key_results, mix, habit_rows))
+    measured = (
+        sum(1 for kr in key_results if kr.value is not None)
+        + sum(1 for h in habit_rows if h.done is not None)
+        + sum(1 for m in mix if m.target is not None and m.actual is not None)
+    )
+    status, status_reason = verdict(key_results, found, unknown, measured)
     return Review(
         strategy=strategy,
         since=since,
@@ -341,6 +403,9 @@ def build_review(
         habits=habit_rows,
         pillars=tuple(pillars),
         unaligned=unaligned,
-        gaps=tuple(gaps(key_results, mix, habit_rows, pillars, share)),
+        gaps=found,
         unsupported=unsupported,
+        unknown=unknown,
+        status=status,
+        status_reason=status_reason,
     )

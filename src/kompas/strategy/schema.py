@@ -38,6 +38,11 @@ KEY_RESULT = (
     r"\s*(>=|<=|==|>|<|≥|≤)\s*-?[0-9]+([.,][0-9]+)?\s*%?\s*$"
 )
 SHARE = r"^\s*[0-9]+([.,][0-9]+)?\s*%\s*$"
+#: A domain name, or a URL whose host is the domain (``https://blog.example.com/``).
+DOMAIN = (
+    r"^(https?://)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+(/\S*)?$"
+)
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200}
@@ -133,6 +138,13 @@ def strategy_schema() -> dict[str, Any]:
                 "minProperties": 1,
             },
             "habits": {"type": "array", "items": habit, "maxItems": MAX_ITEMS},
+            "domains": {
+                "type": "array",
+                "description": "your own sites (example.com): a link to them is self-promotion, "
+                "a link to anyone else's is sharing",
+                "items": {"type": "string", "pattern": DOMAIN, "maxLength": 253},
+                "maxItems": MAX_ITEMS,
+            },
         },
         "required": ["why"],
         "additionalProperties": False,

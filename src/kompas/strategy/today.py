@@ -10,6 +10,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from kompas.rules.routes import Notice, notices, people_to_meet
+from kompas.store import feeds as feed_store
 from kompas.store import strategy as store
 from kompas.strategy import habits as habit_checks
 from kompas.strategy.habits import TagCounter
@@ -28,11 +30,26 @@ class Today:
     by_pillar: dict[str, int]
     unaligned: int
     suggestion: str
+    #: Items the user's rules route to ``notify`` (the newest week of their feeds).
+    notices: tuple[Notice, ...] = ()
+    #: How many people the rules route to ``people-to-meet`` (``kompas people to-meet``).
+    people_to_meet: int = 0
+
+    @property
+    def status(self) -> str:
+        """``to do`` while a habit with data is left, ``on track`` when every habit has data
+        and is done, else ``no data`` (never "on track" without data)."""
+        if any(h.left for h in self.habits):
+            return "to do"
+        if self.habits and all(h.done is not None for h in self.habits):
+            return "on track"
+        return "no data"
 
     def to_json(self) -> dict[str, object]:
         """The ``kompas today --json`` shape."""
         return {
             "date": self.day.date().isoformat(),
+            "status": self.status,
             "habits": [h.to_json() for h in self.habits],
             "posts": {
                 "total": self.posts,
@@ -40,6 +57,8 @@ class Today:
                 "unaligned": self.unaligned,
             },
             "suggestion": self.suggestion,
+            "notify": [n.to_json() for n in self.notices],
+            "people_to_meet": self.people_to_meet,
         }
 
 
@@ -62,9 +81,29 @@ def suggest(
             return f"Post something for {quiet.name}: nothing on it in the last 7 days."
     if not habits:
         return "Add habits to your strategy file so kompas can say what to do today."
-    if any(h.done is None for h in habits):
-        return "Every habit with data is on track; tag habits need a rules file to count."
+    unknown = [h for h in habits if h.done is None]
+    if len(unknown) == len(habits):
+        return f"No habit has data for this day: {unknown[0].reason or 'nothing to count'}."
+    if unknown:
+        return (
+            f"The habits with data are done; {len(unknown)} more cannot be counted "
+            f"({unknown[0].habit.name}: {unknown[0].reason or 'no data'})."
+        )
     return "You're on track: every habit is done for now."
+
+
+#: How far back from the newest feed item ``notify`` items are shown.
+NOTIFY_DAYS = 7
+
+
+def routed(connection: sa.Connection) -> tuple[list[Notice], int]:
+    """What the rules route to ``notify`` (the week up to the newest feed item: anchored to
+    the feeds' own data, not to the day of an old archive) and how many people to meet."""
+    span = feed_store.feed_span(connection)
+    if span.last is None:
+        return [], 0
+    decided = feed_store.decided_items(connection, since=span.last - timedelta(days=NOTIFY_DAYS))
+    return notices(decided), len(people_to_meet(decided))
 
 
 def build_today(
@@ -100,6 +139,7 @@ def build_today(
     week_by_pillar = Counter(m for _, a in aligned for m in a.labels)
     todays = [(p, a) for p, a in aligned if p.created_at is not None and p.created_at >= start]
     by_pillar = Counter(m for _, a in todays for m in a.labels)
+    notes, to_meet = routed(connection)
     return Today(
         day=start,
         habits=habits,
@@ -107,4 +147,6 @@ def build_today(
         by_pillar={p.id: by_pillar.get(p.id, 0) for p in strategy.pillars},
         unaligned=sum(1 for _, a in todays if a.status == "unaligned"),
         suggestion=suggest(strategy, habits, dict(week_by_pillar)),
+        notices=tuple(notes),
+        people_to_meet=to_meet,
     )

@@ -46,8 +46,6 @@ PAGE_PATHS = {
 }
 STATUS_COLUMNS = ("posts", "replies", "reposts", "likes", "bookmarks", "followers", "following")
 WINDOWS = (7, 28)
-#: The Community page's default period, in whole days up to today (the CLI's default span).
-COMMUNITY_DAYS = 90
 #: The community figures the Community page tabulates (keys of the pillar's ``Figures``).
 COMMUNITY_ROWS = (
     "replies_given",
@@ -58,13 +56,20 @@ COMMUNITY_ROWS = (
     "median_reply_minutes",
     "unanswered_share",
     "reposts_of_others",
+    "links_shared",
     "self_promotion",
     "distinct_people_shared",
     "likes_given",
     "bookmarks_given",
     "people_interacted",
+    "people_reached",
     "new_connections",
     "reciprocity",
+    "reciprocity_basis",
+    "follow_back_of",
+    "follow_back",
+    "mutuals",
+    "automated_accounts",
     "followers",
     "following",
     "posts",
@@ -254,18 +259,26 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
     def community_view(
         connection: sa.Connection, since: str, until: str, all_time: bool
     ) -> pillars.View:
-        if not (since or until or all_time):
-            # The last 90 whole days, today included: a period that does not move every
-            # second, so its figures are computed once a day (or once per change of data).
-            today = datetime.now(UTC).date()
-            since = (today - timedelta(days=COMMUNITY_DAYS - 1)).isoformat()
-            until = today.isoformat()
+        # The default period ends where the data ends (or today): keyed by the day, so
+        # its figures are computed once a day (or once per change of data).
+        today = datetime.now(UTC).date().isoformat()
         view: pillars.View = figures.get(
             connection,
-            f"community:{since}:{until}:{all_time}",
-            lambda: pillars.community(connection, since, until, all_time),
+            f"community:{since}:{until}:{all_time}:{today}",
+            lambda: pillars.community(connection, since, until, all_time, own_domains()),
         )
         return view
+
+    def own_domains() -> tuple[str, ...]:
+        """The user's own sites from strategy.yaml (a broken file shows on its own page)."""
+        if home is None or not (home / "strategy.yaml").exists():
+            return ()
+        from kompas.strategy import load_strategy
+
+        try:
+            return load_strategy(home / "strategy.yaml").domains
+        except KompasError:
+            return ()
 
     @app.get("/community", response_class=HTMLResponse)
     def community(

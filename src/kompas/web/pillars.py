@@ -112,8 +112,10 @@ def _community_glance(connection: sa.Connection, end: datetime, days: int) -> Vi
     span = timedelta(days=days)
     now = compute(data, Period(end - span, end)).figures["all"]
     before = compute(data, Period(end - 2 * span, end - span)).figures["all"]
+    if not now.has_data:
+        return View(True, None)
     items = [
-        GlanceItem(key, f"community.{key}", getattr(now, key), getattr(before, key))
+        GlanceItem(key, f"community.{key}", now.get(key), before.get(key))
         for key in COMMUNITY_GLANCE
     ]
     return View(True, items)
@@ -130,7 +132,8 @@ def _rules_glance(connection: sa.Connection) -> View:
 
 @dataclass(frozen=True, slots=True)
 class CommunityPage:
-    """The community report of a period, with its top and fading relationships."""
+    """The community report of a period, with its top and fading relationships, and the
+    line that says where the period comes from (``note``: e.g. where the data ends)."""
 
     report: Any
     top: list[Any]
@@ -138,30 +141,40 @@ class CommunityPage:
     since: str
     until: str
     all_time: bool
+    note: str | None = None
 
 
 @pillar_view("community")
 def community(
-    connection: sa.Connection, since: str | None, until: str | None, all_time: bool
+    connection: sa.Connection,
+    since: str | None,
+    until: str | None,
+    all_time: bool,
+    domains: tuple[str, ...] = (),
 ) -> View:
-    """The community pillar's report for the period the CLI's own flags would name."""
-    from kompas.cli.community import period_of
+    """The community pillar's report for the period the CLI's own flags would name (by
+    default the 90 days up to where the data ends)."""
     from kompas.community import report
+    from kompas.period import note, period_of
+    from kompas.store.queries import data_span
 
     try:
-        period = period_of(since or None, until or None, all_time)
-        result = report(connection, period)
+        span = data_span(connection)
+        period = period_of(since or None, until or None, all_time, span)
+        result = report(connection, period, own_domains=domains)
     except KompasError as error:
         return View(True, None, problem=str(error))
+    last_day = period.last_day
     return View(
         True,
         CommunityPage(
             result,
             result.top("all", 10),
             result.fading("all", 10),
-            since or "",
-            until or "",
+            f"{period.since:%Y-%m-%d}" if period.since else "",
+            last_day.isoformat() if last_day else "",
             all_time,
+            note(period, span),
         ),
     )
 
@@ -302,17 +315,23 @@ class StrategyPage:
     today: dict[str, Any]
     days: int
     date: str
+    note: str | None = None
+    #: Where the data ends, when the page chose its day from it (the note, in any language).
+    note_end: str | None = None
 
 
 @pillar_view("strategy")
 def strategy(connection: sa.Connection, home: Path | None, date: str, days: int) -> View:
     """``kompas review --json`` (7 or 30 days up to ``date``) and ``kompas today --json``
     (on ``date``), from the workspace's strategy.yaml; ``None`` result: no strategy yet."""
+    from kompas.period import default_day
+    from kompas.store.queries import data_span
     from kompas.strategy import build_review, build_today, load_strategy
-    from kompas.strategy.review import day_start
 
     if home is None or not (home / "strategy.yaml").exists():
         return View(True, None)
+    first_line: str | None = None
+    note_end: str | None = None
     try:
         if date:
             try:
@@ -320,14 +339,22 @@ def strategy(connection: sa.Connection, home: Path | None, date: str, days: int)
             except ValueError:
                 raise KompasError(f"{date!r} is not a date (expected YYYY-MM-DD)") from None
         else:
-            day = day_start(datetime.now(UTC))
+            span = data_span(connection)
+            day, first_line = default_day(span, days)
+            if first_line and span.last is not None:
+                note_end = f"{span.last:%Y-%m-%d}"
         plan = load_strategy(home / "strategy.yaml")
         rules = home / "rules.yaml"
         review = build_review(connection, plan, day + timedelta(days=1), days, rules)
         today = build_today(connection, plan, day, rules)
     except KompasError as error:
         return View(True, None, problem=str(error))
-    return View(True, StrategyPage(review.to_json(), today.to_json(), days, date))
+    return View(
+        True,
+        StrategyPage(
+            review.to_json(), today.to_json(), days, f"{day:%Y-%m-%d}", first_line, note_end
+        ),
+    )
 
 
 @pillar_view("strategy")
