@@ -116,7 +116,14 @@ def test_received_figures(engine: sa.Engine) -> None:
     # ann, bob, cy, dan, eve; ann and cy both ways; ann known since p0.
     assert f.people_interacted == 5
     assert f.reciprocity == pytest.approx(2 / 5)
-    assert f.new_connections == 4
+    assert f.reciprocity_basis == "interactions"
+    # Reached for the first time: bob, cy, dan, eve. Two-way of those: bob (mentioned the
+    # user) and cy (replied); dan and eve never acted towards the user nor follow them.
+    assert f.people_reached == 4
+    assert f.new_connections == 2
+    # Of eve and ann and cy, replied to in the period, only ann follows the user.
+    assert f.follow_back == pytest.approx(1 / 3) and f.follow_back_of == 3
+    assert f.mutuals == 1  # ann
     assert f.likes_given == 1 and f.distinct_sources_learned == 1
     # Rates over p1, r1, r2 (r3 carries no counts): replies 2, reposts 2, likes 6.
     assert f.rated_posts == 3

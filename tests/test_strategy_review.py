@@ -127,11 +127,16 @@ def test_mix_pillars_habits_unaligned_and_gaps(
     assert all(0 <= p["posts"] <= len(creates) for p in review["pillars"])
     habit = review["habits"][0]
     assert habit["done"] == len(announces)
-    assert len(review["gaps"]) <= 3
-    sizes = [g["size"] for g in review["gaps"]]
+    measured = [g for g in review["gaps"] if g["kind"] != "no_data"]
+    assert len(measured) <= 3
+    sizes = [g["size"] for g in measured]
     assert sizes == sorted(sizes, reverse=True)
     kinds = {"key_result", "mix", "habit", "pillar", "unaligned"}
-    assert all(g["kind"] in kinds and g["sentence"] for g in review["gaps"])
+    assert all(g["kind"] in kinds and g["sentence"] for g in measured)
+    # What cannot be measured is listed after the gaps, with why.
+    unknown = review["gaps"][len(measured) :]
+    assert unknown and all(g["kind"] == "no_data" and "no data (" in g["sentence"] for g in unknown)
+    assert review["status"] == "off track"
 
 
 class _Collector(HTMLParser):
@@ -213,3 +218,5 @@ def test_a_week_before_any_data_is_no_data_never_zero(workspace: Kompas) -> None
     habit = review["habits"][0]
     assert habit["done"] is None and "outside the period your data covers" in habit["reason"]
     assert all(g["kind"] != "key_result" for g in review["gaps"])
+    assert review["status"] == "no data"
+    assert "nothing in this period can be measured" in review["status_reason"]

@@ -158,8 +158,14 @@ def test_community_default_period_is_the_one_it_names(client: TestClient, sample
     assert command is not None
     flags = command.group(1).split()
     since, until = flags[flags.index("--since") + 1], flags[flags.index("--until") + 1]
-    today = datetime.now(UTC).date()
-    assert until == today.isoformat() and since == (today - timedelta(days=89)).isoformat()
+    # The same default period as the CLI's: 90 days up to where the data ends.
+    default = json.loads(samples("community", "--json").stdout)["period"]
+    end = datetime.fromisoformat(default["until"])
+    assert until == (end - timedelta(days=1)).date().isoformat()
+    assert since == datetime.fromisoformat(default["since"]).date().isoformat()
+    data_end = datetime.fromisoformat(default["data_end"])
+    if default["anchored"]:
+        assert f"Your data ends {data_end:%Y-%m-%d}; showing the 90 days up to then" in html
     expected = json.loads(samples("community", *flags).stdout)
     shown = values(html)
     for key in ("replies_given", "people_interacted", "conversations"):
@@ -481,3 +487,49 @@ def test_figures_follow_a_new_import(tmp_path: Path) -> None:
         assert cli("import", "mastodon-archive", MASTODON_ARCHIVE).exit_code == 0
         after = values(test_client.get("/data").text)
     assert after["mastodon.posts"] == str(mastodon_counts(MASTODON_ARCHIVE)["posts"])
+
+
+def test_strategy_page_anchors_to_the_data_and_never_claims_on_track(tmp_path: Path) -> None:
+    """An old X archive: the page shows the last day of data (and says so), a status that
+    is never "on track" without data, and a date picker for any other day."""
+    cli = Kompas(tmp_path / "home")
+    assert cli("import", "x-archive", X_ARCHIVE).exit_code == 0
+    assert cli("strategy", "init").exit_code == 0
+    review = json.loads(cli("review", "--json").stdout)
+    last = datetime.fromisoformat(review["period"]["until"]) - timedelta(days=1)
+    workspace = Workspace.resolve(cli.home)
+    with TestClient(create_app(workspace.engine, home=workspace.home)) as test_client:
+        html = test_client.get("/strategy").text
+        other = test_client.get("/strategy?date=2026-01-16").text
+        french = test_client.get("/strategy?lang=fr").text
+    assert f"Your data ends {last:%Y-%m-%d}; showing the 7 days up to then" in html
+    assert f'id="review-status" data-value="{review["status"]}"' in html
+    assert review["status"] != "on track" or all(
+        k["value"] is not None for k in review["key_results"]
+    )
+    assert f'name="date" type="text" placeholder="YYYY-MM-DD" value="{last:%Y-%m-%d}"' in html
+    assert "From 2026-01-10 to 2026-01-17" in other and "Your data ends" not in other
+    assert "Vos données s’arrêtent le" in french
+    assert audit(html) == []
+
+
+def test_community_page_marks_platforms_without_data(tmp_path: Path) -> None:
+    cli = Kompas(tmp_path / "home")
+    for kind, path in (("x-archive", X_ARCHIVE), ("mastodon-archive", MASTODON_ARCHIVE)):
+        assert cli(kind and "import", kind, path).exit_code == 0
+    expected = json.loads(cli("community", "--json").stdout)
+    assert expected["coverage"]["mastodon"]["has_data"] is False
+    workspace = Workspace.resolve(cli.home)
+    with TestClient(create_app(workspace.engine, home=workspace.home)) as test_client:
+        html = test_client.get("/community").text
+    shown = values(html)
+    assert shown["replies_given.mastodon"] == ""  # no data, not 0
+    assert shown["replies_given.x"] == str(expected["replies_given"]["x"])
+    end = datetime.fromisoformat(expected["coverage"]["mastodon"]["data_end"])
+    assert f"mastodon: no data in this period (its data ends {end:%Y-%m-%d})" in html
+    assert 'data-value="lurker"' not in html
+    with TestClient(create_app(workspace.engine, home=workspace.home)) as test_client:
+        french = test_client.get("/community?lang=fr").text
+    assert "pas de données sur cette période" in french
+    # The style's reasons are French too, the one-way verdict included.
+    assert "à sens unique" in french and "the conversation is one-way" not in french

@@ -186,7 +186,7 @@ def _print(result: CommunityReport) -> None:
     merged = result.figures["all"]
     for name, f in result.figures.items():
         line = Text.assemble((name, "bold"), f" style {f.style or 'no data'}: ")
-        line.append("; ".join(reason.text() for reason in f.style_reasons))
+        line.append("; ".join(reason.render() for reason in f.style_reasons))
         out.print(line)
     platforms = [p for p in result.figures if p != "all"]
     if merged.has_data:

@@ -7,7 +7,6 @@ from kompas.community.report import (
     CommunityReport,
     Figures,
     Mix,
-    Reason,
     Relationship,
     Trends,
 )
@@ -20,7 +19,6 @@ __all__ = [
     "Figures",
     "Mix",
     "Period",
-    "Reason",
     "Relationship",
     "Trends",
     "compute",

@@ -24,10 +24,10 @@ from kompas.community.report import (
     CommunityReport,
     Figures,
     Mix,
-    Reason,
     Relationship,
     Trends,
 )
+from kompas.i18n import Message, message
 from kompas.model import InteractionKind, Post, PostKind
 from kompas.period import Period
 from kompas.store.community import CommunityData
@@ -127,9 +127,9 @@ class _Computer:
         end = self._data_end(platforms)
         name = next(iter(platforms)) if len(platforms) == 1 else "any platform"
         reason = (
-            Reason("no_data", platform=name, data_end=f"{end:%Y-%m-%d}")
+            message("community.style.no_data", platform=name, data_end=end)
             if end is not None
-            else Reason("no_data_at_all", platform=name)
+            else message("community.style.no_data_at_all", platform=name)
         )
         followers, following = self._vanity(platforms)
         return Figures(
@@ -251,18 +251,19 @@ class _Computer:
         )
         applause_rate, n_app = rate(p.like_count for p in rated)
 
-        one_way: Reason | None = None
+        one_way: Message | None = None
         if reciprocity is not None and reciprocity < ONE_WAY_RECIPROCITY:
-            one_way = (
-                Reason(
-                    "one_way_follow_back",
+            if basis != "follow_back":
+                one_way = message("community.style.one_way_interactions", share=reciprocity)
+            elif followed_back:
+                one_way = message(
+                    "community.style.one_way_follow_back",
                     n=followed_back,
                     of=replied_known,
-                    share=round(reciprocity, 4),
+                    share=reciprocity,
                 )
-                if basis == "follow_back"
-                else Reason("one_way_interactions", share=round(reciprocity, 4))
-            )
+            else:
+                one_way = message("community.style.one_way_follow_back_none", of=replied_known)
         style, reasons = style_of(shares, total, total / max(1.0, len(self.week_starts)), one_way)
         followers, following = self._vanity(platforms)
         bots = {r.person for r in relations if r.automated}

@@ -12,12 +12,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from kompas.community.contacts import Index
-from kompas.community.report import (
-    LURKER_POSTS_PER_WEEK,
-    STYLE_SHARE,
-    Mix,
-    Reason,
-)
+from kompas.community.report import LURKER_POSTS_PER_WEEK, STYLE_SHARE, Mix
+from kompas.i18n import Message, message
 from kompas.model import Post, PostKind
 
 CONVERSATION = "conversation"
@@ -111,6 +107,10 @@ def classify(post: Post, index: Index, own: OwnPlaces) -> Kind:
     return Kind(OTHER)
 
 
+def _kind(kind: str) -> Message:
+    return message(f"common.kind.{kind}")
+
+
 #: The style each kind of post gives when it reaches ``STYLE_SHARE`` of the mix.
 _STYLE_OF_KIND = {
     CONVERSATION: "connector",
@@ -121,22 +121,24 @@ _STYLE_OF_KIND = {
 
 
 def style_of(
-    mix: Mix, posts: int, per_week: float, one_way: Reason | None = None
-) -> tuple[str, tuple[Reason, ...]]:
+    mix: Mix, posts: int, per_week: float, one_way: Message | None = None
+) -> tuple[str, tuple[Message, ...]]:
     """The user's style from the mix (plain posts count too), with the reasons; a mostly
     replying user whom few answer (``one_way`` says how few) is a ``replier``, not a
     ``connector``."""
     if posts == 0 or per_week < LURKER_POSTS_PER_WEEK:
         return "lurker", (
-            Reason("lurker", per_week=round(per_week, 2), limit=LURKER_POSTS_PER_WEEK),
+            message("community.style.lurker", per_week=per_week, limit=LURKER_POSTS_PER_WEEK),
         )
     shares = {kind: getattr(mix, kind) for kind in KINDS}
     kind, share = max(shares.items(), key=lambda item: item[1])
     if share < STYLE_SHARE:
         return "all-rounder", (
-            Reason("all_rounder", limit=STYLE_SHARE, kind=kind, share=round(share, 4)),
+            message(
+                "community.style.all_rounder", limit=STYLE_SHARE, kind=_kind(kind), share=share
+            ),
         )
-    reason = Reason("share", kind=kind, share=round(share, 4), limit=STYLE_SHARE)
+    reason = message("community.style.share", kind=_kind(kind), share=share, limit=STYLE_SHARE)
     style = _STYLE_OF_KIND[kind]
     if style == "connector" and one_way is not None:
         return "replier", (reason, one_way)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kompas.i18n import Message
 from kompas.period import Period
 
 #: The style names, and the thresholds that pick them (documented in docs/community.md).
@@ -27,47 +28,6 @@ ONE_WAY_RECIPROCITY = 0.1
 HALF_LIFE_DAYS = 30.0
 #: Strength at the start of the period above which a silent relationship is "fading".
 FADING_MIN_STRENGTH = 1.0
-
-#: Plain-English forms of the reasons kompas gives (the dashboard has them in French too).
-REASONS = {
-    "lurker": "{per_week:.2f} posts per week, under {limit:g}: mostly reading, not posting",
-    "all_rounder": "no kind of post reaches {limit:.0%} (largest: {kind}, {share:.0%})",
-    "share": "{share:.0%} of posts are {kind} (at least {limit:.0%})",
-    "one_way_follow_back": "but only {n} of the {of} people you replied to follow you back "
-    "({share:.1%}): the conversation is one-way",
-    "one_way_interactions": "but only {share:.1%} of the people you talked with answered: "
-    "the conversation is one-way",
-    "no_data": "no activity on {platform} in this period (its data ends {data_end})",
-    "no_data_at_all": "no activity on {platform} in the store",
-}
-
-
-class Reason:
-    """Why a verdict is what it is: a code and its values, rendered in words on demand, so
-    every interface (and language) says the same thing."""
-
-    __slots__ = ("code", "params")
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-
-    def text(self) -> str:
-        """The reason in plain English."""
-        return REASONS[self.code].format(**self.params)
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"code": ..., **params}``."""
-        return {"code": self.code, **self.params}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Reason) and (self.code, self.params) == (other.code, other.params)
-
-    def __hash__(self) -> int:
-        return hash((self.code, tuple(sorted(self.params.items()))))
-
-    def __repr__(self) -> str:
-        return f"Reason({self.code!r}, {self.params!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +152,7 @@ class Figures:
     mix: Mix = field(default_factory=Mix)
     mix_counts: dict[str, int] = field(default_factory=dict)
     style: str | None = "lurker"
-    style_reasons: tuple[Reason, ...] = ()
+    style_reasons: tuple[Message, ...] = ()
     # vanity
     followers: int | None = None
     following: int | None = None
@@ -379,5 +339,5 @@ class CommunityReport:
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, tuple):
-        return [v.text() if isinstance(v, Reason) else v for v in value]
+        return [v.render() if isinstance(v, Message) else v for v in value]
     return value

@@ -35,10 +35,14 @@ def markdown(review: Review) -> str:
         "",
         f"> {review.strategy.why.splitlines()[0] if review.strategy.why else ''}",
         "",
+        f"**Status: {review.status}** — {review.status_reason}",
+        "",
         "## Biggest gaps",
         "",
     ]
-    lines += [f"{n}. {g.sentence}" for n, g in enumerate(review.gaps, 1)] or ["None: on track."]
+    lines += [f"{n}. {g.sentence}" for n, g in enumerate(review.gaps, 1)] or ["None measured."]
+    if review.unknown:
+        lines += ["", "## No data", ""] + [f"- {g.sentence}" for g in review.unknown]
     lines += [
         "",
         "## Key results",
@@ -219,11 +223,17 @@ def html(review: Review) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>Strategy review: {review.since.date()} to {review.until.date()}</h1>",
         f"<blockquote>{e(review.strategy.why)}</blockquote>",
+        f'<p id="status"><strong>Status: {e(review.status)}</strong> — '
+        f"{e(review.status_reason)}</p>",
         '<section id="gaps"><h2>Biggest gaps</h2><ol>',
     ]
-    out += [f"<li>{e(g.sentence)}</li>" for g in review.gaps] or ["<li>None: on track.</li>"]
+    out += [f"<li>{e(g.sentence)}</li>" for g in review.gaps] or ["<li>None measured.</li>"]
+    out.append("</ol>")
+    if review.unknown:
+        out += ["<h3>No data</h3><ul>", *(f"<li>{e(g.sentence)}</li>" for g in review.unknown)]
+        out.append("</ul>")
     out += [
-        '</ol></section><section id="key-results"><h2>Key results</h2>',
+        '</section><section id="key-results"><h2>Key results</h2>',
         "<table><thead><tr><th>goal</th><th>key result</th><th>value</th><th>status</th>"
         "<th>trend</th></tr></thead><tbody>",
     ]
