@@ -213,3 +213,23 @@ def test_empty_store_says_import_first(tmp_path: Path) -> None:
     assert "lurker" not in result.stdout
     data: dict[str, Any] = json.loads(Kompas(tmp_path / "empty")("community", "--json").stdout)
     assert data["platforms"] == [] and data["style"] == {"all": None}
+
+
+def test_own_places_from_profile_bio_and_domains() -> None:
+    from kompas.community.mix import OwnPlaces
+    from kompas.store.community import profile_pages
+
+    pages = profile_pages(
+        "mastodon",
+        "https://indieweb.social/@me",
+        "me",
+        "my site: https://blog.example.org/. Short: https://t.co/xyz",
+    )
+    own = OwnPlaces.of(["example.com"], pages)
+    assert own.owns("https://blog.example.org/post/1")
+    assert own.owns("https://www.example.com/a") and own.owns("https://sub.example.com/")
+    assert own.owns("https://indieweb.social/@me/1234")
+    assert own.owns("https://indieweb.social/users/me/statuses/1")
+    assert not own.owns("https://indieweb.social/@someone/1")
+    assert not own.owns("https://t.co/xyz")  # a shortener says nothing about whose page
+    assert not own.owns("https://notexample.com/") and not own.owns("not a url")

@@ -521,12 +521,7 @@ def digest_command(
         raise fail(KompasError(f"--format {fmt!r}: expected md or html"))
     with State.workspace().engine.connect() as connection:
         start, end, first_line = _window(since, store.feed_span(connection))
-        decided = [
-            pair
-            for pair in store.decided_items(connection, since=start)
-            if (pair[0].item.published or pair[0].fetched_at) < end
-        ]
-        digest = build_digest(decided, start, end)
+        digest = build_digest(store.decided_items(connection, since=start, until=end), start, end)
     if first_line:
         err.print(first_line, highlight=False, markup=False)
     if as_json:

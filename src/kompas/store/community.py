@@ -7,6 +7,7 @@ loads in a fraction of a second) and lets :mod:`kompas.community` stay pure.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,7 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
             id=row.id,
             handle=row.handle,
             url=row.url,
+            bio=row.bio,
             followers_count=row.followers_count,
             following_count=row.following_count,
             posts_count=row.posts_count,
@@ -184,7 +186,7 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
         page
         for me in selves
         for page in profile_pages(
-            me.platform.value, me.url, handles.get((me.platform.value, me.id))
+            me.platform.value, me.url, handles.get((me.platform.value, me.id)), me.bio
         )
     )
     return CommunityData(
@@ -200,9 +202,13 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
     )
 
 
-def profile_pages(platform: str, url: str | None, handle: str | None) -> list[str]:
-    """The URL prefixes under which a platform shows the user's own posts."""
+def profile_pages(
+    platform: str, url: str | None, handle: str | None, bio: str | None = None
+) -> list[str]:
+    """The user's own pages: the profile (under which a platform shows the user's own
+    posts) and the links of the user's bio (their site; shorteners are set aside later)."""
     pages = [url] if url else []
+    pages += [u.rstrip(".,;:!?") for u in re.findall(r"https?://[^\s<>\"')\]]+", bio or "")]
     if platform == "x" and handle:
         pages += [f"https://x.com/{handle}", f"https://twitter.com/{handle}"]
     if platform == "bluesky" and handle:

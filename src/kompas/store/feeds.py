@@ -377,9 +377,13 @@ def decision(connection: sa.Connection, item_id: str) -> StoredDecision | None:
 
 
 def decided_items(
-    connection: sa.Connection, since: datetime | None = None, kept_only: bool = True
+    connection: sa.Connection,
+    since: datetime | None = None,
+    kept_only: bool = True,
+    until: datetime | None = None,
 ) -> list[tuple[StoredItem, StoredDecision]]:
-    """Items with their decisions (kept ones by default), newest first."""
+    """Items with their decisions (kept ones by default), newest first, published (or
+    fetched) in ``[since, until)``."""
     when = sa.func.coalesce(feed_items.c.published, feed_items.c.fetched_at)
     query = (
         sa.select(feed_items, *[c.label(f"d_{c.name}") for c in rule_decisions.columns])
@@ -388,6 +392,8 @@ def decided_items(
     )
     if since is not None:
         query = query.where(when >= since)
+    if until is not None:
+        query = query.where(when < until)
     if kept_only:
         query = query.where(rule_decisions.c.kept)
     found: list[tuple[StoredItem, StoredDecision]] = []

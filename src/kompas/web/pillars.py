@@ -255,6 +255,7 @@ class FeedsPage:
 @pillar_view("rules")
 def feeds(connection: sa.Connection, since: str = "7d") -> View:
     """The digest (as ``kompas digest --since SINCE --json``), rule hits and feed status."""
+    from kompas.period import anchor
     from kompas.rules.compiler import parse_duration
     from kompas.rules.digest import build_digest
     from kompas.store import feeds as feed_store
@@ -263,8 +264,11 @@ def feeds(connection: sa.Connection, since: str = "7d") -> View:
         span = parse_duration(since)
     except ValueError:
         return View(True, None, problem=f"{since!r}: expected a duration such as 36h, 7d or 2w")
-    now = datetime.now(UTC)
-    digest = build_digest(feed_store.decided_items(connection, since=now - span), now - span, now)
+    # Like `kompas digest`: the window ends at the newest feed item when that is older.
+    end, _ = anchor(feed_store.feed_span(connection))
+    end = min(end, datetime.now(UTC))
+    decided = feed_store.decided_items(connection, since=end - span, until=end)
+    digest = build_digest(decided, end - span, end)
     entries = [entry for group in digest.groups for entry in group.entries]
     hits = Counter(rule for entry in entries for rule in entry.rules)
     return View(
