@@ -533,3 +533,25 @@ def test_community_page_marks_platforms_without_data(tmp_path: Path) -> None:
     assert "pas de données sur cette période" in french
     # The style's reasons are French too, the one-way verdict included.
     assert "à sens unique" in french and "the conversation is one-way" not in french
+
+
+def test_overview_glances_never_turn_no_data_into_zeros(tmp_path: Path) -> None:
+    cli = Kompas(tmp_path / "home")
+    assert cli("import", "x-archive", X_ARCHIVE).exit_code == 0
+    assert cli("import", "opml", OPML).exit_code == 0  # feeds followed, none pulled yet
+    assert cli("strategy", "init").exit_code == 0
+    review = json.loads(cli("review", "--json").stdout)
+    workspace = Workspace.resolve(cli.home)
+    with TestClient(create_app(workspace.engine, home=workspace.home)) as test_client:
+        rules = test_client.get("/fragments/glance/rules").text
+        strategy = values(test_client.get("/fragments/glance/strategy").text)
+    assert "No feed items yet" in rules and 'data-key="rules.kept"' not in rules
+    assert strategy["strategy.status"] == review["status"]
+    measured = [k for k in review["key_results"] if k["value"] is not None]
+    missing = len(review["key_results"]) - len(measured)
+    if measured:
+        met = sum(1 for k in measured if k["status"] == "met")
+        assert strategy["strategy.key_results_met"] == str(met)
+    else:
+        assert "strategy.key_results_met" not in strategy
+    assert strategy.get("strategy.key_results_no_data", "0") == str(missing)

@@ -26,6 +26,8 @@ class View:
     result: Any = None
     #: A problem with the user's input or data, shown as it is (autoescaped).
     problem: str | None = None
+    #: A verdict to show with the figures (the strategy review's ``status``).
+    status: str | None = None
 
 
 UNAVAILABLE = View(available=False)
@@ -123,6 +125,10 @@ def _community_glance(connection: sa.Connection, end: datetime, days: int) -> Vi
 
 @pillar_view("rules")
 def _rules_glance(connection: sa.Connection) -> View:
+    from kompas.store import feeds as feed_store
+
+    if feed_store.item_count(connection) == 0:
+        return View(True, None)  # no items yet: 0 kept would read as a verdict
     this = feeds(connection, "7d").result
     both = feeds(connection, "14d").result
     if this is None or both is None:
@@ -366,9 +372,13 @@ def _strategy_glance(connection: sa.Connection, home: Path | None, end: datetime
     from kompas.strategy.review import day_start
 
     def met(view: View) -> int | None:
+        """Key results met, or ``None`` when none could be measured (no data is not 0)."""
         if view.result is None:
             return None
-        return sum(1 for k in view.result.review["key_results"] if k["status"] == "met")
+        results = view.result.review["key_results"]
+        if all(k["value"] is None for k in results):
+            return None
+        return sum(1 for k in results if k["status"] == "met")
 
     day = day_start(end)
     this = strategy(connection, home, f"{day:%Y-%m-%d}", 7)
@@ -376,13 +386,18 @@ def _strategy_glance(connection: sa.Connection, home: Path | None, end: datetime
         return View(True, None)
     last = strategy(connection, home, f"{day - timedelta(days=7):%Y-%m-%d}", 7)
     total = len(this.result.review["key_results"])
-    return View(
-        True,
-        [
-            GlanceItem("key_results_met", "strategy.kr_met", met(this) or 0, met(last)),
-            GlanceItem("key_results", "strategy.kr_total", total, None),
-        ],
-    )
+    measured = sum(1 for k in this.result.review["key_results"] if k["value"] is not None)
+    now = met(this)
+    items = [GlanceItem("key_results", "strategy.kr_total", total, None)]
+    if now is not None:
+        items.insert(0, GlanceItem("key_results_met", "strategy.kr_met", now, met(last)))
+        if measured < total:
+            items.append(
+                GlanceItem("key_results_no_data", "strategy.kr_no_data", total - measured, None)
+            )
+    else:
+        items.append(GlanceItem("key_results_no_data", "strategy.kr_no_data", total, None))
+    return View(True, items, status=this.result.review["status"])
 
 
 @pillar_view("store.sync")
