@@ -192,13 +192,10 @@ def english_pieces() -> set[str]:
 
 
 def english_in(runs: list[str], pieces: set[str]) -> list[str]:
-    found = []
-    for run in runs:
-        words = set(re.findall(r"[a-z]+", run.lower()))
-        if len(words & ENGLISH) >= 2:
-            found.append(run)
-            continue
-        found += [f"{piece!r} in {run!r}" for piece in pieces if piece in run]
+    found = [run for run in runs if len(set(re.findall(r"[a-z]+", run.lower())) & ENGLISH) >= 2]
+    text = "\n".join(runs)
+    for piece in sorted(p for p in pieces if p in text):
+        found += [f"{piece!r} in {run!r}" for run in runs if piece in run]
     return found
 
 

@@ -105,6 +105,18 @@ class Follow:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowList:
+    """An export holds the *complete* ``side`` list of ``account_id`` ("followers": who
+    follows it, "following": whom it follows) as it was at ``taken_at``; edges of that list
+    it does not hold had ended by then (unfollows). Emitted after the list's ``Follow``s."""
+
+    platform: Platform
+    account_id: str
+    side: str
+    taken_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Interaction:
     """``actor_id`` did ``kind`` to an account and/or a post, at ``created_at`` when known.
 
@@ -160,4 +172,4 @@ class FeedItem:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
-Record = Account | Post | Follow | Interaction | FeedSubscription
+Record = Account | Post | Follow | FollowList | Interaction | FeedSubscription

@@ -20,6 +20,7 @@ from kompas.errors import SourceError
 from kompas.model import (
     Account,
     Follow,
+    FollowList,
     Interaction,
     InteractionKind,
     Platform,
@@ -202,6 +203,22 @@ def _post(
             yield Interaction(B, InteractionKind.MENTION, did, mentioned, None, uri, created)
 
 
+_TID = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def tid_time(tid: str) -> datetime | None:
+    """The time a TID (a repository revision, a record key) carries: its top 53 bits count
+    microseconds since 1970. ``None`` when ``tid`` is not a TID."""
+    if len(tid) != 13 or any(c not in _TID for c in tid):
+        return None
+    value = 0
+    for char in tid:
+        value = value * 32 + _TID.index(char)
+    if value >> 63:
+        return None
+    return datetime.fromtimestamp((value >> 10) / 1_000_000, UTC)
+
+
 def parse_car(path: str) -> Iterator[Record]:
     """Every record of a repository CAR file; raises :class:`SourceError` on bad input."""
     file = Path(path)
@@ -250,3 +267,8 @@ def parse_car(path: str) -> Iterator[Record]:
                 location=f"record {key}",
                 expected="records following the app.bsky lexicons",
             ) from exc
+    # The repository holds every follow record there is: the whole "following" list, as of
+    # the commit's revision.
+    taken_at = tid_time(str(commit.get("rev") or ""))
+    if taken_at is not None:
+        yield FollowList(B, did, "following", taken_at)

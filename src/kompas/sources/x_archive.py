@@ -20,6 +20,7 @@ from kompas.errors import SourceError
 from kompas.model import (
     Account,
     Follow,
+    FollowList,
     Interaction,
     InteractionKind,
     Platform,
@@ -273,8 +274,10 @@ def _parse(export: Export) -> Iterator[Record]:
                     expected='{"like": {"tweetId": ...}}',
                 )
             yield Interaction(X, InteractionKind.LIKE, self_id, None, str(tweet_id))
+    taken_at = _taken_at(export)
     for name, key in (("follower", "follower"), ("following", "following")):
-        for member in _files(export, name):
+        members = _files(export, name)
+        for member in members:
             for number, edge in _records(export, member, key):
                 other = str(edge.get("accountId") or "")
                 if not other:
@@ -290,15 +293,35 @@ def _parse(export: Export) -> Iterator[Record]:
                     yield Follow(X, other, self_id)
                 else:
                     yield Follow(X, self_id, other)
+        if members and taken_at is not None:
+            side = "followers" if key == "follower" else "following"
+            yield FollowList(X, self_id, side, taken_at)
 
 
-def _manifest_user(export: Export) -> dict[str, Any]:
+def _manifest(export: Export) -> dict[str, Any]:
     for member in export.find("manifest.js"):
         with export.open(member) as stream:
             text = stream.read()
         body = re.sub(rb"^\s*window\.__THAR_CONFIG\s*=\s*", b"", text, count=1)
         data = load_json(io.BytesIO(body), export.path, member)
-        user = data.get("userInfo") if isinstance(data, dict) else None
-        if isinstance(user, dict):
-            return user
+        if isinstance(data, dict):
+            return data
     return {}
+
+
+def _manifest_user(export: Export) -> dict[str, Any]:
+    user = _manifest(export).get("userInfo")
+    return user if isinstance(user, dict) else {}
+
+
+def _taken_at(export: Export) -> datetime | None:
+    """When X generated a *whole* archive (its lists are then complete as of that time);
+    ``None`` for a partial archive or one that does not say."""
+    info = _manifest(export).get("archiveInfo")
+    if not isinstance(info, dict) or info.get("isPartialArchive") is not False:
+        return None
+    try:
+        taken = datetime.fromisoformat(str(info.get("generationDate")))
+    except ValueError:
+        return None
+    return taken if taken.tzinfo else taken.replace(tzinfo=UTC)

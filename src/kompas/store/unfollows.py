@@ -1,10 +1,10 @@
-"""Unfollows: a complete follower or following list (a sync that walked the whole list)
-says who follows whom *now*.
+"""Unfollows: a complete follower or following list (a sync that walked the whole list,
+or an export's list with the date it was taken) says who follows whom at that time.
 
 Edges the list shows are marked seen, and re-opened if they had ended before it was taken;
-current edges on that side of the account that it does not show are ended at the time the
-sync noticed, never deleted, so the history keeps them. Counts read only current edges
-(:data:`kompas.store.schema.current_follow`).
+current edges on that side of the account that it does not show are ended (at the time the
+sync noticed, or the export's date), never deleted, so the history keeps them. Counts read
+only current edges (:data:`kompas.store.schema.current_follow`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from kompas.model import Follow
+from kompas.model import Follow, FollowList
 from kompas.store.schema import follows
 
 #: Which list of an account: the accounts following it, or the accounts it follows.
@@ -83,3 +83,23 @@ def end_unseen(
         .values(ended_at=at)
     )
     return int(result.rowcount or 0)
+
+
+def apply_list(
+    connection: sa.Connection, listed: FollowList, edges: Iterable[tuple[str, str, str]]
+) -> int:
+    """An export's complete list, taken at ``listed.taken_at``, whose edges ``edges``
+    (``(platform, follower, followee)``, already written) hold: mark them seen, end the
+    others of that side. An older export changes nothing a newer list decided."""
+    platform = listed.platform.value
+    own = 2 if listed.side == "followers" else 1
+    shown = [
+        Follow(listed.platform, edge[1], edge[2])
+        for edge in edges
+        if str(edge[0]) == platform and edge[own] == listed.account_id
+    ]
+    mark_seen(connection, shown, listed.taken_at)
+    side: Side = "followers" if listed.side == "followers" else "following"
+    return end_unseen(
+        connection, platform, listed.account_id, side, listed.taken_at, listed.taken_at
+    )

@@ -22,8 +22,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kompas.model import Account, FeedSubscription, Follow, Interaction, Post, Record
-from kompas.store import schema
+from kompas.model import (
+    Account,
+    FeedSubscription,
+    Follow,
+    FollowList,
+    Interaction,
+    Post,
+    Record,
+)
+from kompas.store import schema, unfollows
 
 BATCH = 5000
 
@@ -222,8 +230,13 @@ def write_records(
         empty = [name for name, count in before.items() if count == 0]
         fast = _SQLiteWriter(connection, plans.values(), empty)
     seen = 0
+    #: Complete follow lists in the export, and every follow edge it holds (their keys).
+    lists: list[FollowList] = []
+    edges: set[tuple[str, str, str]] = set()
 
     def flush(plan: _Plan) -> None:
+        if plan.table is schema.follows:
+            edges.update(plan.pending)
         rows = list(plan.pending.values())
         plan.pending.clear()
         if not rows:
@@ -236,6 +249,9 @@ def write_records(
 
     try:
         for record in records:
+            if type(record) is FollowList:
+                lists.append(record)
+                continue
             plan = plans[type(record)]
             row = plan.row(record)
             key = plan.key(row)
@@ -253,6 +269,8 @@ def write_records(
             flush(plan)
         if fast is not None:
             fast.finish()
+        for listed in lists:
+            unfollows.apply_list(connection, listed, edges)
     finally:
         if fast is not None:
             fast.close()
