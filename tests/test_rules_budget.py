@@ -78,3 +78,23 @@ def test_a_spent_run_budget_keeps_and_tags_the_items_it_could_not_judge() -> Non
     assert alone == decisions
     fresh = list(rules.decide_all(items, NOW))
     assert [(d.kept, d.tags) for d in fresh] == [(False, ("python",)), (True, ())]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "hostile"),
+    [("a*a*a*b", "a"), (r"\?\s*$", "? "), ("[A-Z]{6,}|!!", "A"), ("(?:a|b)c*c*d", "c")],
+)
+def test_searches_run_without_a_timeout_only_where_their_cost_is_bounded(
+    pattern: str, hostile: str
+) -> None:
+    checked = compile_pattern(pattern)
+    assert 0 < checked.cheap_length < 10_000
+    text = (hostile * checked.cheap_length)[: checked.cheap_length] + "!"
+    started = time.process_time()
+    checked.pattern.search(text[:-1])  # the longest text searched without a timeout
+    assert time.process_time() - started < 1
+
+
+def test_shapes_with_unbounded_cost_always_search_with_a_timeout() -> None:
+    for pattern in ("x(x|x)*y", "(a|a)*$", r"(\w)\1", "(?<=a)b", "(?!a)b"):
+        assert compile_pattern(pattern).cheap_length == 0

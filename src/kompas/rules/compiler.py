@@ -118,7 +118,7 @@ class Compiler:
                     f"invalid regular expression: {exc}",
                     "a regular expression (Python syntax)",
                 ) from None
-            literals = required_literals(pattern.pattern) or ()
+            literals = required_literals(pattern.pattern.pattern) or ()
             (self.text_needles if key == "text_regex" else self.title_needles).update(literals)
             return _regex(key, pattern, literals or None)
         if key == "language":
@@ -303,7 +303,7 @@ def _contains(key: str, needles: list[str]) -> Condition:
     return Condition(test, why, select, 2)
 
 
-def _search(pattern: regex.Pattern[str], text: str, p: Prepared) -> regex.Match[str] | None:
+def _search(pattern: regexes.Regex, text: str, p: Prepared) -> regex.Match[str] | None:
     """A search within the item's budget; running out of time counts as no match and
     marks the item (the engine then keeps it, tagged ``rules-timeout``)."""
     if p.budget is None:
@@ -314,7 +314,7 @@ def _search(pattern: regex.Pattern[str], text: str, p: Prepared) -> regex.Match[
     return match
 
 
-def _regex(key: str, pattern: regex.Pattern[str], needles: frozenset[str] | None) -> Condition:
+def _regex(key: str, pattern: regexes.Regex, needles: frozenset[str] | None) -> Condition:
     title_only = key == "title_regex"
 
     def test(p: Prepared) -> bool:
@@ -344,7 +344,7 @@ def _regex(key: str, pattern: regex.Pattern[str], needles: frozenset[str] | None
         match = _search(pattern, text, p)
         if match is None:
             return None
-        return [f"{key}: /{pattern.pattern}/ matched {match.group(0)[:80]!r}"]
+        return [f"{key}: /{pattern.pattern.pattern}/ matched {match.group(0)[:80]!r}"]
 
     ordered = tuple(sorted(needles or (), key=len, reverse=True))  # rarest first, roughly
 

@@ -13,8 +13,9 @@ syntax tree only, never the matcher) and refused when it could blow up:
   or fuzzy matching), since it cannot be checked.
 
 What passes compiles in bounded time and memory (``tests/test_rules_budget.py`` compiles
-the largest patterns the checks admit). Searches then run on the ``regex`` module with a
-timeout taken from the item's and the run's remaining budget (:class:`Budget`).
+the largest patterns the checks admit). Searches then run on the ``regex`` module within the
+item's and the run's remaining time (:class:`Budget`): with a timeout, unless the text is
+short enough for the pattern's shape to bound the search (:func:`cheap_length`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ _REPEATS = {
     _constants.MAX_REPEAT,
     _constants.MIN_REPEAT,
     getattr(_constants, "POSSESSIVE_REPEAT", _constants.MAX_REPEAT),
+}
+
+
+#: Constructs whose search cost :func:`cheap_length` does not bound.
+_OPAQUE = {
+    _constants.GROUPREF,
+    _constants.GROUPREF_EXISTS,
+    _constants.ASSERT,
+    _constants.ASSERT_NOT,
 }
 
 
@@ -87,22 +97,92 @@ def _walk(nodes: Any, repeated: bool) -> None:
             _walk(child, repeated)
 
 
-def check(pattern: str) -> None:
-    """Raise :class:`PatternError` if ``pattern`` is refused (see the module's docstring)."""
+#: Backtracking steps a search may be proven to stay under to run without a timeout.
+CHEAP_STEPS = 1_000_000
+
+
+def _cost(nodes: Any) -> tuple[list[int], int, bool]:
+    """The counts of the repetitions below ``nodes``, the product of their alternations'
+    sizes, and whether some construct defeats the bound (a backreference, a lookaround,
+    an alternation inside a repetition)."""
+    counts: list[int] = []
+    branches = 1
+    opaque = False
+    for op, value in nodes:
+        if op in _REPEATS:
+            counts.append(value[1])
+            inner, inner_branches, inner_opaque = _cost(value[2])
+            counts += inner
+            opaque = opaque or inner_opaque or inner_branches > 1
+        elif op in (
+            _constants.GROUPREF,
+            _constants.GROUPREF_EXISTS,
+            _constants.ASSERT,
+            _constants.ASSERT_NOT,
+        ):
+            opaque = True
+        else:
+            children = _children(op, value)
+            if op is _constants.BRANCH:
+                branches *= len(children)
+            for child in children:
+                inner, inner_branches, inner_opaque = _cost(child)
+                counts += inner
+                branches *= inner_branches
+                opaque = opaque or inner_opaque
+    return counts, branches, opaque
+
+
+def cheap_length(nodes: Any) -> int:
+    """The longest text on which a search certainly takes fewer than :data:`CHEAP_STEPS`
+    backtracking steps (so it runs without a timeout); 0 when no length is proven."""
+    counts, branches, opaque = _cost(nodes)
+    if opaque:
+        return 0
+
+    def steps(length: int) -> int:
+        total = length * branches
+        for count in counts:
+            total *= min(count, length) + 1
+        return total
+
+    low, high = 0, CHEAP_STEPS
+    while low < high:  # the largest length whose steps stay within the bound
+        middle = (low + high + 1) // 2
+        if steps(middle) <= CHEAP_STEPS:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def check(pattern: str) -> Any:
+    """Raise :class:`PatternError` if ``pattern`` is refused (see the module's docstring);
+    return its syntax tree."""
     try:
         parsed = _parser.parse(pattern)
     except Exception as exc:  # re's own errors, and overflows on absurd numbers
         raise PatternError(f"{exc} (kompas reads regexes with Python's re syntax)") from None
     _walk(parsed, False)
+    return parsed
 
 
-def compile_pattern(pattern: str) -> regex.Pattern[str]:
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """A checked, compiled pattern, and the longest text it searches without a timeout."""
+
+    pattern: regex.Pattern[str]
+    cheap_length: int
+
+
+def compile_pattern(pattern: str) -> Regex:
     """``pattern`` checked, then compiled; raises :class:`PatternError` saying why not."""
-    check(pattern)
+    parsed = check(pattern)
     try:
-        return regex.compile(pattern, regex.VERSION0)
+        compiled = regex.compile(pattern, regex.VERSION0)
     except (regex.error, OverflowError, RecursionError) as exc:
         raise PatternError(str(exc)) from None
+    return Regex(compiled, cheap_length(parsed))
 
 
 @dataclass(slots=True)
@@ -120,16 +200,23 @@ class Budget:
 
 
 def search(
-    pattern: regex.Pattern[str], text: str, budget: Budget, spent: float
+    checked: Regex, text: str, budget: Budget, spent: float
 ) -> tuple[regex.Match[str] | None, bool, float]:
-    """The first match of ``pattern`` in ``text`` (or ``None``), whether the time ran out
-    first, and the item's time spent afterwards (``spent`` before)."""
+    """The first match of the pattern in ``text`` (or ``None``), whether the time ran out
+    first, and the item's time spent afterwards (``spent`` before).
+
+    A search proven cheap (``text`` no longer than the pattern's ``cheap_length``) runs
+    without a timeout, which costs the ``regex`` module more than most searches take; its
+    time still counts against the budget."""
     started = perf_counter()
     left = min(budget.item_seconds - spent, budget.deadline - started)
     if left <= 0:
         return None, True, spent
-    try:
-        match = pattern.search(text, timeout=left)
-    except TimeoutError:
-        return None, True, spent + perf_counter() - started
+    if len(text) <= checked.cheap_length:
+        match = checked.pattern.search(text)
+    else:
+        try:
+            match = checked.pattern.search(text, timeout=left)
+        except TimeoutError:
+            return None, True, spent + perf_counter() - started
     return match, False, spent + perf_counter() - started
