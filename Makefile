@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/.demo-home
 SAMPLES := tests/data
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench scale clean
 
 $(BIN)/kompas: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(BIN)/kompas
 	$(BIN)/python bench/people.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/startup.py
+
+## How kompas grows: 10k, 100k and 1M posts (import, status, community, review, dashboard).
+scale: $(BIN)/kompas
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache
