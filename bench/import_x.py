@@ -22,10 +22,15 @@ What it does:
    cache it under ``bench/out/pycache``, even where ``PYTHONDONTWRITEBYTECODE`` is set).
    After each run it checks that kompas stored every tweet as a post (and that the peer
    stored every tweet), failing loudly if not.
-3. Prints, per tool, the median wall time and the median peak resident set size (RSS),
+3. After each kompas run, measures the physical limit of the same import in this process
+   (CPU seconds): ``orjson`` parsing the archive's tweets, and plain ``sqlite3`` writing the
+   very rows kompas stored (read back from its database) into a fresh file with the same
+   tables, one ``executemany`` per table in one transaction, the indexes built after.
+4. Prints, per tool, the median wall time and the median peak resident set size (RSS),
    with the median CPU time (user + system, less sensitive to a busy machine) and each
-   run; then the ratios kompas/peer of the medians. The issue's targets are a time ratio
-   <= 0.3 and a memory ratio <= 1.0.
+   run; then the ratios kompas/peer of the medians, and kompas's CPU against the limit.
+   The targets: a time ratio <= 0.3 and a memory ratio <= 1.0 against the peer (issue
+   #2), and CPU <= 1.3x the parse + write limit (issue #18).
 
 Peak RSS is the kernel's high-water mark of the child (``ru_maxrss`` from ``os.wait4``),
 which misses no short spike. On Linux that figure also counts the peak RSS of the process
@@ -58,6 +63,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psutil  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +83,8 @@ MB = 1024 * 1024
 #: The issue's targets for the ratios kompas/peer.
 TIME_TARGET = 0.3
 MEMORY_TARGET = 1.0
+#: Issue #18: kompas's import CPU at most this many times the parse + write limit.
+LIMIT_TARGET = 1.3
 
 
 def build_archive(tweets: int, target: Path) -> int:
@@ -102,17 +110,29 @@ def build_archive(tweets: int, target: Path) -> int:
         templates.append(text[2:-2])  # the item, indented as an array element
     del items
     quoted = f'"{_ID}"'
+
+    def tweet(number: int) -> str:
+        return templates[number % len(templates)].replace(quoted, f'"{FIRST_ID + number}"')
+
+    write_archive(target, others, "tweet.js", tweets, tweet)
+    return tweets
+
+
+def write_archive(
+    target: Path, others: dict[str, bytes], member: str, count: int, tweet: Callable[[int], str]
+) -> None:
+    """An X archive at ``target``: the sample's ``others`` files as they are, and ``member``
+    holding ``count`` tweets, ``tweet(number)`` giving each one's JSON (indented as an
+    array element). Streamed, so memory stays at about the size of the sample."""
+    part = member.removesuffix(".js")
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in others.items():
             archive.writestr(f"data/{name}", data)
-        with archive.open("data/tweet.js", "w", force_zip64=tweets > 500_000) as stream:
-            stream.write(b"window.YTD.tweet.part0 = [\n")
-            for number in range(tweets):
-                template = templates[number % len(templates)]
-                text = template.replace(quoted, f'"{FIRST_ID + number}"')
-                stream.write(text.encode() + (b",\n" if number < tweets - 1 else b"\n"))
+        with archive.open(f"data/{member}", "w", force_zip64=count > 500_000) as stream:
+            stream.write(f"window.YTD.{part}.part0 = [\n".encode())
+            for number in range(count):
+                stream.write(tweet(number).encode() + (b",\n" if number < count - 1 else b"\n"))
             stream.write(b"]\n")
-    return tweets
 
 
 def _covering_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -235,11 +255,23 @@ def run_kompas(archive: Path, work: Path, tweets: int) -> Run:
     """One kompas import into a fresh workspace, checked."""
     home = work / "kompas-home"
     shutil.rmtree(home, ignore_errors=True)
-    command = [str(BIN / "kompas"), "--home", str(home), "import", "x-archive", str(archive)]
+    command = [
+        str(BIN / "kompas"),
+        "--home",
+        str(home),
+        "import",
+        "x-archive",
+        str(archive),
+    ]
     run = measure(command, work / "kompas.log")
     found = _count(home / "kompas.db", "SELECT count(*) FROM posts WHERE platform = 'x'")
     _check("kompas", found, tweets)
     return run
+
+
+def run_limit(archive: Path, work: Path) -> tuple[float, float, int]:
+    """The parse + write limit, on the rows the last kompas run stored."""
+    return limit_cpu(archive, work / "kompas-home" / "kompas.db", work)
 
 
 def run_peer(archive: Path, work: Path, tweets: int) -> Run:
@@ -249,8 +281,62 @@ def run_peer(archive: Path, work: Path, tweets: int) -> Run:
         leftover.unlink()
     command = [str(BIN / "twitter-to-sqlite"), "import", str(database), str(archive)]
     run = measure(command, work / "peer.log")
-    _check("twitter-to-sqlite", _count(database, "SELECT count(*) FROM archive_tweet"), tweets)
+    _check(
+        "twitter-to-sqlite",
+        _count(database, "SELECT count(*) FROM archive_tweet"),
+        tweets,
+    )
     return run
+
+
+def limit_cpu(archive: Path, database: Path, work: Path) -> tuple[float, float, int]:
+    """The physical limit of an import, in CPU seconds of this process: orjson parsing the
+    archive's tweets, and plain ``sqlite3`` writing the rows kompas stored (read back from
+    ``database``) into a fresh file with the same tables, one ``executemany`` per table in
+    one transaction, indexes built after. Returns (parse, write, rows)."""
+    with zipfile.ZipFile(archive) as opened:
+        name = next(n for n in opened.namelist() if n.endswith(("tweet.js", "tweets.js")))
+        raw = opened.read(name)
+    started = time.process_time()
+    items = orjson.loads(raw[raw.index(b"=") + 1 :])
+    parse = time.process_time() - started
+    del items
+    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    tables = {}
+    for table in ("accounts", "posts", "follows", "interactions"):
+        (create,) = source.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        indexes = [
+            sql
+            for (sql,) in source.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                (table,),
+            )
+        ]
+        rows = source.execute(f'SELECT * FROM "{table}"').fetchall()
+        tables[table] = (create, indexes, rows)
+    source.close()
+    target = work / "limit.db"
+    for leftover in work.glob("limit.db*"):
+        leftover.unlink()
+    started = time.process_time()
+    connection = sqlite3.connect(target, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("BEGIN")
+    for table, (create, indexes, rows) in tables.items():
+        connection.execute(create)
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            connection.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)
+        for index in indexes:
+            connection.execute(index)
+    connection.execute("COMMIT")
+    connection.close()
+    write = time.process_time() - started
+    return parse, write, sum(len(rows) for _, _, rows in tables.values())
 
 
 def _summary(name: str, runs: list[Run]) -> tuple[float, float]:
@@ -298,12 +384,29 @@ def main(argv: list[str] | None = None) -> int:
         for run in tools.values():  # not measured: fills the bytecode caches
             run(small, work, WARM_UP_TWEETS)
         results: dict[str, list[Run]] = {name: [] for name in tools}
+        limits: list[tuple[float, float, int]] = []
         for _ in range(args.runs):
             for name, run in tools.items():  # alternating, so drift hits both alike
                 results[name].append(run(archive, work, args.tweets))
+                if name == "kompas":
+                    limits.append(run_limit(archive, work))
         ours, peer = (_summary(name, runs) for name, runs in results.items())
+        cpu = {
+            name: statistics.median(r.cpu_seconds for r in runs) for name, runs in results.items()
+        }
+    parse = statistics.median(limit[0] for limit in limits)
+    write = statistics.median(limit[1] for limit in limits)
+    print(
+        f"limit: orjson parses the tweets in {parse:.2f} s CPU; sqlite3 executemany writes "
+        f"kompas's {limits[0][2]:,} rows (indexes after) in {write:.2f} s CPU; "
+        f"together {parse + write:.2f} s"
+    )
     time_ratio, memory_ratio = ours[0] / peer[0], ours[1] / peer[1]
     print(f"ratio kompas/peer: time {time_ratio:.2f}, memory {memory_ratio:.2f}")
+    print(
+        f"ratio kompas/limit in CPU: {cpu['kompas'] / (parse + write):.2f} (target <= "
+        f"{LIMIT_TARGET}); kompas/peer in CPU: {cpu['kompas'] / cpu['twitter-to-sqlite']:.2f}"
+    )
     print(
         f"targets: time <= {TIME_TARGET} {'met' if time_ratio <= TIME_TARGET else 'NOT met'}, "
         f"memory <= {MEMORY_TARGET} {'met' if memory_ratio <= MEMORY_TARGET else 'NOT met'}"

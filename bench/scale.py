@@ -38,7 +38,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from import_x import MB, OUT, SAMPLE, Run, _covering_first, child_environment, measure
+from import_x import (
+    MB,
+    OUT,
+    SAMPLE,
+    Run,
+    _covering_first,
+    child_environment,
+    measure,
+    write_archive,
+)
 
 BIN = Path(sys.executable).parent
 PAGES = ("/", "/community", "/strategy")
@@ -65,21 +74,17 @@ def build_archive(posts: int, target: Path, today: datetime) -> None:
         item["tweet"]["created_at"] = _WHEN
         text = json.dumps([item], indent=2, separators=(",", " : "), ensure_ascii=False)
         templates.append(text[2:-2])
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in others.items():
-            archive.writestr(f"data/{name}", data)
-        with archive.open("data/tweets.js", "w", force_zip64=posts > 500_000) as stream:
-            stream.write(b"window.YTD.tweets.part0 = [\n")
-            for number in range(posts):
-                copy, index = divmod(number, len(templates))
-                when = moments[index] + forward - timedelta(days=copy)
-                text = (
-                    templates[index]
-                    .replace(f'"{_ID}"', f'"{FIRST_ID + number}"')
-                    .replace(_WHEN, when.strftime(X_TIME))
-                )
-                stream.write(text.encode() + (b",\n" if number < posts - 1 else b"\n"))
-            stream.write(b"]\n")
+
+    def tweet(number: int) -> str:
+        copy, index = divmod(number, len(templates))
+        when = moments[index] + forward - timedelta(days=copy)
+        return (
+            templates[index]
+            .replace(f'"{_ID}"', f'"{FIRST_ID + number}"')
+            .replace(_WHEN, when.strftime(X_TIME))
+        )
+
+    write_archive(target, others, "tweets.js", posts, tweet)
 
 
 def kompas(home: Path, *args: str) -> list[str]:
