@@ -23,11 +23,9 @@ from samples import x_file
 BOTS = DATA / "bots"
 GILANI = BOTS / "gilani-2017"
 BOTWIKI = BOTS / "botwiki-2019" / "botwiki-2019_tweets.json.gz"
+FEEDBACK = BOTS / "botometer-feedback-2019" / "profiles.csv.gz"
 
-#: Measured with the shipped model on tests/data/bots/gilani-2017 (the 1k band, which the
-#: shipped model was trained on): AUC 0.838, F1 0.600, FPR on humans 0.030. The guard
-#: allows a small margin; the held-out figures are in docs/people.md.
-GUARD = {"auc": 0.82, "f1": 0.57, "fpr_humans": 0.06}
+ONE_K = GILANI / "bots.1k.csv", GILANI / "humans.1k.csv"
 
 
 def _botwiki() -> list[dict]:  # type: ignore[type-arg]
@@ -65,7 +63,8 @@ def test_score_jsonl_reports_bad_lines_and_goes_on(kompas: Kompas, tmp_path: Pat
         assert set(item) >= {"id", "platform", "authenticity", "reasons", "signals"}
         assert 0.0 <= item["uncertainty"][0] <= item["authenticity"] <= item["uncertainty"][1]
         assert item["platform"] == "x"
-        assert item["reasons"] and all(r["text"] for r in item["reasons"])
+        assert item["model"] == "profile"  # user objects without recent posts
+        assert item["reasons"] and all(":" in code for code in item["reasons"])
     first = users[0]["user"]
     assert scored[0]["signals"]["followers"] == first["followers_count"]
     assert scored[0]["signals"]["following"] == first["friends_count"]
@@ -89,8 +88,12 @@ def test_score_gilani_folder(kompas: Kompas) -> None:
     result = kompas("people", "score", "--format", "gilani", GILANI)
     assert result.exit_code == 0, result.output
     scored = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(scored) == sum(_gilani_rows().values())
-    with (GILANI / "bots.1k.csv").open(newline="") as handle:
+    rows = 0
+    for path in GILANI.glob("*.csv"):
+        with path.open(newline="") as handle:
+            rows += sum(1 for row in csv.reader(handle) if row) - 1
+    assert len(scored) == rows
+    with (GILANI / "bots.100k.csv").open(newline="") as handle:
         first = next(csv.DictReader(handle, skipinitialspace=True))
     assert scored[0]["id"] == first["screen_name"]
     assert scored[0]["signals"]["age_days"] == pytest.approx(
@@ -98,47 +101,105 @@ def test_score_gilani_folder(kompas: Kompas) -> None:
     )
 
 
-def test_evaluation_regression_guard(kompas: Kompas) -> None:
-    result = kompas("people", "evaluate", "--format", "gilani", GILANI)
+def _training_folder(tmp_path: Path, bands: tuple[str, ...]) -> Path:
+    """A labelled folder: the named Gilani bands and botometer-feedback-2019."""
+    folder = tmp_path / "labelled"
+    (folder / "gilani-2017").mkdir(parents=True)
+    for band in bands:
+        for kind in ("bots", "humans"):
+            shutil.copy(GILANI / f"{kind}.{band}.csv", folder / "gilani-2017")
+    (folder / "botometer-feedback-2019").mkdir()
+    shutil.copy(FEEDBACK, folder / "botometer-feedback-2019")
+    return folder
+
+
+def test_train_then_evaluate_on_a_held_out_band(kompas: Kompas, tmp_path: Path) -> None:
+    """The regression guard: a model trained without the 1k band, evaluated on it. Measured
+    when written: AUC 0.752, F1 0.563, 13.3% of the band's humans flagged; the guard
+    allows a margin. (docs/people.md has the full leave-one-source-out table.)"""
+    folder = _training_folder(tmp_path, ("100k", "10M"))
+    target = tmp_path / "model.json"
+    result = kompas(
+        "people", "train", "--data", folder, "-o", target, "--no-evaluate", "--members", "5"
+    )
+    assert result.exit_code == 0, result.output
+    model = authenticity.load(target)
+    assert not any("1k" in t for t in model.trained_on)
+    held_out = tmp_path / "held-out"
+    held_out.mkdir()
+    for path in ONE_K:
+        shutil.copy(path, held_out)
+    result = kompas("people", "evaluate", "--format", "gilani", held_out, "--model", target)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
-    assert figures["n"] == sum(_gilani_rows().values())
-    assert figures["auc"] >= GUARD["auc"]
-    assert figures["f1"] >= GUARD["f1"]
-    assert figures["fpr_humans"] <= GUARD["fpr_humans"]
+    assert figures["n"] == sum(_gilani_rows()[name.name] for name in ONE_K)
+    assert figures["unknown"] == 0
+    assert figures["auc"] >= 0.72
+    assert figures["fpr_humans"] <= 0.16
+    assert figures["f1"] >= 0.5
 
 
-def test_train_on_a_small_labelled_set(kompas: Kompas, tmp_path: Path) -> None:
+def test_train_prints_the_held_out_table(kompas: Kompas, tmp_path: Path) -> None:
     data = tmp_path / "labelled" / "mine"
     data.mkdir(parents=True)
-    for name in ("bots.1k.csv", "humans.1k.csv"):
+    for name in ("bots.1k.csv", "humans.1k.csv", "bots.10M.csv", "humans.10M.csv"):
         lines = (GILANI / name).read_text(encoding="utf-8").splitlines()
         (data / name).write_text("\n".join(lines[:61]) + "\n", encoding="utf-8")
     shutil.copy(BOTWIKI, tmp_path / "labelled" / "botwiki-2019_tweets.json.gz")
     target = tmp_path / "model.json"
-    result = kompas("people", "train", "--data", tmp_path / "labelled", "-o", target)
+    result = kompas(
+        "people", "train", "--data", tmp_path / "labelled", "-o", target, "--members", "2"
+    )
     assert result.exit_code == 0, result.output
     model = authenticity.load(target)
-    assert model.members.shape == (25, len(model.features) + 1)
-    assert any("gilani:1k (120 accounts)" in t for t in model.trained_on)
-    assert "leave out botwiki" in model.metrics["held_out"]
-    result = kompas("people", "evaluate", "--format", "gilani", GILANI, "--model", target)
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["n"] == sum(_gilani_rows().values())
+    assert model.profile.tables.shape[0] == 2
+    assert any("mine:1k (120 accounts)" in t for t in model.trained_on)
+    # Botwiki's bots declare themselves: only tested on, never trained on.
+    assert model.metrics["test_only"] == {"botwiki-2019": "self-declared bots"}
+    header = "| held out | how | model | n | AUC | F1 | FPR humans | flagged |"
+    assert header in result.stdout
+    for group in ("mine:1k", "mine:10M", "botwiki-2019"):
+        assert f"| {group} |" in result.stdout
     result = kompas("people", "train", "--data", tmp_path / "model.json")
     assert result.exit_code == 1
 
 
-def test_declared_bot_is_capped_with_its_reason(kompas: Kompas, tmp_path: Path) -> None:
-    source = _jsonl(
-        tmp_path / "bot.jsonl",
-        [{"id": "1", "username": "weather", "acct": "weather", "bot": True}],
-    )
-    result = kompas("people", "score", source)
-    scored = json.loads(result.stdout)
-    assert scored["authenticity"] <= authenticity.DECLARED_BOT_CAP
-    assert scored["reasons"][0]["signal"] == "declared_bot"
-    assert scored["signals"]["declared_bot"] == 1.0
+def test_declared_bot_is_a_rule(kompas: Kompas, tmp_path: Path) -> None:
+    person_like = {
+        "id": "1",
+        "username": "weather",
+        "acct": "weather@example.social",
+        "created_at": "2015-01-01T00:00:00Z",
+        "followers_count": 300,
+        "following_count": 250,
+        "statuses_count": 900,
+        "observed_at": "2020-01-01T00:00:00Z",
+    }
+    labelled = {
+        "did": "did:plc:abc",
+        "handle": "feed.bsky.social",
+        "labels": [{"src": "did:plc:abc", "val": "bot"}],
+    }
+    records = [{**person_like, "bot": True}, labelled, {**person_like, "id": "2"}]
+    result = kompas("people", "score", _jsonl(tmp_path / "bot.jsonl", records))
+    declared, self_labelled, plain = (json.loads(line) for line in result.stdout.splitlines())
+    for item in (declared, self_labelled):
+        assert item["model"] == "declared"
+        assert (item["authenticity"], item["likely_automated"]) == (0.0, True)
+        assert item["reasons"] == ["declared_bot"]
+        assert item["signals"]["declared_bot"] == 1.0
+    # The same profile without the flag is judged by the model.
+    assert plain["model"] == "profile" and plain["authenticity"] > 0.0
+
+
+def test_too_few_inputs_is_unknown(kompas: Kompas, tmp_path: Path) -> None:
+    thin = [{"id": "3", "username": "x8f7g6h5", "acct": "x8f7g6h5"}]
+    result = kompas("people", "score", _jsonl(tmp_path / "thin.jsonl", thin))
+    item = json.loads(result.stdout)
+    assert item["model"] is None
+    assert item["authenticity"] is None and item["uncertainty"] is None
+    assert item["likely_automated"] is None
+    assert item["reasons"] == ["too_few_inputs"]
 
 
 def test_parallel_scoring_keeps_order_and_line_numbers(tmp_path: Path) -> None:

@@ -115,7 +115,8 @@ def test_relevance_by_hand() -> None:
 def test_verdict_follows_the_points() -> None:
     model = authenticity.shipped()
     tiers = [Tier(0, 0.01, 50, "test")]
-    profile = normalise(_profile(200, [2, 2]))
+    dated = {**_profile(200, [2, 2]), "created_at": "2019-01-01T00:00:00Z"}
+    profile = normalise({**dated, "observed_at": "2024-01-01T00:00:00Z"})
     graph = {"ada": {"me": 2, "bob": 1}, "me": {"ada": 1}}
     found = research(profile, model, tiers, graph, ["python everywhere"], user="me")
     assert [r.signal for r in found.reasons] == [
@@ -132,4 +133,7 @@ def test_verdict_follows_the_points() -> None:
     # It answered the user and shares the topic: at least those two points.
     assert {r.signal: r.points for r in found.reasons}["reciprocity"] == 1
     assert {r.signal: r.points for r in found.reasons}["relevance"] == 1
-    assert all(r.text for r in found.reasons)
+    assert all(r.text() and r.text("fr") != r.text() for r in found.reasons)
+    # Without a creation date there is too little to judge: unknown, never a guess.
+    thin = research(normalise(_profile(200, [2, 2])), model, tiers, graph, [], user="me")
+    assert (thin.verdict, thin.points, thin.authenticity) == ("unknown", None, None)

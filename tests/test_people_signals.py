@@ -107,6 +107,12 @@ def test_mastodon_signals_by_hand() -> None:
     assert signals["empty_bio"] == 0.0
     assert signals["handle_digits"] == 0.0
     assert signals["declared_bot"] == 0.0
+    assert signals["bio_length"] == len("Engines and poems")
+    assert signals["handle_length"] == 3.0  # "ada"
+    # "ada" has the pairs "ad" and "da"; the name "Ada" has "ad" and "da": all found.
+    assert signals["name_handle_similarity"] == 1.0
+    # Gaps between the four posts: one day each, so perfectly regular.
+    assert signals["posting_regularity"] == 0.0
     profile = normalise(MASTODON)
     # The reply's target, known by id, is the mentioned bob: one partner, by handle.
     assert profile.recent_posts[1].partners == ("bob@example.social",)
@@ -228,12 +234,13 @@ def test_times() -> None:
 def test_handle_randomness_by_hand() -> None:
     # Trained on "ab" alone, without smoothing: ^→a, a→b and b→$ are certain.
     logp = fit_handle_model(["ab"], smoothing=0.0)
-    digits, randomness = handle_signals(["@ab@example.social", "ab.bsky.social"], logp)
+    digits, randomness, length = handle_signals(["@ab@example.social", "ab.bsky.social"], logp)
     assert list(randomness) == [0.0, 0.0]
     assert list(digits) == [0.0, 0.0]
+    assert list(length) == [2.0, 2.0]
     # With add-one smoothing over the 40 symbols after "a": P(b|a) = 2/41 etc.
     logp = fit_handle_model(["ab"], smoothing=1.0)
-    _, randomness = handle_signals(["ab"], logp)
+    _, randomness, _ = handle_signals(["ab"], logp)
     # With add-one smoothing: three steps ^a, ab, b$, each seen once among 39 possible
     # next symbols (37 characters, "any other", the end mark), so P = 2 / (1 + 39) each.
     assert randomness[0] == pytest.approx(-math.log(2 / 40))

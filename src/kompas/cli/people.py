@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -215,8 +216,9 @@ def train_command(
         Path,
         typer.Option(
             "--data",
-            help="Folder of labelled sets: Gilani bots.<band>.csv/humans.<band>.csv folders "
-            "and *botwiki*.json[.gz] files, found recursively.",
+            help="Folder of labelled sets, found recursively: Gilani bots.<band>.csv/"
+            "humans.<band>.csv folders, *botwiki*.json[.gz] files, profiles.csv[.gz] tables "
+            "with a label column, Kaggle bots_data.csv[.gz] folders.",
         ),
     ],
     output: Annotated[
@@ -229,8 +231,14 @@ def train_command(
     ] = None,
     evaluate_first: Annotated[
         bool,
-        typer.Option("--evaluate/--no-evaluate", help="Report held-out figures before fitting."),
+        typer.Option(
+            "--evaluate/--no-evaluate",
+            help="Leave each source out in turn and print the table before fitting.",
+        ),
     ] = True,
+    members: Annotated[
+        int, typer.Option("--members", min=1, help="Bootstrap members per model.")
+    ] = 15,
 ) -> None:
     """Retrain the authenticity model from labelled data; use it with --model."""
     from kompas.people import train as training
@@ -238,21 +246,25 @@ def train_command(
 
     try:
         labelled = read_labelled(data)
-        model = training.train(
+        model, rows = training.train(
             labelled,
-            log=lambda line: err.print(line, highlight=False),
+            log=lambda line: err.print(line, highlight=False, markup=False),
             evaluate_first=evaluate_first,
+            members=members,
         )
     except KompasError as error:
         raise fail(error) from None
     target = output or State.workspace().home / "models" / "authenticity.json"
     model.save(target)
-    figures = model.metrics["in_sample"]
+    if rows:
+        out.print(training.table(rows), highlight=False, markup=False)
+    tested = ", ".join(f"{g} ({why})" for g, why in model.metrics["test_only"].items())
     out.print(
-        f"Trained on {len(labelled.automated):,} accounts ({', '.join(model.trained_on)}); "
-        f"threshold {model.threshold}; in-sample AUC {figures['auc']}. Wrote {target}; "
-        f"use it with `--model {target}`.",
+        f"Trained on {', '.join(model.trained_on)}; only tested on: {tested or 'none'}. "
+        f"Thresholds: profile {model.profile.threshold}, posts {model.posts.threshold}. "
+        f"Wrote {target}; use it with `--model {target}`.",
         highlight=False,
+        markup=False,
     )
 
 
@@ -280,65 +292,52 @@ def _read_profile_file(path: Path) -> list[Profile]:
         raise SourceError(str(path), str(error)) from None
 
 
-def _tiers(connection: Any, model: authenticity.Model) -> list[Any]:
-    from kompas.people.engagement import merge_tiers, tiers_from_model, tiers_from_network
-    from kompas.people.train import TIERS
-    from kompas.store import people as stored
-
-    labelled = tiers_from_model(model.engagement_tiers)
-    network = tiers_from_network(stored.network_engagement(connection), TIERS)
-    return merge_tiers(network, labelled)
-
-
 def _research_store(
     reference: str | None, profile_file: Path | None, model: authenticity.Model
 ) -> Research:
-    from kompas.people.profiles import from_stored
+    from kompas.people import stored as people_store
+    from kompas.people.engagement import merge_tiers, tiers_from_model, tiers_from_network
+    from kompas.people.train import TIERS
     from kompas.people.verdict import research
     from kompas.store import identities
     from kompas.store import people as stored
 
     engine = State.workspace().engine
     with engine.connect() as connection:
-        if profile_file is not None:
-            profiles = _read_profile_file(profile_file)
-            if not profiles:
-                raise SourceError(str(profile_file), "no profile in the file")
-            chosen = profiles[0]
-            if reference:
-                bare = reference.partition(":")[2] or reference
-                matches = [
-                    p
-                    for p in profiles
-                    if bare.lstrip("@").lower() in {p.handle.lower(), p.id.lower()}
-                ]
-                if not matches:
-                    raise SourceError(str(profile_file), f"no profile {reference!r} in the file")
-                chosen = matches[0]
-            me = stored.self_account(connection, chosen.platform)
-            user = (me.handle or me.id) if me else None
-            key = chosen.handle or chosen.id
-            graph: dict[str, Any] = {key: {}}
-            for post in chosen.recent_posts:
-                for partner in post.partners:
-                    graph[key][partner] = graph[key].get(partner, 0) + 1
-        else:
+        if profile_file is None:
             if not reference:
                 raise identities.UnknownAccount(
                     "name an account (PLATFORM:ACCOUNT) or --profile FILE"
                 )
             ref = identities.resolve(connection, reference)
-            row = stored.account(connection, ref.platform, ref.id)
-            assert row is not None
-            posts = stored.recent_posts(connection, ref.platform, ref.id)
-            chosen = from_stored(ref.platform, ref.id, asdict(row), posts)
-            me = stored.self_account(connection, ref.platform)
-            user = me.id if me else None
-            key = ref.id
-            graph = stored.talk_graph(connection, ref.platform, [ref.id, *([user] if user else [])])
+            found = people_store.research_account(connection, ref.platform, ref.id, model)
+            assert found is not None  # resolve() found it
+            return found
+        profiles = _read_profile_file(profile_file)
+        if not profiles:
+            raise SourceError(str(profile_file), "no profile in the file")
+        chosen = profiles[0]
+        if reference:
+            bare = reference.partition(":")[2] or reference
+            matches = [
+                p for p in profiles if bare.lstrip("@").lower() in {p.handle.lower(), p.id.lower()}
+            ]
+            if not matches:
+                raise SourceError(str(profile_file), f"no profile {reference!r} in the file")
+            chosen = matches[0]
+        me = stored.self_account(connection, chosen.platform)
+        user = (me.handle or me.id) if me else None
+        key = chosen.handle or chosen.id
+        graph: dict[str, Any] = {key: {}}
+        for post in chosen.recent_posts:
+            for partner in post.partners:
+                graph[key][partner] = graph[key].get(partner, 0) + 1
         texts = stored.own_texts(connection)
-        tiers = _tiers(connection, model)
-    return research(chosen, model, tiers, graph, texts, user, key=key)
+        tiers = merge_tiers(
+            tiers_from_network(stored.network_engagement(connection), TIERS),
+            tiers_from_model(model.engagement_tiers),
+        )
+    return research(chosen, model, tiers, graph, texts, user, key=key, from_file=True)
 
 
 @app.command("research")
@@ -363,13 +362,16 @@ def research_command(
     if as_json:
         sys.stdout.write(json.dumps(found.as_json(), indent=2, default=str) + "\n")
         return
-    colour = {"worth your time": "green", "maybe": "yellow", "probably not": "red"}[found.verdict]
+    colour = {"worth your time": "green", "maybe": "yellow", "probably not": "red"}.get(
+        found.verdict, "magenta"
+    )
+    points = f" ({found.points:+d} points)" if found.points is not None else ""
     out.print(
-        f"[bold]{found.platform}:{found.handle}[/] — [bold {colour}]{found.verdict}[/] "
-        f"({found.points:+d} points)"
+        f"[bold]{escape(found.platform)}:{escape(found.handle)}[/] — "
+        f"[bold {colour}]{found.verdict}[/]{points}"
     )
     for reason in found.reasons:
-        out.print(f"  {reason.points:+d}  {reason.text}", highlight=False, markup=False)
+        out.print(f"  {reason.points:+d}  {reason.text()}", highlight=False, markup=False)
 
 
 @app.command("audit")
@@ -405,7 +407,7 @@ def audit_command(
         sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
         return
     if not result.followers:
-        out.print("No followers in the store: import an export first (kompas import ...).")
+        out.print(result.next_step(), highlight=False)
         return
     out.print(
         f"Followers: {result.followers:,}; with a profile to score: {result.scored:,} "
@@ -417,7 +419,7 @@ def audit_command(
         or result.interval is None
         or result.real_reach_interval is None
     ):
-        out.print("No follower profile has anything to score (creation date or counts).")
+        out.print(result.next_step(), highlight=False)
         return
     low, high = result.interval
     out.print(

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kompas.people import authenticity
+from kompas.people import authenticity, texts
 from kompas.people.profiles import Profile
 from kompas.people.signals import columns_from_profiles
 
@@ -48,7 +48,16 @@ class Audit:
             if self.real_reach_interval
             else None,
             "suspicious": self.suspicious,
+            "next_step": self.next_step(),
         }
+
+    def next_step(self, lang: str = texts.DEFAULT) -> str | None:
+        """What to do when nothing could be scored, in words; ``None`` otherwise."""
+        if self.scored:
+            return None
+        if not self.followers:
+            return texts.say("audit.no_followers", lang)
+        return texts.say("audit.none_scorable", lang, followers=self.followers)
 
 
 def audit(
@@ -58,28 +67,26 @@ def audit(
     seed: int = 0,
     top: int = TOP,
 ) -> Audit:
-    """Audits the scorable ``profiles`` among ``followers`` followers (default: as many
-    as there are profiles)."""
+    """Audits ``profiles`` among ``followers`` followers (default: as many as there are
+    profiles); profiles with too little known to score are counted, not scored."""
     total = len(profiles) if followers is None else followers
     if not profiles:
         return Audit(total, 0, 0.0 if total else None, None, None, None, None)
     columns = columns_from_profiles(profiles)
     scores = authenticity.score(model, columns)
-    z = scores.inputs
-    members = 1.0 - np.asarray(
-        authenticity.predict_automated(model, z), dtype=np.float64
-    )  # authenticity per member
-    declared = scores.signals["declared_bot"] == 1.0
-    members[declared] = np.minimum(members[declared], authenticity.DECLARED_BOT_CAP)
-    automated = 1.0 - scores.authenticity
-    share = float(automated.mean())
+    scored = np.flatnonzero(scores.used != authenticity.UNKNOWN)
+    n = len(scored)
+    if not n:
+        return Audit(total, 0, 0.0 if total else None, None, None, None, None)
+    members = scores.members[scored]  # P(automated) per account and member
+    members = np.where(np.isnan(members), scores.automated[scored, None], members)
+    share = float(scores.automated[scored].mean())
     rng = np.random.default_rng(seed)
-    n = len(profiles)
     picks = rng.integers(0, n, (RESAMPLES, n))
     member = rng.integers(0, members.shape[1], (RESAMPLES, 1))
-    resampled = (1.0 - members[picks, member]).mean(axis=1)
+    resampled = members[picks, member].mean(axis=1)
     low, high = (float(v) for v in np.percentile(resampled, [2.5, 97.5]))
-    order = np.argsort(scores.authenticity, kind="stable")[:top]
+    order = scored[np.argsort(scores.authenticity[scored], kind="stable")[:top]]
     suspicious = [
         {
             "id": columns.ids[i],
@@ -87,7 +94,11 @@ def audit(
             "handle": columns.handles[i],
             "authenticity": round(float(scores.authenticity[i]), 4),
             "uncertainty": [round(float(scores.low[i]), 4), round(float(scores.high[i]), 4)],
-            "reasons": authenticity.reasons(model, scores, int(i)),
+            "likely_automated": bool(scores.flagged[i]),
+            "reasons": [
+                {**r, "text": texts.reason(r["code"], r["value"])}
+                for r in authenticity.reasons(scores, int(i))
+            ],
         }
         for i in order
     ]

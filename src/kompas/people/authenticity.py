@@ -1,9 +1,17 @@
-"""The authenticity model: a small bootstrap ensemble of logistic regressions, stored as
-JSON and evaluated with NumPy (no machine-learning library at runtime).
+"""The authenticity model: two small additive models from boosted stumps, stored as JSON
+step tables and evaluated with NumPy (no machine-learning library at runtime).
 
-The ensemble's members were fitted on bootstrap resamples of the labelled data; their
-spread is the model's own uncertainty about an account, reported beside the score.
-Authenticity is ``1 - P(automated)``; it is a likelihood with reasons, never a label.
+Which model scores an account depends on what it carries: a profile alone goes to the
+**profile** model, a profile with enough recent posts to the **posts** model (profile and
+activity inputs). A bare profile is never scored by the posts model with its activity
+filled in. Declared automation (Mastodon ``bot``, a Bluesky self-label) is a rule, not a
+learned input. With too few profile facts (no age, or no count at all) the answer is
+unknown, never a score from the handle alone.
+
+Each model is a bootstrap ensemble; the reported interval comes from the members' spread
+plus, for every unknown input, the spread that input shows over the training accounts,
+so it widens when inputs are missing. An account is *likely automated* only when even the
+optimistic end of that interval is past the model's threshold.
 """
 
 from __future__ import annotations
@@ -20,12 +28,27 @@ import numpy.typing as npt
 import orjson
 
 from kompas.errors import KompasError
-from kompas.people.signals import FEATURES, Array, Columns, feature_matrix, signal_table
+from kompas.people import stumps
+from kompas.people.signals import (
+    ACTIVITY_INPUTS,
+    PROFILE_INPUTS,
+    Array,
+    Columns,
+    signal_table,
+)
 
-MODEL_NAME = "authenticity-v1.json"
-#: A self-declared bot is automated by its own word: its authenticity is at most this.
-DECLARED_BOT_CAP = 0.05
-_CLIP = 5.0
+MODEL_NAME = "authenticity-v2.json"
+#: The posts model needs at least this many recent posts; with fewer, the profile model.
+MIN_POSTS = 10
+#: The interval is the central 80% (z of the 10th and 90th percentiles).
+_Z = 1.2815515655446004
+#: The two models, by name, and their inputs.
+PARTS = {"profile": PROFILE_INPUTS, "posts": PROFILE_INPUTS + ACTIVITY_INPUTS}
+#: Every input of either model, in the posts model's order (the profile's come first).
+INPUTS = PARTS["posts"]
+#: Unknown (too few inputs), scored by the profile model, by the posts model, declared bot.
+UNKNOWN, PROFILE, POSTS, DECLARED = 0, 1, 2, 3
+USED = (None, "profile", "posts", "declared")
 
 
 class ModelError(KompasError):
@@ -33,35 +56,66 @@ class ModelError(KompasError):
 
 
 @dataclass(frozen=True)
+class Part:
+    """One of the two models: step tables per member and input, and its threshold."""
+
+    inputs: tuple[str, ...]
+    edges: list[Array]
+    intercepts: Array
+    #: Members × inputs × slots; slot ``len(edges[j]) + 1`` (unknown) and the padding are 0.
+    tables: Array
+    #: Per input, the variance of its contribution over the training accounts.
+    spread: Array
+    #: P(automated) the interval's lower end must reach for "likely automated".
+    threshold: float
+
+    def as_json(self) -> dict[str, Any]:
+        """The part as stored in the model file."""
+        return {
+            "inputs": list(self.inputs),
+            "edges": [e.round(6).tolist() for e in self.edges],
+            "intercepts": self.intercepts.round(6).tolist(),
+            "tables": self.tables.round(5).tolist(),
+            "spread": self.spread.round(6).tolist(),
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_json(cls, name: str, document: dict[str, Any]) -> Part:
+        """Reads :meth:`as_json`'s document; refuses one made for other inputs."""
+        inputs = tuple(document["inputs"])
+        if inputs != PARTS[name]:
+            raise ModelError(
+                f"the {name} model's inputs {list(inputs)} differ from this kompas's "
+                f"{list(PARTS[name])}"
+            )
+        return cls(
+            inputs=inputs,
+            edges=[np.asarray(e, dtype=np.float64) for e in document["edges"]],
+            intercepts=np.asarray(document["intercepts"], dtype=np.float64),
+            tables=np.asarray(document["tables"], dtype=np.float64),
+            spread=np.asarray(document["spread"], dtype=np.float64),
+            threshold=float(document["threshold"]),
+        )
+
+
+@dataclass(frozen=True)
 class Model:
     """A trained authenticity model (see ``docs/people.md``)."""
 
     version: str
-    features: tuple[str, ...]
-    mean: Array
-    scale: Array
-    #: One row per ensemble member: intercept, then one weight per feature.
-    members: Array
-    threshold: float
+    profile: Part
+    posts: Part
     handle_logp: Array
     engagement_tiers: list[dict[str, Any]]
     metrics: dict[str, Any]
     trained_on: list[str]
 
-    @property
-    def weights(self) -> Array:
-        """The ensemble's mean weights (without the intercept), for reasons."""
-        return np.asarray(self.members[:, 1:].mean(axis=0))
-
     def as_json(self) -> dict[str, Any]:
         """The model as the JSON document it is shipped as."""
         return {
             "version": self.version,
-            "features": list(self.features),
-            "mean": self.mean.round(6).tolist(),
-            "scale": self.scale.round(6).tolist(),
-            "members": self.members.round(6).tolist(),
-            "threshold": self.threshold,
+            "models": {"profile": self.profile.as_json(), "posts": self.posts.as_json()},
             "handle_logp": self.handle_logp.round(4).tolist(),
             "engagement_tiers": self.engagement_tiers,
             "metrics": self.metrics,
@@ -70,27 +124,20 @@ class Model:
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> Model:
-        """Reads :meth:`as_json`'s document; refuses one made for other features."""
+        """Reads :meth:`as_json`'s document."""
         try:
-            features = tuple(document["features"])
-            if features != FEATURES:
-                raise ModelError(
-                    f"model features {list(features)} differ from this kompas's {list(FEATURES)}"
-                )
+            parts = document["models"]
             return cls(
                 version=str(document["version"]),
-                features=features,
-                mean=np.asarray(document["mean"], dtype=np.float64),
-                scale=np.asarray(document["scale"], dtype=np.float64),
-                members=np.asarray(document["members"], dtype=np.float64),
-                threshold=float(document["threshold"]),
+                profile=Part.from_json("profile", parts["profile"]),
+                posts=Part.from_json("posts", parts["posts"]),
                 handle_logp=np.asarray(document["handle_logp"], dtype=np.float64),
                 engagement_tiers=list(document.get("engagement_tiers", [])),
                 metrics=dict(document.get("metrics", {})),
                 trained_on=list(document.get("trained_on", [])),
             )
         except (KeyError, TypeError, ValueError) as error:
-            raise ModelError(f"not a kompas authenticity model: {error}") from None
+            raise ModelError(f"not a kompas authenticity model: {error!r}") from None
 
     def save(self, path: Path) -> None:
         """Writes the model as JSON."""
@@ -117,122 +164,148 @@ def shipped() -> Model:
 
 @dataclass(frozen=True)
 class Scores:
-    """The model's verdicts over a batch, in columns."""
+    """The model's verdicts over a batch, in columns (NaN where unknown)."""
 
     signals: dict[str, Array]
-    #: Standardised inputs (0 where unknown), one row per account.
-    inputs: Array
+    #: P(automated) per account.
+    automated: Array
+    #: 1 - P(automated), and its 80% interval.
     authenticity: Array
     low: Array
     high: Array
-    #: Each input's share of the logit of P(automated), one row per account.
+    #: The interval's lower end of P(automated) reached the model's threshold.
+    flagged: npt.NDArray[np.bool_]
+    #: Which rule or model answered: :data:`UNKNOWN`, :data:`PROFILE`, :data:`POSTS`,
+    #: :data:`DECLARED`.
+    used: npt.NDArray[np.intp]
+    #: Each input's share of the logit of P(automated) (mean over members), accounts ×
+    #: :data:`INPUTS`; 0 for unknown inputs and inputs of the other model.
     contributions: Array
+    #: Per account, P(automated) of each member (accounts × members; NaN where unknown).
+    members: Array
 
 
 def _sigmoid(x: Array) -> Array:
-    return np.asarray(1.0 / (1.0 + np.exp(-x)))
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x, -30, 30))))
 
 
-def standardise(model: Model, features: Array) -> Array:
-    """Inputs in standard units, clipped, with unknown inputs at the training mean (0)."""
-    z = (features - model.mean) / model.scale
-    return np.clip(np.nan_to_num(z, nan=0.0), -_CLIP, _CLIP)
+def enough_inputs(signals: dict[str, Array]) -> npt.NDArray[np.bool_]:
+    """Whether a profile says enough to be scored: its age and at least one count
+    (posts, followers or following). The handle alone is not enough."""
+    counted = ~(
+        np.isnan(signals["posts_per_day"])
+        & np.isnan(signals["followers"])
+        & np.isnan(signals["following"])
+    )
+    return ~np.isnan(signals["age_days"]) & counted
 
 
-def predict_automated(model: Model, z: Array) -> Array:
-    """P(automated) per account and ensemble member (accounts × members)."""
-    members = model.members
-    return _sigmoid(z @ members[:, 1:].T + members[:, 0])
+def part_logits(part: Part, values: Array) -> tuple[Array, Array, Array]:
+    """Per account: each member's logit (accounts × members), each input's mean
+    contribution (accounts × inputs) and the variance the unknown inputs add."""
+    index = stumps.bin_index(values, part.edges)
+    each = stumps.contributions(part.tables, index)  # accounts × members × inputs
+    logits = each.sum(axis=2) + part.intercepts
+    unknown = np.isnan(values)
+    return logits, each.mean(axis=1), unknown.astype(np.float64) @ part.spread
 
 
 def score(model: Model, columns: Columns) -> Scores:
-    """Authenticity with an 80% interval over the ensemble, and each input's contribution."""
+    """Authenticity with an 80% interval, which model answered, and each input's share."""
     signals = signal_table(columns, model.handle_logp)
-    z = standardise(model, feature_matrix(signals))
-    automated = predict_automated(model, z)
-    authenticity = 1.0 - automated.mean(axis=1)
-    if automated.shape[1] > 1:
-        low, high = 1.0 - np.percentile(automated, [90, 10], axis=1)
-    else:
-        low = high = authenticity
+    count = len(columns)
     declared = signals["declared_bot"] == 1.0
-    cap = DECLARED_BOT_CAP
-    authenticity = np.where(declared, np.minimum(authenticity, cap), authenticity)
-    low = np.where(declared, np.minimum(low, cap), low)
-    high = np.where(declared, np.minimum(high, cap), high)
-    return Scores(signals, z, authenticity, low, high, z * model.weights)
+    scorable = enough_inputs(signals) & ~declared
+    with_posts = scorable & (columns.posts_seen >= MIN_POSTS)
+    used = np.where(declared, DECLARED, np.where(with_posts, POSTS, UNKNOWN))
+    used[scorable & ~with_posts] = PROFILE
+    members = max(len(model.profile.intercepts), len(model.posts.intercepts))
+    automated = np.full(count, np.nan)
+    low = np.full(count, np.nan)
+    high = np.full(count, np.nan)
+    per_member = np.full((count, members), np.nan)
+    contributions = np.zeros((count, len(INPUTS)))
+    flagged = np.zeros(count, dtype=bool)
+    for code, part in ((PROFILE, model.profile), (POSTS, model.posts)):
+        rows = np.flatnonzero(used == code)
+        if not len(rows):
+            continue
+        values = np.column_stack([signals[name][rows] for name in part.inputs])
+        logits, shares, missing = part_logits(part, values)
+        centre = logits.mean(axis=1)
+        spread = np.sqrt(logits.var(axis=1) + missing)
+        automated[rows] = _sigmoid(centre)
+        lowest = _sigmoid(centre - _Z * spread)
+        low[rows] = 1.0 - _sigmoid(centre + _Z * spread)
+        high[rows] = 1.0 - lowest
+        flagged[rows] = lowest >= part.threshold
+        per_member[rows, : logits.shape[1]] = _sigmoid(logits)
+        contributions[rows, : len(part.inputs)] = shares
+    automated[declared] = 1.0
+    low[declared] = high[declared] = 0.0
+    flagged[declared] = True
+    per_member[declared] = 1.0
+    return Scores(
+        signals=signals,
+        automated=automated,
+        authenticity=1.0 - automated,
+        low=low,
+        high=high,
+        flagged=flagged,
+        used=used,
+        contributions=contributions,
+        members=per_member,
+    )
 
 
-_TEXT = {
-    "account_age": ("account age", "days", "age_days"),
-    "handle_digits": ("digits in the handle", "share", "handle_digits"),
-    "handle_randomness": ("handle randomness", "nats/char", "handle_randomness"),
-    "repost_share": ("share of reposts", "share", "repost_share"),
-    "reply_share": ("share of replies", "share", "reply_share"),
-    "links_per_post": ("links per post", "", "links_per_post"),
-    "clients": ("distinct posting clients", "", "clients"),
-}
+# --- reasons as compact codes ----------------------------------------------------------
+
+#: A reason code is ``<input>:automated`` (the input made the account look automated)
+#: or ``<input>:human``; plus ``declared_bot`` and ``too_few_inputs``. Texts for each,
+#: in every language, are in :mod:`kompas.people.texts`.
+DECLARED_CODE = "declared_bot"
+UNKNOWN_CODE = "too_few_inputs"
+TOP = 3
 
 
-def _declared_reason() -> dict[str, Any]:
-    return {
-        "signal": "declared_bot",
-        "value": True,
-        "effect": "lowers",
-        "weight": None,
-        "text": "the account declares itself automated (its platform's bot flag)",
-    }
+def reason_indices(scores: Scores, top: int = TOP) -> tuple[npt.NDArray[np.intp], Array]:
+    """Per account, the ``top`` inputs that moved its score most (indices into
+    :data:`INPUTS`, ``-1`` for none) and their shares of the logit (+ = towards automated)."""
+    shares = scores.contributions
+    order = np.argsort(-np.abs(shares), axis=1, kind="stable")[:, :top]
+    picked = np.take_along_axis(shares, order, axis=1)
+    order = np.where(picked == 0.0, -1, order)
+    return order, picked
 
 
-def batch_reasons(model: Model, scores: Scores, top: int = 3) -> list[list[dict[str, Any]]]:
-    """Per account, the ``top`` inputs that moved its score most, each with its value, the
-    direction it moved authenticity and how far (in logit units); a declared bot flag
-    comes first. Vectorised: one sort per batch."""
-    contributions = scores.contributions
-    count = len(contributions)
-    if not count:
-        return []
-    top = min(top, contributions.shape[1])
-    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :top]
-    rows = np.arange(count)[:, None]
-    weights = np.round(-contributions[rows, order], 3).tolist()
-    columns = [_TEXT[name] for name in model.features]
-    signal_values = np.column_stack([scores.signals[c[2]] for c in columns])
-    values = signal_values[rows, order]
-    rounded = np.round(values, 4).tolist()
-    raw = values.tolist()
-    declared = (scores.signals["declared_bot"] == 1.0).tolist()
-    found: list[list[dict[str, Any]]] = []
-    for row, picks in enumerate(order.tolist()):
-        listed: list[dict[str, Any]] = [_declared_reason()] if declared[row] else []
-        for slot, index in enumerate(picks):
-            weight = weights[row][slot]
-            if weight == 0.0:
-                continue
-            label, unit, signal = columns[index]
-            value = raw[row][slot]
-            effect = "raises" if weight > 0 else "lowers"
-            shown = _shown(unit, value)
-            if unit and unit != "share":
-                shown = f"{shown} {unit}"
-            listed.append(
-                {
-                    "signal": signal,
-                    "value": rounded[row][slot],
-                    "effect": effect,
-                    "weight": weight,
-                    "text": f"{label} {shown} {effect} authenticity",
-                }
-            )
-        found.append(listed)
+def codes(scores: Scores, row: int, top: int = TOP) -> list[str]:
+    """The reason codes of one account, most important first."""
+    used = int(scores.used[row])
+    if used == DECLARED:
+        return [DECLARED_CODE]
+    if used == UNKNOWN:
+        return [UNKNOWN_CODE]
+    order, shares = reason_indices(scores, top)
+    return [
+        f"{INPUTS[i]}:{'automated' if share > 0 else 'human'}"
+        for i, share in zip(order[row].tolist(), shares[row].tolist(), strict=True)
+        if i >= 0
+    ]
+
+
+def reasons(scores: Scores, row: int, top: int = TOP) -> list[dict[str, Any]]:
+    """One account's reasons as objects: code, the input's value, and its share of the
+    logit of P(automated) (``weight``; positive = towards automated)."""
+    found: list[dict[str, Any]] = []
+    for code in codes(scores, row, top):
+        name = code.partition(":")[0]
+        if name in INPUTS:
+            value = float(scores.signals[name][row])
+            share = float(scores.contributions[row, INPUTS.index(name)])
+            found.append({"code": code, "value": round(value, 4), "weight": round(share, 3)})
+        else:
+            found.append({"code": code, "value": None, "weight": None})
     return found
-
-
-def _shown(unit: str, value: float) -> str:
-    """A reason's value as its text shows it, without its unit (unless a share)."""
-    if unit == "share":
-        return f"{value:.0%}"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 #: A column of JSON fragments for a batch: one per account, or one for all of them.
@@ -250,125 +323,33 @@ def json_floats(values: Array) -> Fragments:
     return orjson.dumps(values.tolist())[1:-1].split(b",")
 
 
-_EFFECTS = ("lowers", "raises")
+def pick(table: list[bytes], index: npt.NDArray[np.intp]) -> Fragments:
+    """``table[index]`` per account: one fragment when it is the same for every account."""
+    if not len(index):
+        return []
+    if (index == index[0]).all():
+        return table[int(index[0])]
+    return list(np.array(table, dtype=object)[index].tolist())
 
 
-def _per_row(column: Fragments | npt.NDArray[Any], here: Array) -> Fragments:
-    """``column`` where ``here``, an empty fragment elsewhere."""
-    if here.all():
-        return column.tolist() if isinstance(column, np.ndarray) else column
-    if isinstance(column, bytes):
-        column = [column] * len(here)
-    return list(np.where(here, np.array(column, dtype=object), b"").tolist())
-
-
-def _pick(table: npt.NDArray[Any], index: npt.NDArray[Any], here: Array) -> Fragments:
-    """``table[index]`` where ``here``, an empty fragment elsewhere: one fragment when it
-    is the same for every account, else one (shared) fragment per account."""
-    if here.all():
-        if (index == index[0]).all():
-            return bytes(table[index[0]])
-        return list(table[index].tolist())
-    return _per_row(table[index], here)
-
-
-def reason_parts(model: Model, scores: Scores, top: int = 3) -> list[Fragments]:
-    """:func:`batch_reasons` as JSON without a Python object per reason: columns of byte
-    fragments (see :data:`Fragments`) whose concatenation, account by account, is exactly
-    ``orjson.dumps`` of that account's reasons. Numbers and texts are formatted once per
-    distinct value; the rest is array indexing into a few shared fragments."""
-    contributions = scores.contributions
-    count = len(contributions)
+def reason_parts(scores: Scores, top: int = TOP) -> list[Fragments]:
+    """The reason codes of a batch as JSON arrays, as columns of byte fragments (see
+    :data:`Fragments`): a code is a fixed string, so each slot is one index into a table
+    of the few possible fragments."""
+    count = len(scores.used)
     if not count:
         return []
-    top = min(top, contributions.shape[1])
-    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :top]
-    rows = np.arange(count)[:, None]
-    weights = np.round(-contributions[rows, order], 3)
-    columns = [_TEXT[name] for name in model.features]
-    signal_values = np.column_stack([scores.signals[c[2]] for c in columns])
-    values = signal_values[rows, order]
-    present = weights != 0.0
-    raises = (weights > 0).astype(np.intp)
-    declared = scores.signals["declared_bot"] == 1.0
-    # What a reason writes apart from its numbers and shown value, by feature and effect;
-    # a reason after another starts with a comma.
-    heads = np.array(
-        [
-            [sep + b'{"signal":"' + c[2].encode() + b'","value":' for c in columns]
-            for sep in (b"", b",")
-        ],
-        dtype=object,
-    )
-    effects = np.array(
-        [b',"effect":"' + e.encode() + b'","weight":' for e in _EFFECTS], dtype=object
-    )
-    tails = np.array(
-        [
-            [
-                (
-                    (f" {c[1]}" if c[1] not in ("", "share") else "") + f' {e} authenticity"}}'
-                ).encode()
-                for e in _EFFECTS
-            ]
-            for c in columns
-        ],
-        dtype=object,
-    )
-    # The text up to the value's unit, once per distinct shown value of each feature: a
-    # share shows rint(100 × value), a value of 100 or more rint(value) (the formats round
-    # exactly so, half to even), so those are formatted from the rounded value.
-    texts = np.empty(values.shape, dtype=object)
-    with np.errstate(invalid="ignore"):
-        large = np.abs(values) >= 100
-    for index, (label, unit, _signal) in enumerate(columns):
-        where = present & (order == index)
-        if not where.any():
-            continue
-        chosen = values[where]
-        if unit == "share":
-            keys = np.rint(chosen * 100)
-        else:
-            keys = np.where(large[where], np.rint(chosen), chosen)
-        distinct, inverse = np.unique(keys.view(np.int64), return_inverse=True)
-        shown = [
-            f',"text":"{label} {key:.0f}%'
-            if unit == "share"
-            else f',"text":"{label} {_shown(unit, key)}'
-            for key in distinct.view(np.float64).tolist()
-        ]
-        texts[where] = np.array([t.encode() for t in shown], dtype=object)[inverse]
-    opening = np.array([b"[", b"[" + orjson.dumps(_declared_reason())], dtype=object)
-    everyone = np.ones(count, dtype=bool)
-    parts: list[Fragments] = [_pick(opening, declared.astype(np.intp), everyone)]
-    before = declared.copy()
-    rounded = np.round(values, 4)
-    features = len(columns)
-    for slot in range(top):
-        here = present[:, slot]
-        feature = order[:, slot]
-        effect = raises[:, slot]
-        parts += [
-            _pick(heads.ravel(), before * features + feature, here),
-            _per_row(json_floats(rounded[:, slot].copy()), here),
-            _pick(effects, effect, here),
-            _per_row(json_floats(weights[:, slot].copy()), here),
-            _per_row(texts[:, slot], here),
-            _pick(tails.ravel(), feature * 2 + effect, here),
-        ]
-        before |= here
+    order, shares = reason_indices(scores, top)
+    names = [f'"{name}:{effect}"'.encode() for name in INPUTS for effect in ("human", "automated")]
+    # Slot fragments: nothing, the first code, a later code (after a comma).
+    first = [b"", *names]
+    later = [b"", *(b"," + n for n in names)]
+    slot = np.where(order >= 0, order * 2 + (shares > 0) + 1, 0)
+    opening = [b"[", b'["' + UNKNOWN_CODE.encode() + b'"', b"[", b"[", b'["declared_bot"']
+    parts: list[Fragments] = [pick(opening, np.where(scores.used == UNKNOWN, 1, scores.used + 1))]
+    scored = (scores.used == PROFILE) | (scores.used == POSTS)
+    for k in range(order.shape[1]):
+        chosen = np.where(scored, slot[:, k], 0)
+        parts.append(pick(first if k == 0 else later, chosen))
     parts.append(b"]")
     return parts
-
-
-def reasons(model: Model, scores: Scores, row: int, top: int = 3) -> list[dict[str, Any]]:
-    """:func:`batch_reasons` for one account of the batch."""
-    one = Scores(
-        signals={k: v[row : row + 1] for k, v in scores.signals.items()},
-        inputs=scores.inputs[row : row + 1],
-        authenticity=scores.authenticity[row : row + 1],
-        low=scores.low[row : row + 1],
-        high=scores.high[row : row + 1],
-        contributions=scores.contributions[row : row + 1],
-    )
-    return batch_reasons(model, one, top)[0]

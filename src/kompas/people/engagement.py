@@ -6,10 +6,11 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kompas.people.profiles import Profile
+from kompas.people.texts import say
 
 #: Below this share of the tier's median engagement rate, the audience looks inflated.
 INFLATED_RATIO = 0.1
@@ -44,6 +45,9 @@ class Engagement:
     reference: str | None
     inflated: bool | None
     reason: str
+    #: The reason as a code and its numbers, for any language (:func:`texts.say`).
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def tiers_from_model(tiers: Iterable[dict[str, Any]]) -> list[Tier]:
@@ -98,22 +102,22 @@ def engagement(profile: Profile, tiers: Sequence[Tier]) -> Engagement:
     inflated: bool | None = None
     if ratio is not None and followers is not None:
         inflated = followers >= MIN_FOLLOWERS and ratio < INFLATED_RATIO
+    params: dict[str, Any] = {}
     if per_post is None:
-        reason = "no recent original posts with counts: engagement unknown"
-    elif expected is None:
-        reason = (
-            f"{per_post:,.1f} likes+reposts per post; no reference for accounts of "
-            f"{followers if followers is not None else 'unknown'} followers"
-        )
+        code = "engagement.unknown"
+    elif expected is None or tier is None:
+        code = "engagement.no_reference"
+        params = {"per_post": round(per_post, 1), "followers": followers or 0}
     else:
-        assert rate is not None and ratio is not None
-        reason = (
-            f"{per_post:,.1f} likes+reposts per post = {rate:.3%} of followers, "
-            f"{ratio:.2g}× the median {expected:.3%} of accounts with "
-            f"≥{tier.min_followers if tier else 0:,} followers ({tier.source if tier else ''})"
-        )
-        if inflated:
-            reason += ": many followers, little engagement — the audience may be inflated"
+        assert ratio is not None
+        code = "engagement.inflated" if inflated else "engagement.compared"
+        params = {
+            "per_post": round(per_post, 1),
+            "ratio": float(f"{ratio:.2g}"),
+            "tier": tier.min_followers,
+            "reference": tier.source,
+        }
+    reason = say(code, **params)
     return Engagement(
         followers=followers,
         posts_seen=len(own),
@@ -125,4 +129,6 @@ def engagement(profile: Profile, tiers: Sequence[Tier]) -> Engagement:
         reference=tier.source if tier else None,
         inflated=inflated,
         reason=reason,
+        code=code,
+        params=params,
     )

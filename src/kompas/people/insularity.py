@@ -12,7 +12,10 @@ club, so they count as outside.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from kompas.people.texts import say
 
 #: A partner belongs to the club when at least this share of its interactions stays inside.
 CLOSED_SHARE = 0.5
@@ -35,6 +38,9 @@ class Insularity:
     outsiders_answered: int
     answers_user: int | None
     reason: str
+    #: The reason as a code and its numbers, for any language (:func:`texts.say`).
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def club_of(account: str, graph: Graph, max_club: int = MAX_CLUB) -> set[str]:
@@ -65,16 +71,22 @@ def insularity(account: str, graph: Graph, user: str | None = None) -> Insularit
     outsiders = [p for p in own if p not in club]
     share = inside / total if total else None
     answers_user = own.get(user, 0) if user is not None else None
+    params: dict[str, Any] = {}
     if share is None:
-        reason = "no recent replies, mentions or reposts: insularity unknown"
+        code = "insularity.unknown"
     else:
-        reason = (
-            f"{inside} of {total} interactions ({share:.0%}) stay inside a club of "
-            f"{len(club)} accounts that mostly interact with each other; "
-            f"it interacted with {len(outsiders)} accounts outside it"
-        )
+        code = "insularity.insular" if not outsiders else "insularity.found"
+        params = {
+            "inside": inside,
+            "total": total,
+            "share": round(share, 4),
+            "club": len(club),
+            "outsiders": len(outsiders),
+        }
         if answers_user is not None:
-            reason += f", and with you {answers_user} time(s)"
+            code += "_you"
+            params["times"] = answers_user
+    reason = say(code, **params)
     return Insularity(
         account=account,
         interactions=total,
@@ -85,4 +97,6 @@ def insularity(account: str, graph: Graph, user: str | None = None) -> Insularit
         outsiders_answered=len(outsiders),
         answers_user=answers_user,
         reason=reason,
+        code=code,
+        params=params,
     )

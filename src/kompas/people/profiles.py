@@ -443,7 +443,7 @@ def normalise(raw: Any) -> Profile:
 
 #: What :func:`flat` reads from a profile without recent posts: platform, id, handle,
 #: created, observed, followers, following, posts, listed, default profile (1.0, 0.0 or
-#: NaN when unknown), empty bio (1.0 or 0.0), declared bot (1.0 or 0.0).
+#: NaN when unknown), bio length in characters, declared bot (1.0 or 0.0), display name.
 Flat = tuple[
     str,
     str,
@@ -457,6 +457,7 @@ Flat = tuple[
     float,
     float,
     float,
+    str,
 ]
 
 _NAN = float("nan")
@@ -508,6 +509,7 @@ def flat(raw: Any) -> Flat | None:
                 default = float(any(flags)) if flags else _NAN
             ident = _str(get("id_str")) or str(get("id") or "") or handle
             bio = _str(get("description"))
+            name = _str(get("name"))
             declared = 0.0
         elif kind == "mastodon":
             ident = _str(get("id")) or _str(get("acct"))
@@ -521,6 +523,7 @@ def flat(raw: Any) -> Flat | None:
             avatar = _str(get("avatar"))
             default = (1.0 if "missing.png" in avatar else 0.0) if avatar else _NAN
             declared = 1.0 if get("bot") is True else 0.0
+            name = _str(get("display_name"))
         else:
             ident = _str(get("did"))
             handle = _str(get("handle"))
@@ -528,6 +531,7 @@ def flat(raw: Any) -> Flat | None:
             following = _int(get("followsCount"))
             posts = _int(get("postsCount"))
             bio = _str(get("description"))
+            name = _str(get("displayName"))
             default = 0.0 if get("avatar") else 1.0
             labels = get("labels")
             declared = 1.0 if labels and _self_labelled_bot(ident, labels) else 0.0
@@ -545,8 +549,9 @@ def flat(raw: Any) -> Flat | None:
         posts,
         listed,
         default,
-        0.0 if bio.strip() else 1.0,
+        float(len(bio.strip())),
         declared,
+        name,
     )
 
 

@@ -11,7 +11,10 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from kompas.people.texts import say
 
 _WORD = re.compile(r"#?[^\W\d_][\w'-]{3,}", re.UNICODE)
 _URL = re.compile(r"https?://\S+")
@@ -132,14 +135,17 @@ class Relevance:
     account_terms: int
     user_terms: int
     reason: str
+    #: The reason as a code and its numbers, for any language (:func:`texts.say`).
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def relevance(account_texts: Iterable[str], user_texts: Iterable[str]) -> Relevance:
     """Cosine similarity of the account's and the user's recent terms."""
     theirs, mine = terms(account_texts), terms(user_texts)
     if not theirs or not mine:
-        missing = "the account's" if not theirs else "your own"
-        return Relevance(None, (), len(theirs), len(mine), f"no text in {missing} posts")
+        code = "relevance.no_text_theirs" if not theirs else "relevance.no_text_yours"
+        return Relevance(None, (), len(theirs), len(mine), say(code), code)
     dot = sum(n * mine[t] for t, n in theirs.items() if t in mine)
     norm = math.sqrt(sum(n * n for n in theirs.values())) * math.sqrt(
         sum(n * n for n in mine.values())
@@ -151,7 +157,7 @@ def relevance(account_texts: Iterable[str], user_texts: Iterable[str]) -> Releva
             ((t, theirs[t] * mine[t]) for t in theirs if t in mine), key=lambda x: (-x[1], x[0])
         )[:8]
     )
-    reason = f"topic overlap with your posts {similarity:.2f}" + (
-        f" (shared: {', '.join(shared)})" if shared else " (no shared topics)"
-    )
-    return Relevance(round(similarity, 4), shared, len(theirs), len(mine), reason)
+    code = "relevance.found" if shared else "relevance.no_shared"
+    params: dict[str, Any] = {"similarity": round(similarity, 2), "shared": ", ".join(shared)}
+    reason = say(code, **params)
+    return Relevance(round(similarity, 4), shared, len(theirs), len(mine), reason, code, params)

@@ -62,28 +62,32 @@ class BadLine:
 
 
 def results(model: authenticity.Model, columns: Columns) -> list[dict[str, Any]]:
-    """One result per account: ``{"id", "platform", "authenticity", "uncertainty",
-    "reasons", "signals"}`` as Python objects: the reference :func:`render` writes, byte
-    for byte, as JSON Lines without making them."""
+    """One result per account: ``{"id", "platform", "model", "authenticity",
+    "uncertainty", "likely_automated", "reasons", "signals"}`` as Python objects: the
+    reference :func:`render` writes, byte for byte, as JSON Lines without making them."""
     scores = authenticity.score(model, columns)
     table = np.column_stack([scores.signals[name] for name in SIGNALS]).round(6).tolist()
     auth = scores.authenticity.round(4).tolist()
     low = scores.low.round(4).tolist()
     high = scores.high.round(4).tolist()
-    why = authenticity.batch_reasons(model, scores)
     ids, platforms = columns.ids, columns.platforms
-    return [
-        {
-            "id": ids[row],
-            "platform": platforms[row],
-            "authenticity": auth[row],
-            "uncertainty": [low[row], high[row]],
-            "reasons": why[row],
-            # orjson writes NaN as null: unknown signals stay unknown.
-            "signals": dict(zip(SIGNALS, values, strict=True)),
-        }
-        for row, values in enumerate(table)
-    ]
+    found = []
+    for row, values in enumerate(table):
+        known = scores.used[row] != authenticity.UNKNOWN
+        found.append(
+            {
+                "id": ids[row],
+                "platform": platforms[row],
+                "model": authenticity.USED[int(scores.used[row])],
+                "authenticity": auth[row] if known else None,
+                "uncertainty": [low[row], high[row]] if known else None,
+                "likely_automated": bool(scores.flagged[row]) if known else None,
+                "reasons": authenticity.codes(scores, row),
+                # orjson writes NaN as null: unknown signals stay unknown.
+                "signals": dict(zip(SIGNALS, values, strict=True)),
+            }
+        )
+    return found
 
 
 def _json_strings(texts: list[str]) -> Fragments:
@@ -120,30 +124,43 @@ def _join(pieces: list[Fragments], count: int) -> bytes:
 _PLATFORM_JSON = {name: orjson.dumps(name) for name in ("mastodon", "bluesky", "x")}
 
 
+_MODEL_JSON = [b"null", b'"profile"', b'"posts"', b'"declared"']
+_FLAGS = [b"false", b"true", b"null"]
+
+
 def render(model: authenticity.Model, columns: Columns) -> bytes:
     """:func:`results` as JSON Lines, byte for byte ``orjson.dumps`` of each result, built
     column by column: each column of numbers is written by one orjson call (once when it
-    is one value), reasons by :func:`authenticity.reason_parts`, and the lines are one
-    join of fragments, so no Python object is made per result."""
+    is one value), reasons are fixed codes picked by index, and the lines are one join of
+    fragments, so no Python object is made per result."""
     count = len(columns)
     if not count:
         return b""
     scores = authenticity.score(model, columns)
     platforms = [_PLATFORM_JSON.get(p) or orjson.dumps(p) for p in columns.platforms]
     first = platforms[0]
+    unknown = scores.used == authenticity.UNKNOWN
+    known = ~unknown
+    flags = np.where(unknown, 2, scores.flagged.astype(np.intp))
     pieces: list[Fragments] = [
         b'{"id":"',
         _json_strings(columns.ids),
         b'","platform":',
         first if all(p is first for p in platforms) else platforms,
+        b',"model":',
+        authenticity.pick(_MODEL_JSON, scores.used),
         b',"authenticity":',
         authenticity.json_floats(scores.authenticity.round(4)),
-        b',"uncertainty":[',
-        authenticity.json_floats(scores.low.round(4)),
-        b",",
-        authenticity.json_floats(scores.high.round(4)),
-        b'],"reasons":',
-        *authenticity.reason_parts(model, scores),
+        b',"uncertainty":',
+        authenticity.pick([b"null", b"["], known.astype(np.intp)),
+        _where(authenticity.json_floats(scores.low.round(4)), known),
+        authenticity.pick([b"", b","], known.astype(np.intp)),
+        _where(authenticity.json_floats(scores.high.round(4)), known),
+        authenticity.pick([b"", b"]"], known.astype(np.intp)),
+        b',"likely_automated":',
+        authenticity.pick(_FLAGS, flags),
+        b',"reasons":',
+        *authenticity.reason_parts(scores),
         b',"signals":{',
     ]
     for number, name in enumerate(SIGNALS):
@@ -151,6 +168,15 @@ def render(model: authenticity.Model, columns: Columns) -> bytes:
         pieces.append(authenticity.json_floats(scores.signals[name].round(6)))
     pieces.append(b"}}\n")
     return _join(pieces, count)
+
+
+def _where(column: Fragments, here: np.ndarray[Any, np.dtype[np.bool_]]) -> Fragments:
+    """``column`` where ``here``, an empty fragment elsewhere."""
+    if here.all():
+        return column
+    if isinstance(column, bytes):
+        column = [column] * len(here)
+    return [c if h else b"" for c, h in zip(column, here.tolist(), strict=True)]
 
 
 def read_profiles(lines: Iterable[bytes], on_bad: Callable[[BadLine], None]) -> Iterator[Profile]:
@@ -196,15 +222,14 @@ def score_chunk(
     done = 0
     now = datetime.now(UTC)
     rows: list[tuple[float, ...]] = []
-    #: Per account, a tuple that starts with its platform, id and handle.
-    names: list[tuple[Any, ...]] = []
+    #: Per account: its platform, id, handle and display name.
+    names: list[tuple[str, str, str, str]] = []
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
 
     def flush() -> None:
         nonlocal rows, names, done
-        columns = zip(*names, strict=False)  # lazily, so only the first three are made
-        platforms, ids, handles = list(next(columns)), list(next(columns)), list(next(columns))
-        output.append(render(model, columns_from_rows(rows, handles, ids, platforms)))
+        platforms, ids, handles, shown = (list(c) for c in zip(*names, strict=True))
+        output.append(render(model, columns_from_rows(rows, handles, ids, platforms, shown)))
         done += len(rows)
         rows, names = [], []
 
@@ -219,7 +244,7 @@ def score_chunk(
         facts = flat(raw)
         if facts is not None:
             rows.append(flat_row(facts, now))
-            names.append(facts)
+            names.append((facts[0], facts[1], facts[2], facts[12]))
         else:
             try:
                 profile = normalise(raw)
@@ -227,7 +252,7 @@ def score_chunk(
                 bad.append(BadLine(number, str(error)))
                 continue
             rows.append(profile_row(profile))
-            names.append((profile.platform, profile.id, profile.handle))
+            names.append((profile.platform, profile.id, profile.handle, profile.display_name))
         if len(rows) == BATCH:
             flush()
     if rows:
@@ -304,7 +329,12 @@ def score_gilani(folder: Path, sink: BinaryIO, model: authenticity.Model) -> int
 
 
 def evaluate(data: Labelled, model: authenticity.Model) -> dict[str, Any]:
-    """``{"auc", "f1", "fpr_humans", "n"}`` of ``model`` on labelled accounts, at the
-    model's own threshold (no training on them)."""
-    automated = 1.0 - authenticity.score(model, data.columns).authenticity
-    return figures(data.automated, automated, model.threshold)
+    """``{"auc", "f1", "fpr_humans", "n", "unknown"}`` of ``model`` on labelled accounts
+    (no training on them): AUC of P(automated), F1 and the share of humans flagged by
+    the model's own rule, over the accounts it could score; ``unknown`` counts the rest."""
+    scores = authenticity.score(model, data.columns)
+    known = ~np.isnan(scores.automated)
+    found = figures(data.automated[known], scores.automated[known], 0.5)
+    flags = figures(data.automated[known], scores.flagged[known].astype(np.float64), 0.5)
+    found.update(f1=flags["f1"], fpr_humans=flags["fpr_humans"], unknown=int((~known).sum()))
+    return found

@@ -34,17 +34,42 @@ SIGNALS = (
     "reply_share",
     "clients",
     "links_per_post",
+    "posting_regularity",
     "likes_per_post_per_follower",
     "reposts_per_post_per_follower",
     "default_profile",
     "empty_bio",
+    "bio_length",
+    "name_handle_similarity",
     "handle_digits",
     "handle_randomness",
+    "handle_length",
     "declared_bot",
 )
 
+#: The signals of a profile alone (no recent posts needed).
+PROFILE_INPUTS = (
+    "age_days",
+    "posts_per_day",
+    "followers",
+    "following",
+    "followers_following_ratio",
+    "lists_per_follower",
+    "default_profile",
+    "empty_bio",
+    "bio_length",
+    "name_handle_similarity",
+    "handle_digits",
+    "handle_randomness",
+    "handle_length",
+)
+#: The signals that need the account's recent posts.
+ACTIVITY_INPUTS = ("original_share", "repost_share", "reply_share", "links_per_post", "clients")
+
 NAN = float("nan")
 _SECONDS_PER_DAY = 86400.0
+#: Fields of :class:`Columns` that are arrays (the rest are lists of strings).
+_TEXT_FIELDS = frozenset({"handles", "names", "ids", "platforms"})
 
 
 @dataclass
@@ -64,11 +89,16 @@ class Columns:
     reply_share: Array
     clients: Array
     links_per_post: Array
+    regularity: Array
+    #: How many recent posts were seen (0 without any).
+    posts_seen: Array
     likes_per_post: Array
     reposts_per_post: Array
     default_profile: Array
-    empty_bio: Array
+    bio_length: Array
     declared_bot: Array
+    #: Display names ("" when unknown).
+    names: list[str] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     platforms: list[str] = field(default_factory=list)
 
@@ -81,11 +111,17 @@ class Columns:
         return np.where(np.isnan(counted), self.ratio, counted)
 
 
+def array_fields() -> list[str]:
+    """The names of :class:`Columns`' array fields."""
+    return [name for name in Columns.__dataclass_fields__ if name not in _TEXT_FIELDS]
+
+
 def _activity(profile: Profile) -> tuple[float, ...]:
-    """Shares of kinds, clients, links and received engagement over recent posts."""
+    """Shares of kinds, clients, links, regularity and received engagement over recent
+    posts, then the posting rate the posts show."""
     posts = profile.recent_posts
     if not posts:
-        return (NAN,) * 8
+        return (NAN,) * 9 + (0.0,)
     n = len(posts)
     kinds = [p.kind for p in posts]
     reposts = kinds.count("repost")
@@ -94,28 +130,31 @@ def _activity(profile: Profile) -> tuple[float, ...]:
     own = [p for p in posts if p.kind != "repost"]
     likes = [p.likes for p in own if p.likes is not None]
     shared = [p.reposts for p in own if p.reposts is not None]
-    times = sorted(p.created_at for p in posts if p.created_at is not None)
-    rate = NAN
+    times = sorted(p.created_at.timestamp() for p in posts if p.created_at is not None)
+    rate = regularity = NAN
     if len(times) >= 2:
-        span = (times[-1] - times[0]).total_seconds() / _SECONDS_PER_DAY
+        span = (times[-1] - times[0]) / _SECONDS_PER_DAY
         rate = (len(times) - 1) / span if span > 0 else NAN
+    if len(times) >= 3:
+        gaps = np.diff(np.array(times))
+        mean = float(gaps.mean())
+        # How even the gaps between posts are: 0 = clockwork, ~1 = random (Poisson).
+        regularity = float(gaps.std()) / mean if mean > 0 else NAN
     return (
         (n - reposts - replies) / n,
         reposts / n,
         replies / n,
         float(len(clients)) if clients else NAN,
         sum(p.links for p in own) / len(own) if own else NAN,
+        regularity,
         sum(likes) / len(likes) if likes else NAN,
         sum(shared) / len(shared) if shared else NAN,
         rate,
+        float(n),
     )
 
 
 def _num(value: int | None) -> float:
-    return NAN if value is None else float(value)
-
-
-def _flag(value: bool | None) -> float:
     return NAN if value is None else float(value)
 
 
@@ -131,8 +170,8 @@ def profile_row(p: Profile) -> tuple[float, ...]:
     rate = NAN
     if p.posts is not None and age == age and age > 0:
         rate = p.posts / max(age, 1.0)
-    elif activity[7] == activity[7]:
-        rate = activity[7]
+    elif activity[8] == activity[8]:
+        rate = activity[8]
     default = (
         NAN
         if p.default_profile is None and p.default_avatar is None
@@ -144,9 +183,11 @@ def profile_row(p: Profile) -> tuple[float, ...]:
         _num(p.following),
         _num(p.listed),
         rate,
-        *activity[:7],
+        *activity[:6],
+        activity[9],
+        *activity[6:8],
         default,
-        float(not p.bio.strip()),
+        float(len(p.bio.strip())),
         float(p.declared_bot),
     )
 
@@ -155,7 +196,7 @@ def flat_row(facts: Flat, now: datetime) -> tuple[float, ...]:
     """:func:`profile_row` of a profile without recent posts, from the facts of
     :func:`kompas.people.profiles.flat`; ``now`` is the moment of scoring, used for ages
     when the record does not say when it was observed."""
-    _, _, _, created, observed, followers, following, posts, listed, default, empty, bot = facts
+    _, _, _, created, observed, followers, following, posts, listed, default, bio, bot, _ = facts
     age = (
         ((observed or now) - created).total_seconds() / _SECONDS_PER_DAY
         if created is not None
@@ -168,17 +209,40 @@ def flat_row(facts: Flat, now: datetime) -> tuple[float, ...]:
         NAN if following is None else float(following),
         NAN if listed is None else float(listed),
         rate,
-        NAN,  # the seven activity inputs: unknown without recent posts
+        NAN,  # the activity inputs: unknown without recent posts
         NAN,
         NAN,
         NAN,
         NAN,
+        NAN,
+        0.0,  # no recent posts seen
         NAN,
         NAN,
         default,
-        empty,
+        bio,
         bot,
     )
+
+
+_ROW = (
+    "age_days",
+    "followers",
+    "following",
+    "listed",
+    "posts_per_day",
+    "original_share",
+    "repost_share",
+    "reply_share",
+    "clients",
+    "links_per_post",
+    "regularity",
+    "posts_seen",
+    "likes_per_post",
+    "reposts_per_post",
+    "default_profile",
+    "bio_length",
+    "declared_bot",
+)
 
 
 def columns_from_rows(
@@ -186,29 +250,18 @@ def columns_from_rows(
     handles: list[str],
     ids: list[str],
     platforms: list[str],
+    names: list[str] | None = None,
 ) -> Columns:
     """Columns from :func:`profile_row` / :func:`flat_row` rows and the accounts' names."""
-    table = np.array(rows, dtype=np.float64).reshape(len(rows), 15)
+    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(_ROW))
+    arrays: dict[str, Any] = {name: table[:, i] for i, name in enumerate(_ROW)}
     return Columns(
         handles=handles,
-        age_days=table[:, 0],
-        followers=table[:, 1],
-        following=table[:, 2],
         ratio=np.full(len(rows), NAN),
-        listed=table[:, 3],
-        posts_per_day=table[:, 4],
-        original_share=table[:, 5],
-        repost_share=table[:, 6],
-        reply_share=table[:, 7],
-        clients=table[:, 8],
-        links_per_post=table[:, 9],
-        likes_per_post=table[:, 10],
-        reposts_per_post=table[:, 11],
-        default_profile=table[:, 12],
-        empty_bio=table[:, 13],
-        declared_bot=table[:, 14],
+        names=names if names is not None else [""] * len(rows),
         ids=ids,
         platforms=platforms,
+        **arrays,
     )
 
 
@@ -219,6 +272,7 @@ def columns_from_profiles(profiles: Sequence[Profile]) -> Columns:
         [p.handle for p in profiles],
         [p.id for p in profiles],
         [p.platform for p in profiles],
+        [p.display_name for p in profiles],
     )
 
 
@@ -289,13 +343,14 @@ def fit_handle_model(handles: Sequence[str], smoothing: float = 0.5) -> Array:
         return np.maximum(np.log(counts / np.where(totals > 0, totals, 1.0)), -30.0)
 
 
-def handle_signals(handles: Sequence[str], logp: Array) -> tuple[Array, Array]:
-    """Per handle: the share of digits, and the randomness (mean surprise per character in
-    nats under ``logp``; higher = less like the handles people choose)."""
+def handle_signals(handles: Sequence[str], logp: Array) -> tuple[Array, Array, Array]:
+    """Per handle: the share of digits, the randomness (mean surprise per character in
+    nats under ``logp``; higher = less like the handles people choose) and the length in
+    characters (at most 30 are read)."""
     symbols = encode_handles(handles)
     if not len(symbols):
         empty = np.zeros(0)
-        return empty, empty
+        return empty, empty, empty
     first, second = symbols[:, :-1], symbols[:, 1:]
     valid = second != _PAD
     # One flat take instead of a 2-D fancy index: the same entries, a few times faster.
@@ -304,16 +359,51 @@ def handle_signals(handles: Sequence[str], logp: Array) -> tuple[Array, Array]:
     transitions = valid.sum(axis=1)
     characters = np.maximum(transitions - 1, 1)
     digits = ((symbols >= 26) & (symbols < 36)).sum(axis=1)
-    return digits / characters, surprise / np.maximum(transitions, 1)
+    length = np.maximum(transitions - 1, 0).astype(np.float64)
+    return digits / characters, surprise / np.maximum(transitions, 1), length
+
+
+def name_similarity(handles: Sequence[str], names: Sequence[str]) -> Array:
+    """Per account, the share of the handle's letter pairs that also occur in the display
+    name (lower-cased): 1 when the name spells the handle, near 0 when unrelated; NaN when
+    the name is unknown (empty) or the handle has no letter pair."""
+    count = len(handles)
+    if not count:
+        return np.zeros(0)
+    handle_symbols = encode_handles(handles)
+    name_symbols = _encode(["^" + n.lower()[: _WIDTH - 2] + "$" for n in names])
+    mine = _pairs(handle_symbols)
+    theirs = _pairs(name_symbols)
+    valid = mine >= 0
+    found = ((mine[:, :, None] == theirs[:, None, :]) & (theirs[:, None, :] >= 0)).any(axis=2)
+    total = valid.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (found & valid).sum(axis=1) / total
+    known = np.array([bool(n) for n in names]) & (total > 0)
+    return np.where(known, share, NAN)
+
+
+def _encode(texts: Sequence[str]) -> npt.NDArray[np.intp]:
+    raw = np.array([t.encode("utf-8")[:_WIDTH] for t in texts], dtype=f"S{_WIDTH}")
+    return _LOOKUP[raw.view(np.uint8).reshape(len(raw), _WIDTH)]
+
+
+def _pairs(symbols: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """Pairs of consecutive letters or digits as one number each; -1 elsewhere."""
+    first, second = symbols[:, :-1], symbols[:, 1:]
+    letters = (first < 36) & (second < 36)
+    return np.where(letters, first * SYMBOLS + second, -1)
 
 
 def signal_table(columns: Columns, logp: Array) -> dict[str, Array]:
     """Every signal in :data:`SIGNALS`, as columns."""
-    digits, randomness = handle_signals(columns.handles, logp)
+    digits, randomness, length = handle_signals(columns.handles, logp)
     followers = columns.followers
     with np.errstate(divide="ignore", invalid="ignore"):
         per_follower = np.where(followers > 0, 1.0 / followers, NAN)
         lists = columns.listed * per_follower
+    bio = columns.bio_length
+    names = columns.names or [""] * len(columns)
     return {
         "age_days": columns.age_days,
         "posts_per_day": columns.posts_per_day,
@@ -326,53 +416,22 @@ def signal_table(columns: Columns, logp: Array) -> dict[str, Array]:
         "reply_share": columns.reply_share,
         "clients": columns.clients,
         "links_per_post": columns.links_per_post,
+        "posting_regularity": columns.regularity,
         "likes_per_post_per_follower": columns.likes_per_post * per_follower,
         "reposts_per_post_per_follower": columns.reposts_per_post * per_follower,
         "default_profile": columns.default_profile,
-        "empty_bio": columns.empty_bio,
+        "empty_bio": np.where(np.isnan(bio), NAN, bio == 0),
+        "bio_length": bio,
+        "name_handle_similarity": name_similarity(columns.handles, names),
         "handle_digits": digits,
         "handle_randomness": randomness,
+        "handle_length": length,
         "declared_bot": columns.declared_bot,
     }
-
-
-#: The model's inputs: signals kompas computes on every platform, transformed to be
-#: roughly symmetric. Activity inputs are unknown without recent posts. The posting rate
-#: and the followers/following ratio are reported but not inputs: they did not transfer
-#: between the labelled sets (see docs/people.md, "Choosing the inputs").
-FEATURES = (
-    "account_age",
-    "handle_digits",
-    "handle_randomness",
-    "repost_share",
-    "reply_share",
-    "links_per_post",
-    "clients",
-)
-
-
-def feature_matrix(signals: dict[str, Array]) -> Array:
-    """The model's inputs (see :data:`FEATURES`) from a signal table."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.column_stack(
-            [
-                np.log1p(np.maximum(signals["age_days"], 0.0)),
-                signals["handle_digits"],
-                signals["handle_randomness"],
-                signals["repost_share"],
-                signals["reply_share"],
-                np.log1p(signals["links_per_post"]),
-                np.log1p(signals["clients"]),
-            ]
-        )
 
 
 def empty_columns() -> Columns:
     """A batch of no accounts."""
     nothing = np.zeros(0)
-    arrays: dict[str, Any] = {
-        name: nothing
-        for name in Columns.__dataclass_fields__
-        if name not in {"handles", "ids", "platforms"}
-    }
+    arrays: dict[str, Any] = {name: nothing for name in array_fields()}
     return Columns(handles=[], **arrays)

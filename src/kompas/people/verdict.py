@@ -3,7 +3,8 @@
 
 Each finding adds points (+1 for, −1 or −2 against, 0 for a note); the verdict follows
 the total: two or more is *worth your time*, below zero is *probably not*, the rest is
-*maybe*. Unknown findings add nothing, so a thin profile ends up at *maybe*.
+*maybe*. When too little is known to judge authenticity (no age, or no count at all),
+the verdict is *unknown* with the next step to learn more, never a guess.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kompas.people import authenticity
+from kompas.people import authenticity, texts
 from kompas.people.engagement import Engagement, Tier, engagement
 from kompas.people.insularity import Graph, Insularity, insularity
 from kompas.people.profiles import Profile
@@ -22,6 +23,7 @@ from kompas.people.signals import SIGNALS, columns_from_profiles
 WORTH = "worth your time"
 MAYBE = "maybe"
 NOT = "probably not"
+UNKNOWN = "unknown"
 #: Above this share of interactions inside its club, an account that answers nobody
 #: outside counts as insular.
 INSULAR_SHARE = 0.7
@@ -31,12 +33,32 @@ IRRELEVANT = 0.03
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One finding: the signal, its number, its effect on the verdict and in words."""
+    """One finding: the signal, its number, its effect on the verdict, and what it says as
+    a code with its numbers (shown in any language by :meth:`text`)."""
 
     signal: str
     value: Any
     points: int
-    text: str
+    code: str
+    params: dict[str, Any]
+
+    def text(self, lang: str = texts.DEFAULT) -> str:
+        """The finding in words."""
+        return reason_text(self.code, self.params, lang)
+
+
+def reason_text(code: str, params: dict[str, Any], lang: str = texts.DEFAULT) -> str:
+    """A finding's code and numbers in words: model reasons (``why``) and the next step
+    (``next``) are themselves codes, expanded in the same language."""
+    shown = dict(params)
+    if "why" in shown:
+        shown["why"] = "; ".join(
+            texts.reason(r["code"], r.get("value"), lang) for r in shown["why"]
+        )
+    if "next" in shown:
+        step = shown["next"]
+        shown["next"] = texts.say(step["code"], lang, **step.get("params", {}))
+    return texts.say(code, lang, **shown)
 
 
 @dataclass(frozen=True)
@@ -47,26 +69,77 @@ class Research:
     id: str
     handle: str
     verdict: str
-    points: int
+    #: The findings' points added up; ``None`` when the verdict is unknown.
+    points: int | None
     reasons: list[Reason]
-    authenticity: float
-    uncertainty: tuple[float, float]
+    authenticity: float | None
+    uncertainty: tuple[float, float] | None
     authenticity_reasons: list[dict[str, Any]]
+    #: Which model answered (``profile``, ``posts``), ``declared``, or ``None``.
+    model: str | None
+    #: What to do to learn enough for a verdict, when it is unknown.
+    next_step: dict[str, Any] | None
     signals: dict[str, Any]
     engagement: Engagement
     insularity: Insularity
     relevance: Relevance
     reciprocity: dict[str, int | None] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
-        """The ``kompas people research --json`` shape."""
+    def as_json(self, lang: str = texts.DEFAULT) -> dict[str, Any]:
+        """The ``kompas people research --json`` shape, texts in ``lang``."""
         data = asdict(self)
-        data["uncertainty"] = list(self.uncertainty)
+        data["uncertainty"] = list(self.uncertainty) if self.uncertainty else None
+        data["reasons"] = [{**asdict(r), "text": r.text(lang)} for r in self.reasons]
+        data["authenticity_reasons"] = [
+            {**r, "text": texts.reason(r["code"], r["value"], lang)}
+            for r in self.authenticity_reasons
+        ]
+        if self.next_step is not None:
+            data["next_step"] = {
+                **self.next_step,
+                "text": texts.say(self.next_step["code"], lang, **self.next_step["params"]),
+            }
         return data
 
 
 def _clean(value: float) -> float | None:
     return None if value != value else round(value, 6)
+
+
+def next_step(profile: Profile, from_file: bool = False) -> dict[str, Any]:
+    """How to learn enough about ``profile`` for a verdict: a public lookup where the
+    platform has one, else a profile file."""
+    if from_file:
+        return {"code": "next.file", "params": {}}
+    if profile.platform == "mastodon":
+        account = "@" + profile.handle.lstrip("@") if "@" in profile.handle else profile.id
+        return {"code": "next.lookup", "params": {"account": account}}
+    if profile.platform == "bluesky":
+        return {"code": "next.lookup", "params": {"account": profile.handle or profile.id}}
+    return {"code": "next.x", "params": {}}
+
+
+def _authenticity(
+    scores: authenticity.Scores, profile: Profile, from_file: bool
+) -> tuple[Reason, dict[str, Any] | None]:
+    used = int(scores.used[0])
+    if used == authenticity.DECLARED:
+        return Reason("authenticity", 0.0, -2, "authenticity.declared", {}), None
+    if used == authenticity.UNKNOWN:
+        step = next_step(profile, from_file)
+        return Reason("authenticity", None, 0, "authenticity.unknown", {"next": step}), step
+    score = round(float(scores.authenticity[0]), 2)
+    params = {
+        "score": score,
+        "low": round(float(scores.low[0]), 2),
+        "high": round(float(scores.high[0]), 2),
+        "why": authenticity.reasons(scores, 0),
+    }
+    if scores.flagged[0]:
+        return Reason("authenticity", score, -2, "authenticity.flagged", params), None
+    if float(scores.low[0]) >= 0.5:
+        return Reason("authenticity", score, 1, "authenticity.person", params), None
+    return Reason("authenticity", score, 0, "authenticity.unsure", params), None
 
 
 def research(
@@ -77,44 +150,28 @@ def research(
     user_texts: Sequence[str] = (),
     user: str | None = None,
     key: str | None = None,
+    from_file: bool = False,
 ) -> Research:
     """Scores ``profile`` and weighs every finding into a verdict.
 
     ``graph`` holds interactions (``graph[a][b]`` = times ``a`` replied to, mentioned or
     reposted ``b``), the account's own included, under ``key`` (default: the handle);
-    ``user`` is the reader's key in it.
+    ``user`` is the reader's key in it. ``from_file``: the profile came from a file (the
+    next step for an unknown verdict is then to complete the file).
     """
     columns = columns_from_profiles([profile])
     scores = authenticity.score(model, columns)
-    auth = float(scores.authenticity[0])
-    low, high = float(scores.low[0]), float(scores.high[0])
-    flagged = 1.0 - auth >= model.threshold
-    found: list[Reason] = []
-    uncertainty = f"(likely between {low:.2f} and {high:.2f})"
-    top = "; ".join(r["text"] for r in authenticity.reasons(model, scores, 0))
-    if flagged:
-        found.append(
-            Reason(
-                "authenticity",
-                round(auth, 4),
-                -2,
-                f"authenticity {auth:.2f} {uncertainty} is below the model's threshold "
-                f"{1 - model.threshold:.2f}: likely automated or inauthentic — {top}",
-            )
-        )
-    else:
-        points = 1 if auth >= 0.5 else 0
-        found.append(
-            Reason(
-                "authenticity",
-                round(auth, 4),
-                points,
-                f"authenticity {auth:.2f} {uncertainty} — {top}",
-            )
-        )
+    first, step = _authenticity(scores, profile, from_file)
+    found: list[Reason] = [first]
     audience = engagement(profile, tiers)
     found.append(
-        Reason("engagement_ratio", audience.ratio, -1 if audience.inflated else 0, audience.reason)
+        Reason(
+            "engagement_ratio",
+            audience.ratio,
+            -1 if audience.inflated else 0,
+            audience.code,
+            audience.params,
+        )
     )
     key = key or profile.handle or profile.id
     club = insularity(key, graph, user)
@@ -124,12 +181,7 @@ def research(
         and club.outsiders_answered == 0
     )
     found.append(
-        Reason(
-            "share_inside_club",
-            club.share_inside,
-            -1 if insular else 0,
-            club.reason + (": it talks only inside its club" if insular else ""),
-        )
+        Reason("share_inside_club", club.share_inside, -1 if insular else 0, club.code, club.params)
     )
     they = club.answers_user
     you = graph.get(user, {}).get(key, 0) if user is not None else None
@@ -137,27 +189,38 @@ def research(
     if own:
         # Your own account: talking with yourself and your own topics prove nothing.
         they = you = None
-        found.append(Reason("reciprocity", None, 0, "this is your own account"))
+        found.append(Reason("reciprocity", None, 0, "reciprocity.own", {}))
     elif they is not None and you is not None:
+        params = {"they": they, "you": you}
         if they > 0:
-            text, points = f"it interacted with you {they} time(s); you with it {you}", 1
+            code, points = "reciprocity.both", 1
         elif you > 0:
-            text, points = f"you interacted with it {you} time(s); it never with you", 0
+            code, points = "reciprocity.you_only", 0
         else:
-            text, points = "no interactions between you yet", 0
-        found.append(Reason("reciprocity", {"they_to_you": they, "you_to_them": you}, points, text))
+            code, points = "reciprocity.none", 0
+        found.append(
+            Reason("reciprocity", {"they_to_you": they, "you_to_them": you}, points, code, params)
+        )
     topics = relevance([p.text for p in profile.recent_posts] + [profile.bio], user_texts)
     similarity = topics.similarity
     points = 0
     if own:
-        topics = Relevance(None, (), topics.account_terms, topics.user_terms, "your own account")
+        topics = Relevance(
+            None, (), topics.account_terms, topics.user_terms, "your own account", "relevance.own"
+        )
         similarity = None
     elif similarity is not None:
         points = 1 if similarity >= RELEVANT else (-1 if similarity < IRRELEVANT else 0)
-    found.append(Reason("relevance", similarity, points, topics.reason))
-    total = sum(r.points for r in found)
-    verdict = WORTH if total >= 2 else (NOT if total < 0 else MAYBE)
+    found.append(Reason("relevance", similarity, points, topics.code, topics.params))
+    used = int(scores.used[0])
+    total: int | None = sum(r.points for r in found)
+    if used == authenticity.UNKNOWN:
+        verdict, total = UNKNOWN, None
+    else:
+        assert total is not None
+        verdict = WORTH if total >= 2 else (NOT if total < 0 else MAYBE)
     signals = {name: _clean(float(scores.signals[name][0])) for name in SIGNALS}
+    known = used != authenticity.UNKNOWN
     return Research(
         platform=profile.platform,
         id=profile.id,
@@ -165,9 +228,13 @@ def research(
         verdict=verdict,
         points=total,
         reasons=found,
-        authenticity=round(auth, 4),
-        uncertainty=(round(low, 4), round(high, 4)),
-        authenticity_reasons=authenticity.reasons(model, scores, 0),
+        authenticity=round(float(scores.authenticity[0]), 4) if known else None,
+        uncertainty=(round(float(scores.low[0]), 4), round(float(scores.high[0]), 4))
+        if known
+        else None,
+        authenticity_reasons=authenticity.reasons(scores, 0) if known else [],
+        model=authenticity.USED[used],
+        next_step=step,
         signals=signals,
         engagement=audience,
         insularity=club,

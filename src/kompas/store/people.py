@@ -194,3 +194,35 @@ def followers(connection: sa.Connection) -> tuple[int, list[StoredAccount]]:
         .order_by(accounts.c.platform, accounts.c.id)
     )
     return total, [_account(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What the store itself counts for an account: its follow edges and its posts."""
+
+    followers: int
+    following: int
+    posts: int
+
+
+def counts(connection: sa.Connection, platform: str, account_id: str) -> Counts:
+    """Followers and following from the stored follow edges, and the stored posts, of one
+    account (for the user's own account, whose export holds these lists)."""
+
+    def count(query: sa.Select[Any]) -> int:
+        return int(connection.execute(query).scalar_one())
+
+    on = follows.c.platform == platform
+    return Counts(
+        followers=count(
+            sa.select(sa.func.count()).where(on & (follows.c.followee_id == account_id))
+        ),
+        following=count(
+            sa.select(sa.func.count()).where(on & (follows.c.follower_id == account_id))
+        ),
+        posts=count(
+            sa.select(sa.func.count()).where(
+                (posts.c.platform == platform) & (posts.c.author_id == account_id)
+            )
+        ),
+    )

@@ -134,6 +134,12 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
         with engine.connect() as connection:
             yield connection
 
+    def _model_reason(code: str, value: float | None = None, lang: str = "en") -> str:
+        """A people-pillar reason code in words (imported when a page shows one)."""
+        from kompas.people.texts import reason
+
+        return reason(code, value, lang)
+
     def render(request: Request, template: str, page: str, **context: Any) -> HTMLResponse:
         lang = i18n.choose(request.query_params.get("lang"), request.headers.get("accept-language"))
         explicit = request.query_params.get("lang") in i18n.LANGUAGES
@@ -154,6 +160,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
             lang=lang,
             t=partial(i18n.translate, lang),
             say=partial(messages.say, lang=lang),
+            model_reason=partial(_model_reason, lang=lang),
             n=_number(lang),
             url=url,
             switch=switch,

@@ -191,34 +191,16 @@ def people(connection: sa.Connection, account: str | None) -> View:
     nothing to show yet."""
     if not account:
         return View(True, None)
-    from dataclasses import asdict
-
     from kompas.people import authenticity
-    from kompas.people.engagement import merge_tiers, tiers_from_model, tiers_from_network
-    from kompas.people.profiles import from_stored
-    from kompas.people.train import TIERS
-    from kompas.people.verdict import research
+    from kompas.people.stored import research_account
     from kompas.store import identities
-    from kompas.store import people as stored
 
-    # The same inputs, in the same order, as the CLI's research of a stored account.
     try:
         model = authenticity.load(None)
         ref = identities.resolve(connection, account)
-        row = stored.account(connection, ref.platform, ref.id)
-        if row is None:
+        found = research_account(connection, ref.platform, ref.id, model)
+        if found is None:
             return View(True, None, problem=f"no account {account!r} in the store")
-        posts = stored.recent_posts(connection, ref.platform, ref.id)
-        profile = from_stored(ref.platform, ref.id, asdict(row), posts)
-        me = stored.self_account(connection, ref.platform)
-        user = me.id if me else None
-        graph = stored.talk_graph(connection, ref.platform, [ref.id, *([user] if user else [])])
-        texts = stored.own_texts(connection)
-        tiers = merge_tiers(
-            tiers_from_network(stored.network_engagement(connection), TIERS),
-            tiers_from_model(model.engagement_tiers),
-        )
-        found = research(profile, model, tiers, graph, texts, user, key=ref.id)
     except KompasError as error:
         return View(True, None, problem=str(error))
     return View(True, found)
