@@ -1,39 +1,40 @@
 """The people pillar's words, in English and French: reasons are kept as compact codes with
 their numbers, and turned into a sentence only when shown (:func:`say`, :func:`reason`).
 
-The catalogues are ``texts/<lang>.json`` beside this module (apart from the dashboard's
-own catalogue, so the two can change independently); a test keeps them complete.
+The texts are the ``people.*`` codes of kompas's message catalogue
+(``kompas/messages/<lang>/people.json``, read by :mod:`kompas.i18n`); the codes here
+leave out the ``people.`` prefix.
 """
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
-LANGUAGES = ("en", "fr")
-DEFAULT = "en"
+from kompas import i18n
+
+LANGUAGES = i18n.LANGUAGES
+DEFAULT = i18n.DEFAULT
+_PREFIX = "people."
 
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    """Every text of ``lang``, keyed by code."""
-    raw = resources.files("kompas.people").joinpath("texts", f"{lang}.json").read_text("utf-8")
-    found: dict[str, str] = json.loads(raw)
-    return found
+    """Every people text of ``lang``, keyed by code (without the ``people.`` prefix)."""
+    return {
+        code[len(_PREFIX) :]: text
+        for code, text in i18n.catalogue(lang).items()
+        if code.startswith(_PREFIX) and isinstance(text, str)
+    }
 
 
 def number(value: float | int, lang: str = DEFAULT, digits: int = 2) -> str:
     """A number as people read it: ``1,234`` and ``0.42`` in English, ``1 234`` and
     ``0,42`` in French; fractions keep ``digits`` significant digits."""
-    if isinstance(value, int) or float(value).is_integer() or abs(value) >= 100:
-        text = f"{round(value):,}"
-    else:
-        text = f"{value:.{digits}g}"
-    if lang == "fr":
-        return text.replace(",", "\u202f").replace(".", ",")
-    return text
+    whole = isinstance(value, int) or float(value).is_integer() or abs(value) >= 100
+    return i18n.format_number(
+        round(value) if whole else value, lang, "," if whole else f".{digits}g"
+    )
 
 
 def share(value: float, lang: str = DEFAULT) -> str:
