@@ -219,6 +219,18 @@ def test_people_research_and_audit_show_the_people_json(
     assert 'class="problem"' in unknown
 
 
+def test_people_clubs_show_the_clubs_json(client: TestClient, samples: Kompas) -> None:
+    expected = json.loads(samples("people", "clubs", "--json").stdout)
+    html = client.get("/fragments/clubs").text
+    assert values(html)["clubs.count"] == str(len(expected["clubs"]))
+    rows = re.findall(r'<tr data-club="(\d+)"', html)
+    assert rows == [str(c["number"]) for c in expected["clubs"][:10]]
+    french = client.get("/fragments/clubs?lang=fr").text
+    assert "Hors de tout club" in french or not expected["interactions"]
+    page = client.get("/people?clubs=1").text
+    assert 'id="clubs-table"' in page or "No graph yet" in page
+
+
 def test_strategy_page_shows_the_review_json(tmp_path: Path) -> None:
     cli = Kompas(tmp_path / "home")
     assert cli("import", "bluesky-car", BLUESKY_CAR).exit_code == 0

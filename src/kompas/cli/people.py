@@ -439,3 +439,59 @@ def audit_command(
             "; ".join(r["text"] for r in item["reasons"]),
         )
     out.print(table)
+
+
+@app.command("clubs")
+def clubs_command(as_json: JsonOption = False) -> None:
+    """Your clubs: communities in your own interactions and follows, your attention to each,
+    the bridges between them, and who outside your usual club answered or follows back."""
+    from kompas.people.clubs import clubs
+    from kompas.store import people as stored
+
+    with State.workspace().engine.connect() as connection:
+        own, ties, handles = stored.own_graph(connection)
+    found = clubs(own, ties, handles)
+    if as_json:
+        sys.stdout.write(json.dumps(found.as_json(), indent=2) + "\n")
+        return
+    if not found.accounts:
+        out.print(
+            "No graph yet: import an export with your replies, mentions and follows "
+            "(kompas import ...) or sync an account (kompas sync mastodon|bluesky)."
+        )
+        return
+
+    def name(account: str, handle: str | None) -> str:
+        return escape(f"{account.partition(':')[0]}:{handle}" if handle else account)
+
+    def part(value: float | None) -> str:
+        return "no data" if value is None else f"{value:.0%}"
+
+    out.print(
+        f"[bold]{len(found.clubs)} club(s)[/] among {found.accounts:,} accounts around you; "
+        f"{found.interactions:,} interactions of yours."
+    )
+    for club in found.clubs[:10]:
+        usual = " (your usual club)" if club.number == found.usual else ""
+        people = ", ".join(name(m.account, m.handle) for m in club.members[:10])
+        more = f" and {club.size - 10} more" if club.size > 10 else ""
+        out.print(
+            f"  {club.number}. {club.size} accounts, {part(club.attention)} of your attention"
+            f"{usual}: {people}{more}"
+        )
+    if len(found.clubs) > 10:
+        rest = sum(c.interactions for c in found.clubs[10:])
+        share = part(rest / found.interactions) if found.interactions else "no data"
+        out.print(f"  … {len(found.clubs) - 10} smaller clubs: {share} of your attention (--json).")
+    out.print(f"  Outside any club: {part(found.unclustered_attention)} of your attention.")
+    if found.bridges:
+        out.print("[bold]Bridges[/] (tied to several clubs):")
+        for bridge in found.bridges[:10]:
+            clubs_named = ", ".join(str(n) for n in bridge.clubs)
+            out.print(f"  {name(bridge.account, bridge.handle)}: clubs {clubs_named}")
+    if found.outside:
+        out.print("[bold]Outside your usual club[/], they answered you or follow you back:")
+        for other in found.outside[:20]:
+            what = [f"answered {other.answered}×"] if other.answered else []
+            what += ["follows you back"] if other.follows_back else []
+            out.print(f"  {name(other.account, other.handle)}: {', '.join(what)}")

@@ -226,3 +226,122 @@ def counts(connection: sa.Connection, platform: str, account_id: str) -> Counts:
             )
         ),
     )
+
+
+#: Interactions that show attention between two accounts (likes included; bookmarks are
+#: private and say nothing to the other side).
+ATTENTION = (*TALK, InteractionKind.LIKE.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Tie:
+    """One weighted tie of the user's own graph: ``source`` did ``kind`` to ``target``
+    ``count`` times (``kind`` is an interaction kind, or ``follow``)."""
+
+    platform: str
+    source: str
+    target: str
+    kind: str
+    count: int
+
+
+def own_graph(connection: sa.Connection) -> tuple[dict[str, str], list[Tie], dict[str, str]]:
+    """The user's own graph, every platform: the user's account per platform, every tie
+    between the user and others (interactions both ways, follows both ways), and the ties
+    among those others (so their communities show): their interactions and follows that
+    the store holds, and ``together`` ties between accounts the user addressed in the same
+    post; plus a handle per account known."""
+    own = {
+        row.platform: row.id
+        for row in connection.execute(
+            sa.select(accounts.c.platform, accounts.c.id).where(accounts.c.is_self)
+        )
+    }
+    ties: list[Tie] = []
+    others: dict[str, set[str]] = defaultdict(set)
+    for platform, me in own.items():
+        on = (interactions.c.platform == platform) & interactions.c.kind.in_(ATTENTION)
+        rows = connection.execute(
+            sa.select(
+                interactions.c.actor_id,
+                interactions.c.target_account_id,
+                interactions.c.kind,
+                sa.func.count(),
+            )
+            .where(on & interactions.c.target_account_id.is_not(None))
+            .where((interactions.c.actor_id == me) | (interactions.c.target_account_id == me))
+            .group_by(
+                interactions.c.actor_id, interactions.c.target_account_id, interactions.c.kind
+            )
+        )
+        for actor, target, kind, count in rows:
+            if actor != target:
+                ties.append(Tie(platform, actor, target, kind, int(count)))
+                others[platform].add(target if actor == me else actor)
+        # Accounts the user addressed in one post (a reply with mentions, a post naming
+        # several people) were talked to together: a tie between them, from the export.
+        together: dict[str, set[str]] = defaultdict(set)
+        for via, target in connection.execute(
+            sa.select(interactions.c.via_post_id, interactions.c.target_account_id)
+            .where(interactions.c.platform == platform)
+            .where(interactions.c.actor_id == me)
+            .where(interactions.c.kind.in_(TALK))
+            .where(interactions.c.via_post_id.is_not(None))
+            .where(interactions.c.target_account_id.is_not(None))
+        ):
+            if target != me:
+                together[via].add(target)
+        pairs: Counter[tuple[str, str]] = Counter()
+        for group in together.values():
+            named = sorted(group)
+            pairs.update((a, b) for i, a in enumerate(named) for b in named[i + 1 :])
+        ties += [Tie(platform, a, b, "together", n) for (a, b), n in pairs.items()]
+        edges = connection.execute(
+            sa.select(follows.c.follower_id, follows.c.followee_id).where(
+                (follows.c.platform == platform)
+                & ((follows.c.follower_id == me) | (follows.c.followee_id == me))
+            )
+        )
+        for follower, followee in edges:
+            if follower != followee:
+                ties.append(Tie(platform, follower, followee, "follow", 1))
+                others[platform].add(followee if follower == me else follower)
+    for platform, people in others.items():
+        ask = sorted(people)
+        for start in range(0, len(ask), 500):
+            part = ask[start : start + 500]
+            rows = connection.execute(
+                sa.select(
+                    interactions.c.actor_id,
+                    interactions.c.target_account_id,
+                    interactions.c.kind,
+                    sa.func.count(),
+                )
+                .where(interactions.c.platform == platform)
+                .where(interactions.c.kind.in_(ATTENTION))
+                .where(interactions.c.actor_id.in_(part))
+                .where(interactions.c.target_account_id.in_(ask))
+                .group_by(
+                    interactions.c.actor_id, interactions.c.target_account_id, interactions.c.kind
+                )
+            )
+            ties += [Tie(platform, a, t, k, int(n)) for a, t, k, n in rows if a != t]
+            edges = connection.execute(
+                sa.select(follows.c.follower_id, follows.c.followee_id)
+                .where(follows.c.platform == platform)
+                .where(follows.c.follower_id.in_(part))
+                .where(follows.c.followee_id.in_(ask))
+            )
+            ties += [Tie(platform, a, b, "follow", 1) for a, b in edges if a != b]
+    handles: dict[str, str] = {}
+    for platform, people in others.items():
+        ask = sorted(people | {own[platform]})
+        for start in range(0, len(ask), 500):
+            rows = connection.execute(
+                sa.select(accounts.c.id, accounts.c.handle)
+                .where(accounts.c.platform == platform)
+                .where(accounts.c.id.in_(ask[start : start + 500]))
+                .where(accounts.c.handle.is_not(None))
+            )
+            handles.update({f"{platform}:{i}": h for i, h in rows})
+    return own, ties, handles

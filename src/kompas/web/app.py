@@ -140,6 +140,12 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
 
         return reason(code, value, lang)
 
+    def _people_say(code: str, lang: str = "en", **params: Any) -> str:
+        """A people-pillar text (``kompas.people.texts``) in ``lang``."""
+        from kompas.people.texts import say
+
+        return say(code, lang, **params)
+
     def render(request: Request, template: str, page: str, **context: Any) -> HTMLResponse:
         lang = i18n.choose(request.query_params.get("lang"), request.headers.get("accept-language"))
         explicit = request.query_params.get("lang") in i18n.LANGUAGES
@@ -161,6 +167,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
             t=partial(i18n.translate, lang),
             say=partial(messages.say, lang=lang),
             model_reason=partial(_model_reason, lang=lang),
+            people_say=partial(_people_say, lang=lang),
             n=_number(lang),
             url=url,
             switch=switch,
@@ -313,16 +320,22 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
         view: pillars.View = figures.get(connection, "audit", lambda: pillars.audit(connection))
         return view
 
+    def clubs_view(connection: sa.Connection) -> pillars.View:
+        view: pillars.View = figures.get(connection, "clubs", lambda: pillars.clubs(connection))
+        return view
+
     @app.get("/people", response_class=HTMLResponse)
     def people(
         request: Request,
         account: Annotated[str | None, Query(max_length=600)] = None,
         audit: Annotated[bool, Query()] = False,
+        clubs: Annotated[bool, Query()] = False,
     ) -> HTMLResponse:
         with connect() as connection:
             linked = identities.people(connection)
             view = pillars.people(connection, account)
             audited = audit_view(connection) if audit else None
+            found_clubs = clubs_view(connection) if clubs else None
         return render(
             request,
             "people.html",
@@ -331,8 +344,15 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
             view=view,
             account=account or "",
             audit=audited,
+            clubs=found_clubs,
             link_error=None,
         )
+
+    @app.get("/fragments/clubs", response_class=HTMLResponse)
+    def clubs_fragment(request: Request) -> HTMLResponse:
+        with connect() as connection:
+            view = clubs_view(connection)
+        return render(request, "_clubs.html", "people", view=view)
 
     @app.get("/fragments/audit", response_class=HTMLResponse)
     def audit_fragment(request: Request) -> HTMLResponse:
@@ -373,6 +393,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
                 view=pillars.View(True, None),
                 account="",
                 audit=None,
+                clubs=None,
                 link_error=messages.said(error),
             )
             page.status_code = 400

@@ -207,6 +207,16 @@ def people(connection: sa.Connection, account: str | None) -> View:
 
 
 @pillar_view("people")
+def clubs(connection: sa.Connection) -> View:
+    """The user's own clubs (``kompas people clubs``)."""
+    from kompas.people.clubs import clubs as find
+    from kompas.store import people as stored
+
+    own, ties, handles = stored.own_graph(connection)
+    return View(True, find(own, ties, handles))
+
+
+@pillar_view("people")
 def audit(connection: sa.Connection) -> View:
     """Audit the user's followers (``kompas people audit``)."""
     from dataclasses import asdict
