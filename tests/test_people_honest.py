@@ -138,3 +138,28 @@ def test_automation_from_the_store(kompas: Kompas, tmp_path: Path) -> None:
     assert (thin.declared, thin.likely, thin.reason) == (False, None, "too_few_inputs")
     assert known.likely is not None and ":" in known.reason and known.text()
     assert missing.likely is None
+
+
+def test_an_unfollow_leaves_your_own_counts_and_clubs(kompas: Kompas) -> None:
+    from datetime import UTC, datetime
+
+    from kompas.model import Follow
+    from kompas.people.clubs import clubs
+    from kompas.store import people as stored
+    from kompas.store.unfollows import end_unseen, mark_seen
+
+    engine = Workspace.resolve(kompas.home).engine
+    records: list[object] = [Account(Platform.MASTODON, "me", handle="me", is_self=True)]
+    edges = [Follow(Platform.MASTODON, f"f{n}", "me") for n in range(3)]
+    write_import(engine, [*records, *edges], source="test", path="constructed")  # type: ignore[arg-type]
+    started = datetime(2025, 1, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        # A complete follower list that no longer shows f2: its edge ends.
+        mark_seen(connection, edges[:2], started)
+        assert end_unseen(connection, "mastodon", "me", "followers", started, started) == 1
+    with engine.connect() as connection:
+        assert stored.counts(connection, "mastodon", "me").followers == 2
+        own, ties, handles = stored.own_graph(connection)
+    engine.dispose()
+    assert {t.source for t in ties if t.kind == "follow"} == {"f0", "f1"}
+    assert clubs(own, ties, handles).accounts == 2

@@ -206,13 +206,14 @@ class Counts:
 
 
 def counts(connection: sa.Connection, platform: str, account_id: str) -> Counts:
-    """Followers and following from the stored follow edges, and the stored posts, of one
-    account (for the user's own account, whose export holds these lists)."""
+    """Followers and following from the stored follow edges that are current (not ended
+    by an unfollow), and the stored posts, of one account (for the user's own account,
+    whose export holds these lists)."""
 
     def count(query: sa.Select[Any]) -> int:
         return int(connection.execute(query).scalar_one())
 
-    on = follows.c.platform == platform
+    on = (follows.c.platform == platform) & current_follow
     return Counts(
         followers=count(
             sa.select(sa.func.count()).where(on & (follows.c.followee_id == account_id))
@@ -299,6 +300,7 @@ def own_graph(connection: sa.Connection) -> tuple[dict[str, str], list[Tie], dic
         edges = connection.execute(
             sa.select(follows.c.follower_id, follows.c.followee_id).where(
                 (follows.c.platform == platform)
+                & current_follow
                 & ((follows.c.follower_id == me) | (follows.c.followee_id == me))
             )
         )
@@ -328,7 +330,7 @@ def own_graph(connection: sa.Connection) -> tuple[dict[str, str], list[Tie], dic
             ties += [Tie(platform, a, t, k, int(n)) for a, t, k, n in rows if a != t]
             edges = connection.execute(
                 sa.select(follows.c.follower_id, follows.c.followee_id)
-                .where(follows.c.platform == platform)
+                .where((follows.c.platform == platform) & current_follow)
                 .where(follows.c.follower_id.in_(part))
                 .where(follows.c.followee_id.in_(ask))
             )
