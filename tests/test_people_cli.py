@@ -332,3 +332,24 @@ def test_audit_from_the_store(kompas: Kompas, tmp_path: Path) -> None:
     result = kompas("people", "audit")
     assert result.exit_code == 0
     assert "Followers: 8" in result.stdout
+
+
+def test_batch_rendering_is_byte_for_byte_the_reference() -> None:
+    """score's fast writer (fragments per column) against orjson of each result object,
+    on real user objects, Gilani accounts with activity, a declared bot and a thin one."""
+    import orjson
+
+    from kompas.people.datasets import concat, read_gilani
+    from kompas.people.profiles import normalise
+    from kompas.people.signals import columns_from_profiles
+
+    model = authenticity.shipped()
+    extra = [
+        {"id": "b", "username": "weather", "acct": "weather", "bot": True},
+        {"id": "t", "username": "x8f7g6h5", "acct": "x8f7g6h5"},
+    ]
+    profiles = [normalise(r) for r in [*_botwiki()[:200], *extra]]
+    batches = [columns_from_profiles(profiles), concat([read_gilani(GILANI)]).columns]
+    for columns in batches:
+        expected = b"".join(orjson.dumps(r) + b"\n" for r in scoring.results(model, columns))
+        assert scoring.render(model, columns) == expected

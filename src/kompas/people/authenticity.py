@@ -204,10 +204,14 @@ def part_logits(part: Part, values: Array) -> tuple[Array, Array, Array]:
     """Per account: each member's logit (accounts × members), each input's mean
     contribution (accounts × inputs) and the variance the unknown inputs add."""
     index = stumps.bin_index(values, part.edges)
-    each = stumps.contributions(part.tables, index)  # accounts × members × inputs
-    logits = each.sum(axis=2) + part.intercepts
+    members, inputs, slots = part.tables.shape
+    # One flat gather for every member and input: table j's slot i is j * slots + i.
+    flat = index + np.arange(inputs) * slots
+    tables = part.tables.reshape(members, inputs * slots)
+    logits = tables[:, flat].sum(axis=2).T + part.intercepts
+    shares = tables.mean(axis=0)[flat]
     unknown = np.isnan(values)
-    return logits, each.mean(axis=1), unknown.astype(np.float64) @ part.spread
+    return logits, shares, unknown.astype(np.float64) @ part.spread
 
 
 def score(model: Model, columns: Columns) -> Scores:

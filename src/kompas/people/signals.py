@@ -305,24 +305,26 @@ def encode_handles(handles: Sequence[str]) -> npt.NDArray[np.intp]:
     """Handles as symbol indices, one row each: start mark, characters, end mark, padding."""
     cut = _WIDTH - 2
     # handle_name inlined (this runs for every scored line); the array cuts at _WIDTH bytes.
-    raw = np.array(
+    return _encode(
         [
-            (
-                "^"
-                + h.lstrip("@")
-                .split("@", 1)[0]
-                .split(".", 1)[0]
-                .lower()
-                .replace("^", "~")
-                .replace("$", "~")[:cut]
-                + "$"
-            ).encode("utf-8")
+            "^"
+            + h.lstrip("@")
+            .split("@", 1)[0]
+            .split(".", 1)[0]
+            .lower()
+            .replace("^", "~")
+            .replace("$", "~")[:cut]
+            + "$"
             for h in handles
-        ],
-        dtype=f"S{_WIDTH}",
+        ]
     )
-    if not len(raw):
+
+
+def _encode(texts: Sequence[str]) -> npt.NDArray[np.intp]:
+    """Texts (already marked) as rows of symbols, cut at ``_WIDTH`` bytes."""
+    if not texts:
         return np.zeros((0, _WIDTH), dtype=np.intp)
+    raw = np.array([t.encode("utf-8") for t in texts], dtype=f"S{_WIDTH}")
     return _LOOKUP[raw.view(np.uint8).reshape(len(raw), _WIDTH)]
 
 
@@ -343,11 +345,14 @@ def fit_handle_model(handles: Sequence[str], smoothing: float = 0.5) -> Array:
         return np.maximum(np.log(counts / np.where(totals > 0, totals, 1.0)), -30.0)
 
 
-def handle_signals(handles: Sequence[str], logp: Array) -> tuple[Array, Array, Array]:
+def handle_signals(
+    handles: Sequence[str], logp: Array, symbols: npt.NDArray[np.intp] | None = None
+) -> tuple[Array, Array, Array]:
     """Per handle: the share of digits, the randomness (mean surprise per character in
     nats under ``logp``; higher = less like the handles people choose) and the length in
-    characters (at most 30 are read)."""
-    symbols = encode_handles(handles)
+    characters (at most 30 are read). ``symbols``: the handles already encoded."""
+    if symbols is None:
+        symbols = encode_handles(handles)
     if not len(symbols):
         empty = np.zeros(0)
         return empty, empty, empty
@@ -363,29 +368,32 @@ def handle_signals(handles: Sequence[str], logp: Array) -> tuple[Array, Array, A
     return digits / characters, surprise / np.maximum(transitions, 1), length
 
 
-def name_similarity(handles: Sequence[str], names: Sequence[str]) -> Array:
+def name_similarity(
+    handles: Sequence[str], names: Sequence[str], symbols: npt.NDArray[np.intp] | None = None
+) -> Array:
     """Per account, the share of the handle's letter pairs that also occur in the display
     name (lower-cased): 1 when the name spells the handle, near 0 when unrelated; NaN when
-    the name is unknown (empty) or the handle has no letter pair."""
+    the name is unknown (empty) or the handle has no letter pair. ``symbols``: the handles
+    already encoded."""
     count = len(handles)
     if not count:
         return np.zeros(0)
-    handle_symbols = encode_handles(handles)
-    name_symbols = _encode(["^" + n.lower()[: _WIDTH - 2] + "$" for n in names])
-    mine = _pairs(handle_symbols)
-    theirs = _pairs(name_symbols)
+    mine = _pairs(encode_handles(handles) if symbols is None else symbols)
+    theirs = _pairs(_encode(["^" + n.lower()[: _WIDTH - 2] + "$" for n in names]))
     valid = mine >= 0
-    found = ((mine[:, :, None] == theirs[:, None, :]) & (theirs[:, None, :] >= 0)).any(axis=2)
+    # Each name's letter pairs as a row of a bitmap; the handle's pairs look themselves up
+    # (flat indices: one scatter and one gather for the whole batch).
+    width = SYMBOLS * SYMBOLS + 1
+    seen = np.zeros(count * width, dtype=bool)
+    base = (np.arange(count) * width)[:, None]
+    seen[(base + np.where(theirs >= 0, theirs, width - 1)).ravel()] = True
+    seen[base.ravel() + width - 1] = False  # "no pair" is never found
+    found = seen[base + np.where(valid, mine, width - 1)]
     total = valid.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = (found & valid).sum(axis=1) / total
     known = np.array([bool(n) for n in names]) & (total > 0)
     return np.where(known, share, NAN)
-
-
-def _encode(texts: Sequence[str]) -> npt.NDArray[np.intp]:
-    raw = np.array([t.encode("utf-8")[:_WIDTH] for t in texts], dtype=f"S{_WIDTH}")
-    return _LOOKUP[raw.view(np.uint8).reshape(len(raw), _WIDTH)]
 
 
 def _pairs(symbols: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
@@ -397,7 +405,8 @@ def _pairs(symbols: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
 
 def signal_table(columns: Columns, logp: Array) -> dict[str, Array]:
     """Every signal in :data:`SIGNALS`, as columns."""
-    digits, randomness, length = handle_signals(columns.handles, logp)
+    symbols = encode_handles(columns.handles)
+    digits, randomness, length = handle_signals(columns.handles, logp, symbols)
     followers = columns.followers
     with np.errstate(divide="ignore", invalid="ignore"):
         per_follower = np.where(followers > 0, 1.0 / followers, NAN)
@@ -422,7 +431,7 @@ def signal_table(columns: Columns, logp: Array) -> dict[str, Array]:
         "default_profile": columns.default_profile,
         "empty_bio": np.where(np.isnan(bio), NAN, bio == 0),
         "bio_length": bio,
-        "name_handle_similarity": name_similarity(columns.handles, names),
+        "name_handle_similarity": name_similarity(columns.handles, names, symbols),
         "handle_digits": digits,
         "handle_randomness": randomness,
         "handle_length": length,
