@@ -116,11 +116,11 @@ def test_catastrophic_regex_is_cut_off_and_the_item_kept_and_tagged() -> None:
         "  - name: after\n    when: {text_contains: a}\n    then: {tag: seen}\n"
     )
     hostile = Item("1", "s", text="a" * 40 + "!")  # 2**40 paths without a guard
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: a busy machine stretches wall time, not work
     decision = rules.decide(hostile, NOW)
     explained = rules.explain(hostile, NOW)
     (batched,) = rules.decide_all([hostile], NOW)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     for made in (decision, batched):
         assert made.kept is True and made.tags == ("seen", "rules-timeout")
         assert made.decided_by is None
