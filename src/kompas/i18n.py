@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -32,6 +32,11 @@ _NUMBER_MARKS = {
 }
 
 Text = str | dict[str, str]
+
+
+#: How a ``to_json`` writes what kompas says: ``str`` (English) for ``--json``, or keeping
+#: the :class:`Message` for an interface that renders it in its reader's language.
+Render = Callable[["Message"], object]
 
 
 @dataclass(frozen=True, slots=True)

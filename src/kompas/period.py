@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from kompas.errors import KompasError
+from kompas.i18n import message
 
 #: The default length of a period, in days, when the user names none.
 DEFAULT_DAYS = 90
@@ -120,7 +121,7 @@ def moment(value: str, flag: str, end_of_day: bool) -> datetime:
             return start + timedelta(days=1) if end_of_day else start
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise PeriodError(f"{flag} {value!r} is not a date (expected YYYY-MM-DD)") from None
+        raise PeriodError(message("errors.flag_not_a_date", flag=flag, value=repr(value))) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -137,7 +138,7 @@ def period_of(
     ``days`` before its end."""
     if all_time:
         if since or until:
-            raise PeriodError("--all cannot be combined with --since/--until")
+            raise PeriodError(message("errors.all_and_period"))
         return Period(data_end=span.last if span else None)
     anchored = False
     if until:
@@ -146,7 +147,9 @@ def period_of(
         end, anchored = anchor(span or DataSpan(), now)
     start = moment(since, "--since", False) if since else end - timedelta(days=days)
     if start >= end:
-        raise PeriodError(f"--since {since} is not before --until {until or end.date()}")
+        raise PeriodError(
+            message("errors.since_after_until", since=since, until=until or end.date())
+        )
     return Period(start, end, anchored=anchored, data_end=span.last if span else None)
 
 

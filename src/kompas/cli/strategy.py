@@ -387,7 +387,7 @@ def today_command(
         highlight=False,
         markup=False,
     )
-    out.print(result.suggestion, highlight=False, markup=False)
+    out.print(str(result.suggestion), highlight=False, markup=False)
     if result.notices:
         out.print("Your rules flagged (notify):", style="bold")
         for notice in result.notices:
@@ -467,7 +467,7 @@ def _print_review(result: Review) -> None:
             (result.status, f"bold {_STATUS_STYLE[result.status]}"),
         )
     )
-    out.print(Text(result.status_reason))
+    out.print(Text(str(result.status_reason or "")))
     table = Table(title="Key results", title_justify="left")
     for column in ("goal", "key result", "value", "status", "trend"):
         table.add_column(column)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from kompas.i18n import Message, Render, message
 from kompas.store.strategy import OwnAction, OwnPost
 from kompas.strategy.model import Habit
 
@@ -33,22 +34,24 @@ class Activity:
     #: First and last dated post of the user (all time): outside it there is no data.
     span: tuple[datetime, datetime] | None = None
 
-    def outside(self, since: datetime, until: datetime) -> str | None:
+    def outside(self, since: datetime, until: datetime) -> Message | None:
         """Why ``[since, until)`` has no data (wholly outside the user's data), or None."""
         if self.span is None:
-            return "no dated posts of yours in the database"
+            return message("strategy.habit.no_dated_posts")
         first, last = self.span
         if until <= first or since > last:
-            return f"outside the period your data covers ({first.date()} to {last.date()})"
+            return message("strategy.habit.outside", first=first.date(), last=last.date())
         return None
 
-    def unknowable(self, kind: str | None) -> str | None:
+    def unknowable(self, kind: str | None) -> Message | None:
         """Why a kind of action cannot be counted (its records carry no date), or None."""
         if kind is None or not self.undated.get(kind):
             return None
         if any(a.kind == kind for a in self.actions):
             return None
-        return f"your exports hold {self.undated[kind]:,} {kind}(s), none of them dated"
+        count = self.undated[kind]
+        action = message(f"strategy.action.{kind}", count=count)
+        return message("strategy.habit.undated", count=count, action=action)
 
 
 def _people(post: OwnPost, kind: str | None) -> set[str]:
@@ -109,7 +112,7 @@ class HabitStatus:
     best_streak: int | None
     windows_met: int | None
     windows: int
-    reason: str | None = None
+    reason: Message | None = None
 
     @property
     def left(self) -> int | None:
@@ -121,8 +124,8 @@ class HabitStatus:
         """Whether the target is reached (``None``: no data)."""
         return None if self.done is None else self.done >= self.habit.target
 
-    def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict."""
+    def to_json(self, text: Render = str) -> dict[str, object]:
+        """A JSON-ready dict (its words through ``text``: English strings by default)."""
         return {
             "name": self.habit.name,
             "counts": self.habit.what,
@@ -138,7 +141,7 @@ class HabitStatus:
             "windows_met": self.windows_met,
             "windows": self.windows,
             "status": "no data" if self.done is None else ("done" if self.met else "left"),
-            "reason": self.reason,
+            "reason": None if self.reason is None else text(self.reason),
         }
 
 
@@ -169,7 +172,7 @@ def status(
     activity: Activity,
     until: datetime,
     tags: TagCounter | None = None,
-    tag_reason: str | None = None,
+    tag_reason: Message | None = None,
     open_window: bool = False,
 ) -> HabitStatus:
     """The habit in the window ending at ``until``, with streaks over the horizon.
@@ -178,7 +181,7 @@ def status(
     does not break the streak."""
     horizon = HORIZON[habit.per]
 
-    def no_data(reason: str) -> HabitStatus:
+    def no_data(reason: Message) -> HabitStatus:
         since = until - LENGTH[habit.per]
         return HabitStatus(habit, since, until, None, None, None, None, horizon, reason)
 
@@ -188,10 +191,10 @@ def status(
     if unknowable is not None:
         return no_data(unknowable)
     if habit.tag is not None and tags is None:
-        return no_data(tag_reason or "tag habits need a rules file")
+        return no_data(tag_reason or message("strategy.habit.needs_rules"))
     values = window_counts(habit, activity, until, horizon, tags)
     if values[-1] is None:
-        return no_data(tag_reason or "no data for this tag")
+        return no_data(tag_reason or message("strategy.habit.no_tag_data"))
     met = [v is not None and v >= habit.target for v in values]
     streak = 0
     tail = met[:-1] if open_window and not met[-1] else met

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kompas.i18n import Message, Render, message
 from kompas.strategy.metrics import REGISTRY, MetricContext
 from kompas.strategy.model import Goal, KeyResult, Strategy
 
@@ -37,7 +38,7 @@ class KeyResultStatus:
     value: float | None
     trend: tuple[TrendPoint, ...]
     #: Why there is no value (and what would give one), when there is none.
-    no_data_reason: str | None = None
+    no_data_reason: Message | None = None
 
     @property
     def met(self) -> bool | None:
@@ -68,20 +69,23 @@ class KeyResultStatus:
         """How far from the target, relative to it (0 when met or no data)."""
         return 0.0 if self.value is None else self.key_result.shortfall(self.value)
 
-    def reason(self) -> str:
+    def reason(self) -> Message:
         """The verdict in words."""
         kr = self.key_result
-        target = _number(kr.target, kr.percent)
         if self.value is None:
-            return (
-                f"{kr.metric}: no data ({self.no_data_reason or 'the imported data cannot tell'})"
-            )
-        value = _number(self.value, kr.percent)
-        verdict = "met" if self.met else "missed"
-        return f"{kr.metric} is {value}, target {kr.op} {target}: {verdict}"
+            why = self.no_data_reason or message("strategy.cannot_tell")
+            return message("strategy.kr.no_data", metric=kr.metric, why=why)
+        return message(
+            "strategy.kr.verdict",
+            metric=kr.metric,
+            value=_number(self.value, kr.percent),
+            op=kr.op,
+            target=_number(kr.target, kr.percent),
+            verdict=message("strategy.kr.met" if self.met else "strategy.kr.missed"),
+        )
 
-    def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict."""
+    def to_json(self, text: Render = str) -> dict[str, object]:
+        """A JSON-ready dict (its words through ``text``: English strings by default)."""
         kr = self.key_result
         return {
             "goal": self.goal,
@@ -104,15 +108,17 @@ class KeyResultStatus:
                 for p in self.trend
             ],
             "direction": self.direction,
-            "reason": self.reason(),
-            "no_data_reason": self.no_data_reason,
+            "reason": text(self.reason()),
+            "no_data_reason": None if self.no_data_reason is None else text(self.no_data_reason),
         }
 
 
-def _number(value: float, percent: bool) -> str:
+def _number(value: float, percent: bool) -> Message:
     if percent:
-        return f"{value * 100:.0f}%"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+        return message("strategy.number.percent", value=value)
+    if float(value).is_integer():
+        return message("strategy.number.whole", value=int(value))
+    return message("strategy.number.decimal", value=value)
 
 
 def window(kr: KeyResult, since: datetime, until: datetime) -> tuple[datetime, datetime]:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from kompas.community import METRICS as COMMUNITY_METRICS
 from kompas.community import CommunityReport, Period, compute
 from kompas.community.metrics import value as community_value
+from kompas.i18n import Message, message
 from kompas.store import community as community_store
 
 
@@ -74,36 +75,28 @@ _RATIOS = {
 }
 
 
-_RECEIVED = (
-    "exports hold what you did, not what others did to you: `kompas sync mastodon` or "
-    "`kompas sync bluesky` adds the replies and mentions you received"
-)
-#: Why a metric can have no value even in a window the data covers, and what gives one.
+_RECEIVED = "strategy.no_data.received"
+_NO_POSTS = "strategy.no_data.no_posts"
+#: Why a metric can have no value even in a window the data covers, and what gives one
+#: (a :mod:`kompas.i18n` code).
 NO_DATA: dict[str, str] = {
     "community.replies_received": _RECEIVED,
     "community.median_reply_minutes": _RECEIVED,
     "community.unanswered_share": _RECEIVED,
-    "community.reciprocity": "kompas needs either what others did to you (`kompas sync`) or "
-    "your follower list (the X archive's follower.js, or `kompas sync`)",
-    "community.follow_back": "no follower list for these platforms, or you replied to nobody: "
-    "the X archive's follower.js or `kompas sync` gives the list",
-    "community.mutuals": "kompas needs both your follower and following lists (X archive, "
-    "`kompas sync`)",
-    "community.new_connections": "kompas cannot tell whether people answered you: it needs "
-    "replies received (`kompas sync`) or your follower list",
-    "community.conversation_rate": "your export carries no reply counts of your posts (the X "
-    "archive has none); `kompas sync` reads them for Mastodon and Bluesky",
-    "community.amplification_rate": "your export carries no repost counts of your posts",
-    "community.applause_rate": "your export carries no like counts of your posts",
-    "community.followers": "no follower list or count: the X archive's follower.js or "
-    "`kompas sync` gives it",
-    "community.following": "no following list or count in your data",
-    "community.mix.conversation": "no posts of yours in this window",
-    "community.mix.sharing": "no posts of yours in this window",
-    "community.mix.broadcast": "no posts of yours in this window",
-    "community.mix.other": "no posts of yours in this window",
-    "people.followers_authentic_share": "no follower profiles to score: `kompas sync` or "
-    "`kompas lookup` fetches them",
+    "community.reciprocity": "strategy.no_data.reciprocity",
+    "community.follow_back": "strategy.no_data.follow_back",
+    "community.mutuals": "strategy.no_data.mutuals",
+    "community.new_connections": "strategy.no_data.new_connections",
+    "community.conversation_rate": "strategy.no_data.conversation_rate",
+    "community.amplification_rate": "strategy.no_data.amplification_rate",
+    "community.applause_rate": "strategy.no_data.applause_rate",
+    "community.followers": "strategy.no_data.followers",
+    "community.following": "strategy.no_data.following",
+    "community.mix.conversation": _NO_POSTS,
+    "community.mix.sharing": _NO_POSTS,
+    "community.mix.broadcast": _NO_POSTS,
+    "community.mix.other": _NO_POSTS,
+    "people.followers_authentic_share": "strategy.no_data.follower_profiles",
 }
 
 
@@ -165,20 +158,21 @@ class Registry:
 
     def why_no_data(
         self, name: str, context: MetricContext, since: datetime | None, until: datetime | None
-    ) -> str:
+    ) -> Message:
         """Why the metric has no value over ``[since, until)``, and what would give one."""
         if not name.startswith("community."):
-            return NO_DATA.get(name, "the imported data cannot tell")
+            return message(NO_DATA.get(name, "strategy.cannot_tell"))
         report = context.community(since, until)
         if report.data_start is None or report.data_end is None:
-            return "no data yet: import an export with `kompas import ...`"
+            return message("strategy.no_data.nothing_yet")
         figures = report.figures.get(context.platform or "all")
         if _outside(report, since, until) or (figures is not None and not figures.has_data):
-            return (
-                f"no activity in this window: your data runs from {report.data_start:%Y-%m-%d} "
-                f"to {report.data_end:%Y-%m-%d}"
+            return message(
+                "strategy.no_data.outside",
+                first=report.data_start.date(),
+                last=report.data_end.date(),
             )
-        return NO_DATA.get(name, "the imported data cannot tell")
+        return message(NO_DATA.get(name, "strategy.cannot_tell"))
 
 
 def _outside(report: CommunityReport, since: datetime | None, until: datetime | None) -> bool:

@@ -74,7 +74,7 @@ def markdown(review: Review) -> str:
             f"| {_cell(h.habit.name)} | {done} | {h.habit.target} per {h.habit.per} | "
             f"{'-' if h.streak is None else h.streak} | "
             f"{'-' if h.best_streak is None else h.best_streak} |"
-            + (f" {_cell(h.reason)}" if h.reason else "")
+            + (f" {_cell(str(h.reason))}" if h.reason else "")
         )
     lines += [
         "",
@@ -224,13 +224,16 @@ def html(review: Review) -> str:
         f"<h1>Strategy review: {review.since.date()} to {review.until.date()}</h1>",
         f"<blockquote>{e(review.strategy.why)}</blockquote>",
         f'<p id="status"><strong>Status: {e(review.status)}</strong> — '
-        f"{e(review.status_reason)}</p>",
+        f"{e(str(review.status_reason or ''))}</p>",
         '<section id="gaps"><h2>Biggest gaps</h2><ol>',
     ]
-    out += [f"<li>{e(g.sentence)}</li>" for g in review.gaps] or ["<li>None measured.</li>"]
+    out += [f"<li>{e(str(g.sentence))}</li>" for g in review.gaps] or ["<li>None measured.</li>"]
     out.append("</ol>")
     if review.unknown:
-        out += ["<h3>No data</h3><ul>", *(f"<li>{e(g.sentence)}</li>" for g in review.unknown)]
+        out += [
+            "<h3>No data</h3><ul>",
+            *(f"<li>{e(str(g.sentence))}</li>" for g in review.unknown),
+        ]
         out.append("</ul>")
     out += [
         '</section><section id="key-results"><h2>Key results</h2>',
@@ -273,7 +276,7 @@ def html(review: Review) -> str:
     ]
     for h in review.habits:
         done = (
-            f'<span class="nodata" title="{e(h.reason or "")}">no data</span>'
+            f'<span class="nodata" title="{e(str(h.reason or ""))}">no data</span>'
             if h.done is None
             else str(h.done)
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from kompas.i18n import Message, Render, message
 from kompas.store import strategy as store
 from kompas.store.strategy import OwnPost
 from kompas.strategy import habits as habit_checks
@@ -142,15 +143,15 @@ class Gap:
     kind: str
     name: str
     size: float
-    sentence: str
+    sentence: Message
 
-    def to_json(self) -> dict[str, object]:
-        """A JSON-ready dict."""
+    def to_json(self, text: Render = str) -> dict[str, object]:
+        """A JSON-ready dict (its words through ``text``: English strings by default)."""
         return {
             "kind": self.kind,
             "name": self.name,
             "size": round(self.size, 4),
-            "sentence": self.sentence,
+            "sentence": text(self.sentence),
         }
 
 
@@ -173,7 +174,7 @@ class Review:
     #: What the review cannot judge, and why: key results, habits, the mix without data.
     unknown: tuple[Gap, ...] = ()
     status: str = NO_DATA
-    status_reason: str = ""
+    status_reason: Message | None = None
 
     @property
     def unaligned_share(self) -> float | None:
@@ -190,16 +191,17 @@ class Review:
             counts[key] = counts.get(key, 0) + 1
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
-    def to_json(self) -> dict[str, object]:
-        """The ``kompas review --json`` shape."""
+    def to_json(self, text: Render = str) -> dict[str, object]:
+        """The ``kompas review --json`` shape (its words through ``text``: English strings
+        by default)."""
         return {
             "period": {"since": self.since.isoformat(), "until": self.until.isoformat()},
             "status": self.status,
-            "status_reason": self.status_reason,
+            "status_reason": "" if self.status_reason is None else text(self.status_reason),
             "why": self.strategy.why,
-            "key_results": [k.to_json() for k in self.key_results],
+            "key_results": [k.to_json(text) for k in self.key_results],
             "mix": [m.to_json() for m in self.mix],
-            "habits": [h.to_json() for h in self.habits],
+            "habits": [h.to_json(text) for h in self.habits],
             "pillars": [p.to_json() for p in self.pillars],
             "unaligned": {
                 "posts": len(self.unaligned),
@@ -218,7 +220,7 @@ class Review:
                 "posts": len(self.unsupported),
                 "languages": self.unsupported_languages,
             },
-            "gaps": [g.to_json() for g in (*self.gaps, *self.unknown)],
+            "gaps": [g.to_json(text) for g in (*self.gaps, *self.unknown)],
         }
 
 
@@ -258,7 +260,12 @@ def gaps(
                     "mix",
                     row.kind,
                     -row.delta,
-                    f"{row.kind} is {row.actual:.0%} of your posts, target {row.target:.0%}",
+                    message(
+                        "strategy.gap.mix",
+                        kind=message(f"common.kind.{row.kind}"),
+                        actual=row.actual,
+                        target=row.target,
+                    ),
                 )
             )
     for habit in habits:
@@ -269,15 +276,22 @@ def gaps(
                     "habit",
                     habit.habit.name,
                     size,
-                    f"{habit.habit.name}: {habit.done} of {habit.habit.target} "
-                    f"this {habit.habit.per}",
+                    message(
+                        "strategy.gap.habit",
+                        habit=habit.habit.name,
+                        done=habit.done,
+                        target=habit.habit.target,
+                        per=message(f"strategy.this.{habit.habit.per}"),
+                    ),
                 )
             )
     if any(p.posts for p in pillars):
         for pillar in pillars:
             if pillar.posts == 0:
                 found.append(
-                    Gap("pillar", pillar.id, 0.5, f"nothing posted for the pillar {pillar.name}")
+                    Gap(
+                        "pillar", pillar.id, 0.5, message("strategy.gap.pillar", pillar=pillar.name)
+                    )
                 )
     if pillars and unaligned_share is not None and unaligned_share > UNALIGNED_GAP:
         found.append(
@@ -285,7 +299,7 @@ def gaps(
                 "unaligned",
                 "unaligned",
                 unaligned_share - UNALIGNED_GAP,
-                f"{unaligned_share:.0%} of your posts serve none of your pillars",
+                message("strategy.gap.unaligned", share=unaligned_share),
             )
         )
     found.sort(key=lambda g: -g.size)
@@ -312,9 +326,18 @@ def unknowns(
         if kr.value is None
     ]
     if any(row.target is not None and row.actual is None for row in mix):
-        found.append(Gap("no_data", "mix", 0.0, "mix: no data (no posts of yours in this window)"))
+        found.append(Gap("no_data", "mix", 0.0, message("strategy.gap.mix_no_data")))
     found += [
-        Gap("no_data", h.habit.name, 0.0, f"{h.habit.name}: no data ({h.reason})")
+        Gap(
+            "no_data",
+            h.habit.name,
+            0.0,
+            message(
+                "strategy.gap.habit_no_data",
+                habit=h.habit.name,
+                why=h.reason or message("common.no_data"),
+            ),
+        )
         for h in habits
         if h.done is None
     ]
@@ -326,24 +349,31 @@ def verdict(
     measured_gaps: Sequence[Gap],
     unknown: Sequence[Gap],
     measured: int,
-) -> tuple[str, str]:
+) -> tuple[str, Message]:
     """``on track`` only when every key result has data and none is missed and nothing
     measured falls short; ``off track`` when something measured falls short; else
     ``no data``, with the reason in words."""
     missing = [kr for kr in key_results if kr.value is None]
     if measured_gaps:
-        return OFF_TRACK, f"{len(measured_gaps)} gap(s); the biggest: {measured_gaps[0].sentence}"
-    if measured == 0:
-        first = unknown[0].sentence if unknown else "nothing in your strategy can be measured yet"
-        return NO_DATA, f"nothing in this period can be measured: {first}"
-    if missing:
-        return NO_DATA, (
-            f"{len(missing)} of {len(key_results)} key result(s) have no data, so kompas "
-            f"cannot say you are on track: {missing[0].reason()}"
+        return OFF_TRACK, message(
+            "strategy.verdict.off_track",
+            count=len(measured_gaps),
+            biggest=measured_gaps[0].sentence,
         )
-    met = sum(1 for kr in key_results if kr.met)
-    what = f"all {met} key result(s) met" if key_results else "every measured habit and mix met"
-    return ON_TRACK, f"{what}, and nothing measured falls short"
+    if measured == 0:
+        first = unknown[0].sentence if unknown else message("strategy.verdict.nothing_in_strategy")
+        return NO_DATA, message("strategy.verdict.nothing_measurable", first=first)
+    if missing:
+        return NO_DATA, message(
+            "strategy.verdict.missing",
+            count=len(missing),
+            total=len(key_results),
+            first=missing[0].reason(),
+        )
+    if key_results:
+        met = sum(1 for kr in key_results if kr.met)
+        return ON_TRACK, message("strategy.verdict.all_met", count=met)
+    return ON_TRACK, message("strategy.verdict.habits_met")
 
 
 def day_start(moment: datetime) -> datetime:
@@ -376,7 +406,7 @@ def build_review(
         store.activity_span(connection, platform),
     )
     counter: TagCounter | None = None
-    reason: str | None = "no rules file"
+    reason: Message | None = message("strategy.tags.no_rules")
     if any(h.tag for h in strategy.habits):
         counter, reason = tag_counter(connection, rules_path or Path("rules.yaml"))
     habit_rows = tuple(

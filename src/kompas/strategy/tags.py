@@ -9,25 +9,26 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from kompas.errors import KompasError
+from kompas.i18n import Message, message
 from kompas.strategy.habits import TagCounter
 
 
 def tag_counter(
     connection: sa.Connection, rules_path: Path
-) -> tuple[TagCounter | None, str | None]:
+) -> tuple[TagCounter | None, Message | None]:
     """``(counter, None)`` when ``rules_path`` holds a usable rules file, else
     ``(None, reason)``: tag habits then show "no data" with that reason."""
     if not rules_path.is_file():
-        return None, f"no rules file at {rules_path} (tags come from it: `kompas rules init`)"
+        return None, message("strategy.tags.no_rules_file", path=str(rules_path))
     try:
         from kompas.rules import load_rules
         from kompas.rules.pipeline import count_tagged
     except ImportError:  # pragma: no cover - the rules pillar ships with kompas
-        return None, "the rules pillar is not available"
+        return None, message("strategy.tags.no_rules_pillar")
     try:
         rules = load_rules(rules_path)
     except KompasError as error:
-        return None, f"the rules file cannot be used: {error}"
+        return None, message("strategy.tags.unusable", error=str(error))
     cache: dict[tuple[datetime, datetime], dict[str, int]] = {}
 
     def counter(since: datetime, until: datetime) -> dict[str, int] | None:

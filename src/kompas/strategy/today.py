@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from kompas.i18n import Message, Render, message
 from kompas.rules.routes import Notice, notices, people_to_meet
 from kompas.store import feeds as feed_store
 from kompas.store import strategy as store
@@ -29,7 +30,7 @@ class Today:
     posts: int
     by_pillar: dict[str, int]
     unaligned: int
-    suggestion: str
+    suggestion: Message
     #: Items the user's rules route to ``notify`` (the newest week of their feeds).
     notices: tuple[Notice, ...] = ()
     #: How many people the rules route to ``people-to-meet`` (``kompas people to-meet``).
@@ -45,18 +46,19 @@ class Today:
             return "on track"
         return "no data"
 
-    def to_json(self) -> dict[str, object]:
-        """The ``kompas today --json`` shape."""
+    def to_json(self, text: Render = str) -> dict[str, object]:
+        """The ``kompas today --json`` shape (its words through ``text``: English by
+        default)."""
         return {
             "date": self.day.date().isoformat(),
             "status": self.status,
-            "habits": [h.to_json() for h in self.habits],
+            "habits": [h.to_json(text) for h in self.habits],
             "posts": {
                 "total": self.posts,
                 "by_pillar": self.by_pillar,
                 "unaligned": self.unaligned,
             },
-            "suggestion": self.suggestion,
+            "suggestion": text(self.suggestion),
             "notify": [n.to_json() for n in self.notices],
             "people_to_meet": self.people_to_meet,
         }
@@ -64,32 +66,38 @@ class Today:
 
 def suggest(
     strategy: Strategy, habits: tuple[habit_checks.HabitStatus, ...], week_by_pillar: dict[str, int]
-) -> str:
+) -> Message:
     """The one sentence on what would help most: the habit furthest from its target,
     else the pillar least served this week, else keep going."""
     open_habits = [h for h in habits if h.left]
     if open_habits:
         worst = max(open_habits, key=lambda h: (h.left or 0) / h.habit.target)
-        when = {"day": "today", "week": "this week", "month": "this month"}[worst.habit.per]
-        return (
-            f"{worst.habit.name}: {worst.left} more {when} "
-            f"({worst.done} of {worst.habit.target} so far)."
+        return message(
+            "strategy.suggest.habit",
+            habit=worst.habit.name,
+            left=worst.left,
+            when=message(f"common.per.{worst.habit.per}"),
+            done=worst.done,
+            target=worst.habit.target,
         )
     if strategy.pillars:
         quiet = min(strategy.pillars, key=lambda p: week_by_pillar.get(p.id, 0))
         if week_by_pillar.get(quiet.id, 0) == 0:
-            return f"Post something for {quiet.name}: nothing on it in the last 7 days."
+            return message("strategy.suggest.pillar", pillar=quiet.name)
     if not habits:
-        return "Add habits to your strategy file so kompas can say what to do today."
+        return message("strategy.suggest.no_habits")
     unknown = [h for h in habits if h.done is None]
     if len(unknown) == len(habits):
-        return f"No habit has data for this day: {unknown[0].reason or 'nothing to count'}."
+        why = unknown[0].reason or message("strategy.nothing_to_count")
+        return message("strategy.suggest.no_habit_data", why=why)
     if unknown:
-        return (
-            f"The habits with data are done; {len(unknown)} more cannot be counted "
-            f"({unknown[0].habit.name}: {unknown[0].reason or 'no data'})."
+        return message(
+            "strategy.suggest.some_unknown",
+            count=len(unknown),
+            habit=unknown[0].habit.name,
+            why=unknown[0].reason or message("common.no_data"),
         )
-    return "You're on track: every habit is done for now."
+    return message("strategy.suggest.on_track")
 
 
 #: How far back from the newest feed item ``notify`` items are shown.
@@ -125,7 +133,7 @@ def build_today(
         store.activity_span(connection, platform),
     )
     counter: TagCounter | None = None
-    reason: str | None = "no rules file"
+    reason: Message | None = message("strategy.tags.no_rules")
     if any(h.tag for h in strategy.habits):
         counter, reason = tag_counter(connection, rules_path or Path("rules.yaml"))
     habits = tuple(

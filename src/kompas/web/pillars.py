@@ -16,6 +16,12 @@ from typing import Any, ParamSpec
 import sqlalchemy as sa
 
 from kompas.errors import KompasError
+from kompas.i18n import Message, message, said
+
+
+def _keep(said_: Message) -> Message:
+    """A ``to_json`` text hook that keeps messages for the template to render."""
+    return said_
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +30,8 @@ class View:
 
     available: bool
     result: Any = None
-    #: A problem with the user's input or data, shown as it is (autoescaped).
-    problem: str | None = None
+    #: A problem with the user's input or data, shown in the page's language (autoescaped).
+    problem: Message | str | None = None
     #: A verdict to show with the figures (the strategy review's ``status``).
     status: str | None = None
 
@@ -169,7 +175,7 @@ def community(
         period = period_of(since or None, until or None, all_time, span)
         result = report(connection, period, own_domains=domains)
     except KompasError as error:
-        return View(True, None, problem=str(error))
+        return View(True, None, problem=said(error))
     last_day = period.last_day
     return View(
         True,
@@ -200,9 +206,9 @@ def people(connection: sa.Connection, account: str | None) -> View:
         ref = identities.resolve(connection, account)
         found = research_account(connection, ref.platform, ref.id, model)
         if found is None:
-            return View(True, None, problem=f"no account {account!r} in the store")
+            return View(True, None, problem=message("errors.no_account", account=repr(account)))
     except KompasError as error:
-        return View(True, None, problem=str(error))
+        return View(True, None, problem=said(error))
     return View(True, found)
 
 
@@ -232,7 +238,7 @@ def audit(connection: sa.Connection) -> View:
         scored = [from_stored(r.platform, r.id, asdict(r)) for r in rows]
         return View(True, audit_followers(scored, model, total))
     except KompasError as error:
-        return View(True, None, problem=str(error))
+        return View(True, None, problem=said(error))
 
 
 #: The digest windows the Feeds page offers (``kompas digest --since``); the CLI's default first.
@@ -261,7 +267,7 @@ def feeds(connection: sa.Connection, since: str = "7d") -> View:
     try:
         span = parse_duration(since)
     except ValueError:
-        return View(True, None, problem=f"{since!r}: expected a duration such as 36h, 7d or 2w")
+        return View(True, None, problem=message("errors.not_a_duration", value=repr(since)))
     # Like `kompas digest`: the window ends at the newest feed item when that is older.
     end, _ = anchor(feed_store.feed_span(connection))
     end = min(end, datetime.now(UTC))
@@ -297,7 +303,7 @@ def explain(connection: sa.Connection, item_id: str) -> View:
     decided = feed_store.decision(connection, item_id)
     stored = next(iter(feed_store.items(connection, ids=[item_id])), None)
     if decided is None or stored is None:
-        return View(True, None, problem=f"no decision about item {item_id!r} (pull feeds first)")
+        return View(True, None, problem=message("errors.no_decision", item=repr(item_id)))
     return View(True, Explanation(stored.item, decided))
 
 
@@ -339,7 +345,7 @@ def strategy(connection: sa.Connection, home: Path | None, date: str, days: int)
             try:
                 day = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=UTC)
             except ValueError:
-                raise KompasError(f"{date!r} is not a date (expected YYYY-MM-DD)") from None
+                raise KompasError(message("errors.not_a_date", value=repr(date))) from None
         else:
             span = data_span(connection)
             day, first_line = default_day(span, days)
@@ -350,11 +356,17 @@ def strategy(connection: sa.Connection, home: Path | None, date: str, days: int)
         review = build_review(connection, plan, day + timedelta(days=1), days, rules)
         today = build_today(connection, plan, day, rules)
     except KompasError as error:
-        return View(True, None, problem=str(error))
+        return View(True, None, problem=said(error))
     return View(
         True,
         StrategyPage(
-            review.to_json(), today.to_json(), days, f"{day:%Y-%m-%d}", first_line, note_end
+            # Kept as messages: the page renders them in its own language.
+            review.to_json(_keep),
+            today.to_json(_keep),
+            days,
+            f"{day:%Y-%m-%d}",
+            first_line,
+            note_end,
         ),
     )
 
