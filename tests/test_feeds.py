@@ -329,6 +329,12 @@ def test_digest_ranks_groups_and_explains(pulled) -> None:  # type: ignore[no-un
             "rule": "sqlite",
             "line": 5,
             "reasons": ["text_contains: text contains 'sqlite'"],
+            "reason_codes": [
+                [
+                    "rules.why.contains",
+                    {"key": "text_contains", "field": "text", "needle": "'sqlite'"},
+                ]
+            ],
             "effects": ["score +3", "tag sqlite", "route digest"],
         }
     ]

@@ -246,9 +246,13 @@ def client(workspace: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def addresses() -> list[str]:
+def addresses(workspace: Path) -> list[str]:
     """Every page and fragment, in the states a person can bring them to."""
+    digest = json.loads(Kompas(workspace)("digest", "--since", "3650d", "--json").stdout)
+    items = [e["id"] for g in digest["groups"] for e in g["entries"]]
+    assert items, "no digest to explain"
     return [
+        *(f"/fragments/explain?item={item}" for item in items[:8]),
         "/",
         "/?days=28",
         *(f"/fragments/glance/{p}" for p in ("community", "rules", "people", "strategy")),
@@ -275,13 +279,16 @@ def addresses() -> list[str]:
 
 def users_words(workspace: Path) -> list[str]:
     """What the user wrote in strategy.yaml (their why, goals, key results, habit and
-    pillar names): theirs, in their language, even inside a French sentence."""
+    pillar names) and rules.yaml (rule names): theirs, in their language, even inside a
+    French sentence."""
+    from kompas.rules import load_rules
     from kompas.strategy import load_strategy
 
     plan = load_strategy(workspace / "strategy.yaml")
     found = [plan.why, *(goal.name for goal in plan.goals)]
     found += [kr.text for _, kr in plan.key_results] + [kr.metric for _, kr in plan.key_results]
     found += [h.name for h in plan.habits] + [p.name for p in plan.pillars]
+    found += [rule.name for rule in load_rules(workspace / "rules.yaml").rules]
     return sorted({w for w in found if w}, key=len, reverse=True)
 
 
@@ -289,17 +296,21 @@ def test_every_page_in_french_shows_no_english(client: TestClient, workspace: Pa
     pieces = english_pieces()
     assert len(pieces) > 100  # the check has teeth: both catalogues are read
     problems: dict[str, list[str]] = {}
-    for address in addresses():
+    users = users_words(workspace)
+    reasons = 0
+    for address in addresses(workspace):
         joined = address + ("&" if "?" in address else "?") + "lang=fr"
         response = client.get(joined)
         assert response.status_code in (200, 400), address
         runs = visible(response.text)
-        for words in users_words(workspace):
+        reasons += sum(run.startswith("parce que ") for run in runs)
+        for words in users:
             runs = [run.replace(words, "…") for run in runs]
         found = english_in(runs, pieces)
         if found:
             problems[address] = found
     assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
+    assert reasons > 0  # the rules' reasons were shown, in French
 
 
 def test_the_check_finds_english() -> None:

@@ -153,6 +153,10 @@ def test_explain_names_each_rule_its_line_effects_and_reasons() -> None:
         "rule": "python news",
         "line": 2,
         "reasons": ["text_contains: text contains 'python'"],
+        # The same reason as a code and its values, for other languages (kompas.i18n).
+        "reason_codes": [
+            ["rules.why.contains", {"key": "text_contains", "field": "text", "needle": "'python'"}]
+        ],
         "effects": ["score +5", "tag python"],
     }
     assert second["rule"] == "no crypto" and second["line"] == 5
@@ -160,7 +164,12 @@ def test_explain_names_each_rule_its_line_effects_and_reasons() -> None:
     # "any" explains with the first alternative that holds: the regex, quoting the match.
     assert second["reasons"] == ["text_regex: /(?i)\\bnft\\b/ matched 'NFT'"]
     negated = compile_rules(one_rule("{not: {text_contains: rust}}")).explain(item(), NOW)
-    assert negated.fired[0].reasons == ("not: {text_contains: 'rust'} does not hold",)
+    assert [str(r) for r in negated.fired[0].reasons] == [
+        "not: {text_contains: 'rust'} does not hold"
+    ]
+    assert (
+        negated.fired[0].reasons[0].render("fr") == "not : {text_contains: 'rust'} n’est pas vrai"
+    )
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ class Message:
         return self.render(DEFAULT)
 
 
-def message(code: str, **params: Any) -> Message:
+def message(code: str, /, **params: Any) -> Message:
     """``Message(code, params)``, written the way a sentence reads."""
     return Message(code, params)
 
@@ -82,7 +82,7 @@ def catalogue(lang: str) -> dict[str, Text]:
     return found
 
 
-def render(code: str, lang: str = DEFAULT, **params: Any) -> str:
+def render(code: str, lang: str = DEFAULT, /, **params: Any) -> str:
     """The message ``code`` in ``lang`` (English where ``lang`` lacks it), filled with
     ``params`` the way ``lang`` writes them."""
     texts = catalogue(lang if lang in LANGUAGES else DEFAULT)

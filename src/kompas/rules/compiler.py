@@ -18,6 +18,7 @@ from typing import Any
 
 import regex
 
+from kompas.i18n import Message, message
 from kompas.rules import regexes
 from kompas.rules.item import (
     COUNT_NAMES,
@@ -34,7 +35,7 @@ from kompas.rules.load import RuleFileError, position
 from kompas.rules.schema import MAX_DEPTH
 
 Test = Callable[[Prepared], bool]
-Why = Callable[[Prepared], list[str] | None]
+Why = Callable[[Prepared], list[Message] | None]
 Select = Callable[[Batch, int], int]
 
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -182,8 +183,8 @@ def _all(parts: list[Condition]) -> Condition:
                     return False
             return True
 
-    def why(p: Prepared) -> list[str] | None:
-        reasons: list[str] = []
+    def why(p: Prepared) -> list[Message] | None:
+        reasons: list[Message] = []
         for part in parts:
             found = part.why(p)
             if found is None:
@@ -213,7 +214,7 @@ def _any(parts: list[Condition]) -> Condition:
                 return True
         return False
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         for part in parts:
             found = part.why(p)
             if found is not None:
@@ -243,11 +244,11 @@ def _not(part: Condition, label: str) -> Condition:
     def test(p: Prepared) -> bool:
         return not inner(p)
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         found = part.why(p)
         if found is not None:
             return None
-        return [f"not: {label} does not hold"]
+        return [message("rules.why.not", condition=label)]
 
     def select(b: Batch, candidates: int) -> int:
         return candidates ^ inner_select(b, candidates)
@@ -287,11 +288,11 @@ def _contains(key: str, needles: list[str]) -> Condition:
                     return True
             return False
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         hay = hay_of(p)
         for needle in needles:
             if needle in hay:
-                return [f"{key}: {field} contains {needle!r}"]
+                return [message("rules.why.contains", key=key, field=field, needle=repr(needle))]
         return None
 
     unique = tuple(dict.fromkeys(needles))
@@ -339,12 +340,19 @@ def _regex(key: str, pattern: regexes.Regex, needles: frozenset[str] | None) -> 
                 return False
         return _search(pattern, p.full, p) is not None
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         text = p.item.title if title_only else p.full
         match = _search(pattern, text, p)
         if match is None:
             return None
-        return [f"{key}: /{pattern.pattern.pattern}/ matched {match.group(0)[:80]!r}"]
+        return [
+            message(
+                "rules.why.matched",
+                key=key,
+                pattern=pattern.pattern.pattern,
+                text=repr(match.group(0)[:80]),
+            )
+        ]
 
     ordered = tuple(sorted(needles or (), key=len, reverse=True))  # rarest first, roughly
 
@@ -392,9 +400,11 @@ def _language(codes: list[str]) -> Condition:
     def test(p: Prepared) -> bool:
         return matching(p) is not None
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         code = matching(p)
-        return None if code is None else [f"language: {p.item.language!r} is {code!r}"]
+        if code is None:
+            return None
+        return [message("rules.why.language", language=repr(p.item.language), code=repr(code))]
 
     def holds(language: str | None) -> bool:
         return code_for(language) is not None
@@ -409,8 +419,8 @@ def _author(names: set[str]) -> Condition:
     def test(p: Prepared) -> bool:
         return p.author() in names
 
-    def why(p: Prepared) -> list[str] | None:
-        return [f"author: {p.item.author!r} is in the list"] if test(p) else None
+    def why(p: Prepared) -> list[Message] | None:
+        return [message("rules.why.author", author=repr(p.item.author))] if test(p) else None
 
     def holds(author: str | None) -> bool:
         return (author or "").lower() in names
@@ -428,8 +438,8 @@ def _source(names: set[str]) -> Condition:
     def test(p: Prepared) -> bool:
         return p.item.source.lower() in names or p.source_domain() in names
 
-    def why(p: Prepared) -> list[str] | None:
-        return [f"source: {p.item.source!r} is in the list"] if test(p) else None
+    def why(p: Prepared) -> list[Message] | None:
+        return [message("rules.why.source", source=repr(p.item.source))] if test(p) else None
 
     def select(b: Batch, candidates: int) -> int:
         return b.where("source", holds, candidates)
@@ -460,9 +470,9 @@ def _link_domain(domains: set[str]) -> Condition:
     def test(p: Prepared) -> bool:
         return matching(p) is not None
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         found = matching(p)
-        return None if found is None else [f"link_domain: links to {found}"]
+        return None if found is None else [message("rules.why.link_domain", domain=found)]
 
     newline = any("\n" in domain for domain in domains)  # could span two links
 
@@ -498,15 +508,18 @@ def _age(under: timedelta | None, over: timedelta | None) -> Condition:
         newest, oldest = cutoffs(p.now)
         return (newest is None or published > newest) and (oldest is None or published < oldest)
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         if not test(p):
             return None
         assert p.item.published is not None
         hours = (p.now - p.item.published).total_seconds() / 3600
-        bounds = " and ".join(
-            b for b in (under and f"under {_span(under)}", over and f"over {_span(over)}") if b
-        )
-        return [f"age: {hours:.1f} h old, {bounds}"]
+        if under is not None and over is not None:
+            code, spans = "rules.why.age_between", {"under": _span(under), "over": _span(over)}
+        elif under is not None:
+            code, spans = "rules.why.age_under", {"under": _span(under)}
+        else:
+            code, spans = "rules.why.age_over", {"over": _span(over) if over else ""}
+        return [message(code, hours=round(hours, 1), **spans)]
 
     def select(b: Batch, candidates: int) -> int:
         newest, oldest = cutoffs(b.now)
@@ -542,13 +555,17 @@ def _count(bounds: dict[str, tuple[int | None, int | None]]) -> Condition:
                 return False
         return True
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         if not test(p):
             return None
         return [
-            f"count: {name} = {p.count(name)}"
-            + (f" ≥ {low}" if low is not None else "")
-            + (f" ≤ {high}" if high is not None else "")
+            message(
+                "rules.why.count",
+                name=name,
+                value=str(p.count(name)),
+                bounds=(f" ≥ {low}" if low is not None else "")
+                + (f" ≤ {high}" if high is not None else ""),
+            )
             for name, (low, high) in checks
         ]
 
@@ -587,9 +604,9 @@ def _has_tag(tags: set[str]) -> Condition:
     def test(p: Prepared) -> bool:
         return not tags.isdisjoint(p.tags())
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         found = sorted(tags & p.tags())
-        return [f"has_tag: {found[0]}"] if found else None
+        return [message("rules.why.has_tag", tag=found[0])] if found else None
 
     def select(b: Batch, candidates: int) -> int:
         having = b.tag_masks()
@@ -605,8 +622,8 @@ def _kind(kinds: frozenset[str]) -> Condition:
     def test(p: Prepared) -> bool:
         return p.item.kind in kinds
 
-    def why(p: Prepared) -> list[str] | None:
-        return [f"kind: {p.item.kind}"] if test(p) else None
+    def why(p: Prepared) -> list[Message] | None:
+        return [message("rules.why.kind", kind=p.item.kind)] if test(p) else None
 
     def select(b: Batch, candidates: int) -> int:
         return b.where("kind", kinds.__contains__, candidates)
@@ -624,9 +641,9 @@ def _to_tag(tags: frozenset[str]) -> Condition:
     def test(p: Prepared) -> bool:
         return bool(found(p))
 
-    def why(p: Prepared) -> list[str] | None:
+    def why(p: Prepared) -> list[Message] | None:
         hits = found(p)
-        return [f"to_tag: answers a post tagged {hits[0]}"] if hits else None
+        return [message("rules.why.to_tag", tag=hits[0])] if hits else None
 
     def holds(to_tags: tuple[str, ...]) -> bool:
         return bool(tagged(to_tags))

@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from kompas.i18n import Message, message
 from kompas.rules.compiler import Compiler, Condition, Select
 from kompas.rules.item import Batch, Item, Needles, Prepared, indices, mask_to_flags
 from kompas.rules.load import load_rules_document, position, read_rules_text
@@ -41,15 +42,17 @@ class Fired:
 
     rule: str
     line: int
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Message, ...] = ()
     effects: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        """The JSON shape used by ``rules test`` and ``rules explain``."""
+        """The JSON shape used by ``rules test`` and ``rules explain`` (and stored): each
+        reason in English, and as ``[code, params]`` to render in another language."""
         return {
             "rule": self.rule,
             "line": self.line,
-            "reasons": list(self.reasons),
+            "reasons": [str(r) for r in self.reasons],
+            "reason_codes": [[r.code, dict(r.params)] for r in self.reasons],
             "effects": list(self.effects),
         }
 
@@ -379,9 +382,13 @@ class RuleSet:
         routes: list[str] = []
         fired: list[Fired] = []
         for rule in self.rules:
-            reasons: list[str] | None
+            reasons: list[Message] | None
             if explain:
-                reasons = rule.condition.why(prepared) if rule.condition else ["always"]
+                reasons = (
+                    rule.condition.why(prepared)
+                    if rule.condition
+                    else [message("rules.why.always")]
+                )
                 if reasons is None:
                     continue
             else:

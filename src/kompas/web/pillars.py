@@ -289,10 +289,24 @@ def feeds(connection: sa.Connection, since: str = "7d") -> View:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """What the rules decided about one item, and why (``kompas rules explain``)."""
+    """What the rules decided about one item, and why (``kompas rules explain``): each
+    fired rule's reasons as messages (plain English for a decision stored before they
+    were)."""
 
     item: Any
     decision: Any
+    reasons: tuple[tuple[Message | str, ...], ...] = ()
+
+
+def _reasons(fired: dict[str, Any]) -> tuple[Message | str, ...]:
+    texts = list(fired.get("reasons") or ())
+    codes = fired.get("reason_codes")
+    if isinstance(codes, list) and len(codes) == len(texts):
+        try:
+            return tuple(Message(str(code), dict(params)) for code, params in codes)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return tuple(str(text) for text in texts)
 
 
 @pillar_view("rules")
@@ -304,7 +318,8 @@ def explain(connection: sa.Connection, item_id: str) -> View:
     stored = next(iter(feed_store.items(connection, ids=[item_id])), None)
     if decided is None or stored is None:
         return View(True, None, problem=message("errors.no_decision", item=repr(item_id)))
-    return View(True, Explanation(stored.item, decided))
+    reasons = tuple(_reasons(fired) for fired in decided.fired)
+    return View(True, Explanation(stored.item, decided, reasons))
 
 
 @pillar_view("rules")
