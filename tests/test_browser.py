@@ -424,6 +424,60 @@ def test_strategy_page_shows_the_review(guarded: Server, tab: Watched) -> None:
     assert tab.errors == []
 
 
+TEACH_STRATEGY = """\
+why: Write about the open web, and stay a person.
+pillars:
+  - name: Web
+    description: the open web, blogs, browsers and Linux
+    keywords: [blog, web, firefox, linux, browser]
+  - name: Life
+    description: family, walks, bike rides and small joys
+    keywords: [family, walk, ride, kids]
+"""
+
+
+def test_teaching_kompas_with_the_right_and_wrong_buttons(
+    serve: Callable[..., Server], tab: Watched
+) -> None:
+    def write_strategy(cli: Cli) -> None:
+        (cli.home / "strategy.yaml").write_text(TEACH_STRATEGY, encoding="utf-8")
+
+    server = serve(("mastodon-archive", MASTODON_ARCHIVE), setup=write_strategy)
+    page = tab.page
+    page.goto(server.url + "/strategy?date=2024-07-14&days=30")
+    rows = page.locator("#post-alignment tbody tr")
+    assert rows.count() > 0
+    unaligned = page.locator('#post-alignment tr[data-labels=""]').first
+    post = unaligned.get_attribute("data-post")
+    assert post
+    unaligned.locator("select").select_option("life")
+    unaligned.locator("button.teach-wrong").click()
+    row = f'#post-alignment tr[data-post="{post}"]'
+    page.wait_for_selector(f'{row}[data-taught="true"]', timeout=60_000)
+    assert page.locator(row).get_attribute("data-labels") == "life"
+    assert "1 correction so far" in page.locator("#teach-notice").inner_text()
+    assert page.url == server.url + "/strategy?date=2024-07-14&days=30"  # swapped in place
+    aligned = server.cli("strategy", "align", "--json", "--days", "30", "--date", "2024-07-14")
+    by_post = {r["post"]: r for r in json.loads(aligned.stdout)}
+    assert [p["pillar"] for p in by_post[post]["pillars"]] == ["life"]
+    assert "you taught kompas" in by_post[post]["reason"]
+    shot(page, "strategy-teach")
+    # "Right" keeps what kompas said and marks it taught; in French this time.
+    page.goto(server.url + "/strategy?date=2024-07-14&days=30&lang=fr")
+    other = page.locator('#post-alignment tr[data-taught="false"]').first
+    second = other.get_attribute("data-post")
+    labels = other.get_attribute("data-labels")
+    other.locator("button.teach-right").click()
+    page.wait_for_selector(f'#post-alignment tr[data-post="{second}"][data-taught="true"]')
+    assert (
+        page.locator(f'#post-alignment tr[data-post="{second}"]').get_attribute("data-labels")
+        == labels
+    )
+    assert "2 corrections jusqu’ici" in page.locator("#teach-notice").inner_text()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert tab.errors == []
+
+
 def test_french_interface(samples: Server, tab: Watched) -> None:
     page = tab.page
     page.goto(samples.url + "/")

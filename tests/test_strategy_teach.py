@@ -1,19 +1,31 @@
 """``kompas strategy teach``: a correction is stored in the workspace's database and
-changes the next alignment of similar posts, on the real Mastodon sample; and the
-evaluation split never puts a post and its translation on both sides."""
+changes the next alignment of similar posts, on the real Mastodon sample; the dashboard's
+"right / wrong, it is X" buttons store the same corrections; and the evaluation split
+never puts a post and its translation on both sides."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
+import warnings
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette suggests httpx2; httpx works
+    from fastapi.testclient import TestClient
+
 from conftest import DATA, MASTODON_ARCHIVE, Kompas
+from kompas.store.strategy import corrections
+from kompas.web import create_app
+from kompas.web.security import CSRF_COOKIE
+from kompas.workspace import Workspace
 from samples import mastodon_file
 
 STRATEGY = """\
@@ -136,3 +148,107 @@ def test_the_split_keeps_each_translation_with_its_original() -> None:
         labels = sorted({label for r in records for label in r["labels"]})
         drawn = bench.draw(train, labels, 5, __import__("random").Random(0))
         assert {c.post for c in drawn} <= {r["id"] for r in train}
+
+
+# --- the dashboard's "right / wrong, it is X" buttons ------------------------------------
+
+ROW = re.compile(r'<tr data-post="([^"]+)" data-labels="([^"]*)" data-taught="(\w+)">')
+PERIOD = {"date": "2024-07-14", "days": "30"}
+
+
+def _rows(html: str) -> dict[str, tuple[list[str], bool]]:
+    return {
+        unescape(post): (labels.split(), taught == "true")
+        for post, labels, taught in ROW.findall(html)
+    }
+
+
+def test_dashboard_buttons_store_corrections_like_teach(tmp_path: Path, db_url: str) -> None:
+    cli = Kompas(tmp_path / "home", db_url)
+    assert cli("import", "mastodon-archive", MASTODON_ARCHIVE).exit_code == 0
+    (cli.home / "strategy.yaml").write_text(STRATEGY, encoding="utf-8")
+    workspace = Workspace.resolve(cli.home, db_url)
+    cli_rows = {
+        row["post"]: [p["pillar"] for p in row["pillars"]]
+        for row in json.loads(
+            cli("strategy", "align", "--json", "--days", "30", "--date", "2024-07-14").stdout
+        )
+    }
+    with TestClient(
+        create_app(workspace.engine, home=workspace.home), base_url="http://127.0.0.1:8765"
+    ) as browser:
+        page = browser.get("/strategy?date=2024-07-14&days=30")
+        assert page.status_code == 200
+        shown = _rows(page.text)
+        # The table lists the period's posts with exactly the pillars `strategy align` gives.
+        assert len(shown) == min(50, len(cli_rows))
+        assert all(cli_rows[post] == labels for post, (labels, _) in shown.items())
+        assert 'name="csrf_token"' in page.text and "Wrong, it is" in page.text
+        token = browser.cookies[CSRF_COOKIE]
+        unaligned = next(post for post, (labels, _) in shown.items() if not labels)
+        aligned = next(post for post, (labels, _) in shown.items() if labels)
+        wrong = {**PERIOD, "post": unaligned, "verdict": "wrong", "pillar": "life"}
+
+        # Without the CSRF token, or from another origin: refused, nothing stored.
+        assert browser.post("/strategy/teach", data=wrong).status_code == 403
+        forged = browser.post(
+            "/strategy/teach", data=wrong, headers={"X-CSRF-Token": token, "Origin": "https://x.y"}
+        )
+        assert forged.status_code == 403
+        # "Wrong" without choosing the pillar: said on the page, nothing stored.
+        unchosen = browser.post(
+            "/strategy/teach",
+            data={**wrong, "pillar": ""},
+            headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        )
+        assert unchosen.status_code == 200 and 'class="problem"' in unchosen.text
+        unknown = browser.post(
+            "/strategy/teach",
+            data={**wrong, "pillar": "cooking"},
+            headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        )
+        assert "unknown pillar &#39;cooking&#39;" in unknown.text
+        with workspace.engine.connect() as connection:
+            assert corrections(connection) == []
+
+        # "Wrong, it is life" over HTMX: the report comes back with the new alignment.
+        taught = browser.post(
+            "/strategy/teach", data=wrong, headers={"X-CSRF-Token": token, "HX-Request": "true"}
+        )
+        assert taught.status_code == 200
+        assert taught.text.lstrip().startswith('<div id="strategy-report">')
+        assert _rows(taught.text)[unaligned] == (["life"], True)
+        notice = re.search(r'id="teach-notice">(.*?)</p>', taught.text, re.S)
+        assert notice is not None and "1 correction so far" in unescape(notice.group(1))
+
+        # "Right" on an aligned post, without HTMX: stored as shown, back to the page.
+        right = browser.post(
+            "/strategy/teach",
+            data={
+                **PERIOD,
+                "post": aligned,
+                "verdict": "right",
+                "shown": shown[aligned][0],
+                "csrf_token": token,
+            },
+            follow_redirects=False,
+        )
+        assert right.status_code == 303
+        assert right.headers["location"] == "/strategy?days=30&date=2024-07-14"
+        after = _rows(browser.get(right.headers["location"]).text)
+        assert after[aligned] == (shown[aligned][0], True)
+        french = browser.get("/strategy?date=2024-07-14&days=30&lang=fr").text
+        assert "Faux, c’est" in french and "vous avez appris à kompas" in french
+
+    # Stored exactly as `kompas strategy teach` stores it, and the CLI now says so too.
+    with workspace.engine.connect() as connection:
+        stored = {f"{c.platform}:{c.post_id}": list(c.pillars) for c in corrections(connection)}
+    assert stored == {unaligned: ["life"], aligned: sorted(shown[aligned][0])}
+    rows = {
+        row["post"]: row
+        for row in json.loads(
+            cli("strategy", "align", "--json", "--days", "30", "--date", "2024-07-14").stdout
+        )
+    }
+    assert [p["pillar"] for p in rows[unaligned]["pillars"]] == ["life"]
+    assert "you taught kompas" in rows[unaligned]["reason"]

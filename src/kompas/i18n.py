@@ -92,6 +92,21 @@ def render(code: str, lang: str = DEFAULT, /, **params: Any) -> str:
     return _Formatter(lang).vformat(text, (), params)
 
 
+def render_marked(
+    value: Message, lang: str, literal: Callable[[str], str], mark: Callable[[str], str]
+) -> str:
+    """``value`` in ``lang`` for a markup language: the catalogue's words passed through
+    ``literal`` (e.g. HTML-escaped), each text parameter — words that are the user's or a
+    platform's, not kompas's: names, keywords, quotes — through ``mark`` (e.g. escaped
+    and marked ``translate="no"``); nested messages the same way."""
+    texts = catalogue(lang if lang in LANGUAGES else DEFAULT)
+    text = texts.get(value.code) or catalogue(DEFAULT)[value.code]
+    if isinstance(text, dict):
+        text = text[_plural(lang, value.params.get("count"))]
+    formatter = _Formatter(lang, literal, mark)
+    return formatter.vformat(literal(text), (), value.params)
+
+
 def say(value: Message | str | None, lang: str = DEFAULT) -> str:
     """``value`` for a reader of ``lang``: a message rendered, a plain string as it is
     (text that is not kompas's own, such as a name from the user's strategy file)."""
@@ -129,18 +144,31 @@ def _plural(lang: str, count: object) -> str:
 class _Formatter(string.Formatter):
     """``str.format`` that writes numbers, dates and nested messages for one language."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(
+        self,
+        lang: str,
+        literal: Callable[[str], str] | None = None,
+        mark: Callable[[str], str] | None = None,
+    ) -> None:
         self.lang = lang
+        self.literal = literal
+        self.mark = mark
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if isinstance(value, Message):
+            if self.literal is not None and self.mark is not None:
+                return render_marked(value, self.lang, self.literal, self.mark)
             return format(value.render(self.lang), format_spec)
-        if isinstance(value, bool) or value is None:
-            return format(str(value) if value is not None else "—", format_spec)
-        if isinstance(value, int | float):
-            return format_number(value, self.lang, format_spec)
-        if isinstance(value, datetime | date):
-            return value.strftime(format_spec or "%Y-%m-%d")
+        if isinstance(value, str) and self.mark is not None:
+            return self.mark(format(value, format_spec))
         if isinstance(value, Sequence) and not isinstance(value, str):
             return ", ".join(self.format_field(item, format_spec) for item in value)
-        return format(value, format_spec)
+        if isinstance(value, bool) or value is None:
+            text = format(str(value) if value is not None else "—", format_spec)
+        elif isinstance(value, int | float):
+            text = format_number(value, self.lang, format_spec)
+        elif isinstance(value, datetime | date):
+            text = value.strftime(format_spec or "%Y-%m-%d")
+        else:
+            text = format(value, format_spec)
+        return self.literal(text) if self.literal is not None else text

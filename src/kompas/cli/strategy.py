@@ -338,15 +338,7 @@ def teach_command(
     if as_json:
         _dump(taught.to_json())
         return
-    serves = ", ".join(taught.pillars) or "none of your pillars"
-    before = ", ".join(taught.before.labels) or "none"
-    out.print(
-        f"Taught: {taught.post} serves {serves} (kompas said: {before}). "
-        f"{taught.corrections} correction(s) so far; the alignment of {taught.changed} of "
-        f"your {taught.of} posts changed.",
-        highlight=False,
-        markup=False,
-    )
+    out.print(str(taught.summary()), highlight=False, markup=False)
 
 
 def today_command(

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kompas.store.schema import accounts, identity_links, imports, interactions, posts
+from kompas.store.strategy import alignment_corrections
 
 #: Own interactions in a time window, without scanning every like the user ever gave.
 ix_interactions_actor_time = sa.Index(
@@ -233,7 +234,8 @@ def generation(connection: sa.Connection) -> tuple[Any, ...]:
 
     On a SQLite file every commit (an import, a link, a pillar's own write, from any
     process) touches the file or its write-ahead log, so their modification times and the
-    log's size say it. Elsewhere: the newest import and the identity links.
+    log's size say it. Elsewhere: the newest import, the identity links and the
+    corrections of alignment.
     """
     url = connection.engine.url
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -253,4 +255,7 @@ def generation(connection: sa.Connection) -> tuple[Any, ...]:
     links = connection.execute(
         sa.select(sa.func.count(), sa.func.max(identity_links.c.person))
     ).first()
-    return (tuple(row) if row is not None else (), tuple(links or ()))
+    taught = connection.execute(
+        sa.select(sa.func.count(), sa.func.max(alignment_corrections.c.created_at))
+    ).first()
+    return (tuple(row) if row is not None else (), tuple(links or ()), tuple(taught or ()))

@@ -23,6 +23,7 @@ import ahocorasick_rs
 import numpy as np
 import numpy.typing as npt
 
+from kompas.i18n import Message, message
 from kompas.strategy import features
 from kompas.strategy.features import has_cjk, normalise, words
 from kompas.strategy.language import by_script, detect
@@ -74,17 +75,21 @@ class PillarMatch(NamedTuple):
     similarity: float = 0.0
     learned: bool = False
 
-    def reason(self) -> str:
+    def explain(self) -> list[Message]:
         """The match in words: matched keywords and the nearest text of the pillar."""
         parts = []
         if self.learned:
-            parts.append(f"learnt from your corrections (probability {self.confidence:.2f})")
+            parts.append(message("strategy.align.learnt", probability=self.confidence))
         if self.keywords:
-            parts.append("keywords " + ", ".join(self.keywords))
+            parts.append(message("strategy.align.keywords", keywords=self.keywords))
         if self.nearest:
             shown = self.nearest if len(self.nearest) <= 80 else self.nearest[:77] + "…"
-            parts.append(f"nearest example “{shown}” (similarity {self.similarity:.2f})")
-        return "; ".join(parts) or "no keyword, no similar example"
+            parts.append(message("strategy.align.nearest", text=shown, similarity=self.similarity))
+        return parts or [message("strategy.align.nothing")]
+
+    def reason(self, lang: str = "en") -> str:
+        """:meth:`explain` in ``lang``."""
+        return "; ".join(part.render(lang) for part in self.explain())
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,25 +123,32 @@ class Alignment:
             return "aligned"
         return "unaligned" if self.supported else "unsupported language"
 
-    def reason(self) -> str:
-        """Why the post got its pillars (or none)."""
+    def explain(self) -> list[tuple[str | None, list[Message]]]:
+        """Why the post got its pillars (or none): per pillar served, its id and the
+        reasons; else one reason for the whole post (id ``None``)."""
         if self.taught:
-            chosen = ", ".join(self.labels) or "no pillar"
-            return f"you taught kompas this post serves {chosen}"
+            if not self.labels:
+                return [(None, [message("strategy.align.taught_none")])]
+            return [(None, [message("strategy.align.taught", pillars=self.labels)])]
         if self.pillars:
-            return " | ".join(f"{m.pillar}: {m.reason()}" for m in self.pillars)
+            return [(m.pillar, m.explain()) for m in self.pillars]
         if not self.supported:
-            known = ", ".join(self.languages)
-            return (
-                f"language {self.language} is not supported: your pillars are written in "
-                f"{known}; add keywords or examples in {self.language} to align such posts"
+            found = message(
+                "strategy.align.unsupported", language=self.language, languages=self.languages
             )
-        if self.candidates:
+        elif self.candidates:
             best = self.candidates[0]
-            return (
-                f"no pillar reached the threshold (closest: {best.pillar}, score {best.score:.2f})"
-            )
-        return "no pillars defined"
+            found = message("strategy.align.below", pillar=best.pillar, score=best.score)
+        else:
+            found = message("strategy.align.no_pillars")
+        return [(None, [found])]
+
+    def reason(self, lang: str = "en") -> str:
+        """:meth:`explain` in ``lang``: ``pillar: reason; reason | pillar: …``."""
+        return " | ".join(
+            (f"{pillar}: " if pillar else "") + "; ".join(p.render(lang) for p in parts)
+            for pillar, parts in self.explain()
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,6 +175,8 @@ class Review:
     unknown: tuple[Gap, ...] = ()
     status: str = NO_DATA
     status_reason: Message | None = None
+    #: Every post of the period with its own words, and its alignment (oldest first).
+    alignments: tuple[tuple[OwnPost, Alignment], ...] = ()
 
     @property
     def unaligned_share(self) -> float | None:
@@ -438,4 +440,5 @@ def build_review(
         unknown=unknown,
         status=status,
         status_reason=status_reason,
+        alignments=tuple(alignments),
     )

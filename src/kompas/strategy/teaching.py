@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from kompas.errors import KompasError
+from kompas.i18n import Message, message
 from kompas.store import strategy as store
 from kompas.strategy.alignment import Aligner, Alignment
 from kompas.strategy.model import Strategy
@@ -35,6 +36,18 @@ class Taught:
     corrections: int
     changed: int
     of: int
+
+    def summary(self) -> Message:
+        """What was taught and what it changed, in words for any language."""
+        return message(
+            "strategy.teach.done",
+            post=self.post,
+            pillars=list(self.pillars) or message("strategy.teach.none"),
+            before=self.before.labels or message("strategy.teach.said_none"),
+            count=self.corrections,
+            changed=self.changed,
+            of=self.of,
+        )
 
     def to_json(self) -> dict[str, object]:
         """The ``kompas strategy teach --json`` shape."""

@@ -168,6 +168,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
             say=partial(messages.say, lang=lang),
             model_reason=partial(_model_reason, lang=lang),
             people_say=partial(_people_say, lang=lang),
+            marked=partial(i18n.marked, lang),
             n=_number(lang),
             url=url,
             switch=switch,
@@ -435,7 +436,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
         today = datetime.now(UTC).strftime("%Y-%m-%d")
         view: pillars.View = figures.get(
             connection,
-            f"strategy:{date or today}:{days}",
+            f"strategy:{date or today}:{days}:{_modified(home, 'strategy.yaml')}",
             lambda: pillars.strategy(connection, home, date, days),
         )
         return view
@@ -448,7 +449,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
     ) -> HTMLResponse:
         with connect() as connection:
             view = strategy_view(connection, date, days)
-        return render(request, "strategy.html", "strategy", view=view)
+        return render(request, "strategy.html", "strategy", view=view, notice=None)
 
     @app.get("/fragments/strategy", response_class=HTMLResponse)
     def strategy_fragment(
@@ -458,7 +459,51 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
     ) -> HTMLResponse:
         with connect() as connection:
             view = strategy_view(connection, date, days)
-        return render(request, "_strategy.html", "strategy", view=view)
+        return render(request, "_strategy.html", "strategy", view=view, notice=None)
+
+    @app.post("/strategy/teach")
+    def teach(
+        request: Request, form: Annotated[FormData | None, Depends(require_csrf)]
+    ) -> Response:
+        """The "right" or "wrong, it is X" buttons on one post: stored as ``kompas strategy teach``
+        stores it, then the Strategy page (or, for HTMX, its report) with the new
+        alignment."""
+        values = form if form is not None else FormData()
+        post = str(values.get("post", "")).strip()[:600]
+        date = str(values.get("date", "")).strip()[:16]
+        days = 30 if str(values.get("days", "")) == "30" else 7
+        verdict = str(values.get("verdict", ""))
+        choice = str(values.get("pillar", "")).strip()
+        lang = i18n.choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+        notice: Any = None
+        if verdict == "right":
+            chosen = [p for p in values.getlist("shown") if isinstance(p, str) and p]
+        elif verdict == "wrong" and choice:
+            chosen = [] if choice == "none" else [choice]
+        else:
+            notice = i18n.translate(lang, "strategy.teach_choose")
+        problem = notice is not None
+        if not problem:
+            with engine.begin() as connection:
+                taught = pillars.teach(connection, home, post, chosen)
+            problem = taught.problem is not None
+            notice = taught.problem or (taught.result.summary() if taught.result else None)
+        htmx = bool(request.headers.get("hx-request"))
+        if not htmx and not problem:
+            return _back(request, "/strategy", days=str(days), **({"date": date} if date else {}))
+        with connect() as connection:
+            view = strategy_view(connection, date, days)
+        page = render(
+            request,
+            "_strategy.html" if htmx else "strategy.html",
+            "strategy",
+            view=view,
+            notice=notice,
+            notice_problem=problem,
+        )
+        if problem and not htmx:
+            page.status_code = 400
+        return page
 
     @app.get("/data", response_class=HTMLResponse)
     def data(request: Request) -> HTMLResponse:
@@ -497,6 +542,15 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
         return render(request, "_posts.html", "data", posts=latest, platform=platform)
 
     return app
+
+
+def _modified(home: Path | None, name: str) -> int | None:
+    """When the workspace file ``name`` last changed (``None``: no such file), so that
+    figures computed from it follow the user's edits."""
+    try:
+        return (home / name).stat().st_mtime_ns if home is not None else None
+    except FileNotFoundError:
+        return None
 
 
 def _number(lang: str) -> Callable[[int | float], str]:

@@ -8,9 +8,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kompas.i18n import DEFAULT, LANGUAGES, format_number
+from markupsafe import Markup, escape
 
-__all__ = ["DEFAULT", "LANGUAGES", "catalogue", "choose", "format_number", "translate"]
+from kompas.i18n import DEFAULT, LANGUAGES, Message, format_number, render_marked
+
+__all__ = [
+    "DEFAULT",
+    "LANGUAGES",
+    "catalogue",
+    "choose",
+    "format_number",
+    "marked",
+    "translate",
+]
 _MESSAGES = Path(__file__).with_name("messages")
 
 
@@ -49,3 +59,21 @@ def choose(query_lang: str | None, accept_language: str | None) -> str:
         if primary in LANGUAGES and q > best_q and q > 0:
             best, best_q = primary, q - order * 1e-6
     return best
+
+
+def marked(lang: str, value: Message | str | None) -> Markup:
+    """A pillar's message as HTML in ``lang``: kompas's words escaped, the user's and
+    platforms' words in it (names, keywords, quotes) escaped and marked
+    ``translate="no"``; a plain string is the user's own, escaped."""
+    if value is None:
+        return Markup("")
+    if isinstance(value, str):
+        return escape(value)
+    return Markup(
+        render_marked(
+            value,
+            lang,
+            lambda text: str(escape(text)),
+            lambda text: f'<span translate="no">{escape(text)}</span>',
+        )
+    )

@@ -330,9 +330,26 @@ def feed_problems(connection: sa.Connection) -> View:
     return View(True, [s for s in feed_store.feed_statuses(connection) if s.last_error])
 
 
+#: How many of the period's posts the Strategy page lists for teaching (newest first).
+TEACH_ROWS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedPost:
+    """One of the period's posts as the Strategy page lists it: what kompas said, and
+    the buttons to say whether it is right."""
+
+    post: str
+    created_at: str
+    text: str
+    labels: tuple[str, ...]
+    alignment: Any  # kompas.strategy.Alignment: its reason is rendered per language
+
+
 @dataclass(frozen=True, slots=True)
 class StrategyPage:
-    """The review of a period and the day's check, in their ``--json`` shapes."""
+    """The review of a period and the day's check, in their ``--json`` shapes, and the
+    period's newest posts with their pillars (to correct them)."""
 
     review: dict[str, Any]
     today: dict[str, Any]
@@ -341,6 +358,11 @@ class StrategyPage:
     note: str | None = None
     #: Where the data ends, when the page chose its day from it (the note, in any language).
     note_end: str | None = None
+    posts: tuple[AlignedPost, ...] = ()
+    #: How many posts of the period were aligned (``posts`` lists the newest).
+    aligned: int = 0
+    #: Pillar id → name, in the strategy file's order.
+    pillars: tuple[tuple[str, str], ...] = ()
 
 
 @pillar_view("strategy")
@@ -372,6 +394,21 @@ def strategy(connection: sa.Connection, home: Path | None, date: str, days: int)
         today = build_today(connection, plan, day, rules)
     except KompasError as error:
         return View(True, None, problem=said(error))
+    newest = sorted(
+        review.alignments,
+        key=lambda pair: pair[0].created_at or datetime.min.replace(tzinfo=UTC),
+        reverse=True,
+    )[:TEACH_ROWS]
+    posts = tuple(
+        AlignedPost(
+            f"{post.platform}:{post.id}",
+            f"{post.created_at:%Y-%m-%d %H:%M}" if post.created_at else "",
+            " ".join(post.text.split())[:280],
+            tuple(alignment.labels),
+            alignment,
+        )
+        for post, alignment in newest
+    )
     return View(
         True,
         StrategyPage(
@@ -382,8 +419,27 @@ def strategy(connection: sa.Connection, home: Path | None, date: str, days: int)
             f"{day:%Y-%m-%d}",
             first_line,
             note_end,
+            posts,
+            len(review.alignments),
+            tuple((p.id, p.name) for p in plan.pillars),
         ),
     )
+
+
+@pillar_view("strategy")
+def teach(connection: sa.Connection, home: Path | None, post: str, pillars: list[str]) -> View:
+    """Store the user's correction of one post (``kompas strategy teach``); the result is
+    what it changed."""
+    from kompas.strategy import load_strategy
+    from kompas.strategy.teaching import teach as store_correction
+
+    if home is None or not (home / "strategy.yaml").exists():
+        return View(True, None, problem="no strategy.yaml yet: write one with kompas strategy init")
+    try:
+        plan = load_strategy(home / "strategy.yaml")
+        return View(True, store_correction(connection, plan, post, pillars))
+    except KompasError as error:
+        return View(True, None, problem=said(error))
 
 
 @pillar_view("strategy")
