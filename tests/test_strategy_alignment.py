@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from conftest import DATA
+from conftest import DATA, MASTODON_ARCHIVE
 from kompas.strategy import Aligner, load_strategy
 from kompas.strategy.alignment import macro_f1, normalise
 from kompas.strategy.language import detect
+from samples import mastodon_file
 
 FOLDER = DATA / "alignment" / "mixed"
 #: Measured with the defaults (bench/strategy_alignment.py): all 0.671, en 0.651,
@@ -126,3 +127,41 @@ def test_the_multilingual_encoder_aligns_english_and_french() -> None:
     vectors = embedding.encode(["my cat sleeps all day", "mon chat dort toute la journée"])
     assert vectors.shape == (2, 512)
     assert float(vectors[0] @ vectors[1]) > 0.5  # the same sentence in two languages
+
+
+def _set(name: str) -> tuple[list[dict[str, Any]], set[str]]:
+    folder = DATA / "alignment" / name
+    with (folder / "labelled.jsonl").open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    return rows, {p.id for p in load_strategy(folder / "strategy.yaml").pillars}
+
+
+def test_the_second_person_set_holds_real_posts_of_the_mastodon_sample() -> None:
+    rows, pillars = _set("dealingwith")
+    mixed, _ = _set("mixed")
+    items = mastodon_file(MASTODON_ARCHIVE, "outbox.json")["orderedItems"]
+    # Read from the raw archive, not through kompas: the ids of the account's own posts.
+    own = {str(i["object"]["id"]) for i in items if i["type"] == "Create"}
+    in_mixed = {r["source"]["post_id"] for r in mixed}
+    assert len(rows) >= 250 and len({r["id"] for r in rows}) == len(rows)
+    assert len({r["source"]["post_id"] for r in rows}) == len(rows)
+    for row in rows:
+        assert row["source"]["post_id"] in own and row["source"]["post_id"] not in in_mixed
+        assert set(row["labels"]) <= pillars and row["text"].strip()
+    for pillar in pillars:  # enough support for 10 corrections per pillar in training folds
+        assert sum(pillar in r["labels"] for r in rows) >= 25, pillar
+
+
+def test_the_french_set_holds_real_posts_with_their_licence_noted() -> None:
+    rows, pillars = _set("ducamp")
+    assert len(rows) >= 200 and len({r["id"] for r in rows}) == len(rows)
+    for row in rows:
+        assert row["lang"] == "fr" and detect(row["text"])[0] == "fr"
+        assert row["source"]["repository"] == "ChristopheDucamp/christopheducamp.github.io"
+        assert row["source"]["path"].startswith("_posts/")
+        assert "RT @" not in row["text"] and "translation_of" not in row
+        assert set(row["labels"]) <= pillars
+    for pillar in pillars:
+        assert sum(pillar in r["labels"] for r in rows) >= 25, pillar
+    provenance = (DATA / "alignment" / "PROVENANCE.txt").read_text(encoding="utf-8")
+    assert "ChristopheDucamp/christopheducamp.github.io" in provenance and "MIT" in provenance

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pytest
 
-from conftest import X_ARCHIVE, Kompas
+from conftest import DATA, X_ARCHIVE, Kompas
 from kompas.strategy import Aligner
 from kompas.strategy.features import hashed
 from kompas.strategy.language import detect
@@ -149,3 +149,20 @@ def test_review_on_screen_names_the_posts_it_could_not_read(x_workspace: Kompas)
     result = x_workspace("review", "--month", "--date", newest.date().isoformat())
     assert result.exit_code == 0, result.output
     assert "Not read:" in result.stdout and "de " in result.stdout
+
+
+def test_batch_detection_says_what_py3langid_says_text_by_text() -> None:
+    """The batch classifier walks py3langid's own automaton for all texts at once; it
+    must name the same language as py3langid's ``classify``, text by text, on the
+    labelled sets' posts (English, French, translations, short replies)."""
+    from kompas.strategy.language import DETECT_CHARS, _identifier, classify_many
+
+    texts = []
+    for name in ("mixed", "dealingwith", "ducamp"):
+        with (DATA / "alignment" / name / "labelled.jsonl").open(encoding="utf-8") as handle:
+            texts += [json.loads(line)["text"][:DETECT_CHARS] for line in handle]
+    texts += ["", "OK", "HELLO THERE EVERYONE", "Ça va très bien, merci beaucoup !"]
+    identifier = _identifier(True)
+    expected = [identifier.classify(text)[0] for text in texts]
+    assert classify_many(identifier, texts) == expected
+    assert {"en", "fr"} <= set(expected)

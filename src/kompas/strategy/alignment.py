@@ -15,6 +15,7 @@ in is marked ``supported=False``: it is not "unaligned", kompas cannot read it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
@@ -22,11 +23,12 @@ from typing import TYPE_CHECKING, NamedTuple
 import ahocorasick_rs
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from kompas.i18n import Message, message
 from kompas.strategy import features
 from kompas.strategy.features import has_cjk, normalise, words
-from kompas.strategy.language import by_script, detect
+from kompas.strategy.language import by_script, detect, detect_many
 from kompas.strategy.model import Pillar
 
 if TYPE_CHECKING:
@@ -38,12 +40,14 @@ __all__ = [
     "Alignment",
     "PillarMatch",
     "Scores",
+    "decide",
     "macro_f1",
     "normalise",
     "words",
 ]
 
 Vector = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
 
 METHODS = ("combined", "char", "word", "keywords", "embedding", "embedding+keywords")
 #: Defaults measured on the labelled set (docs/strategy.md, bench/strategy_alignment.py).
@@ -264,48 +268,98 @@ class Aligner:
         self._keywords = _Keywords(self.pillars)
         self._corpus_source = list(corpus)
         self.corpus = [normalise(t) for t in self._corpus_source]
-        reference = self._featurise([normalise(t) for t in self._texts])
-        self._vocabulary = features.Vocabulary(reference)
-        self._corpus_rows = self._featurise(self.corpus, self._vocabulary.table)
-        self._vocabulary.count(self._corpus_rows)
-        self._text_matrix = self._vocabulary.dense(reference)
+        self._position: dict[str, int] = {}
+        for number, text in enumerate(self.corpus):
+            self._position.setdefault(text, number)
+        self._corpus_hashed: features.Hashed | None = None
+        self._corpus_scores: Scores | None = None
+        self._reference = self._featurise([normalise(t) for t in self._texts])
+        self._frequency: features.Frequency | None = None
+        self._vocabulary = features.Vocabulary(
+            self._reference, self.corpus_frequency() if method != "keywords" else None
+        )
+        self._text_matrix = self._vocabulary.dense(self._reference)
         self._embedded: Vector | None = None
         if method.startswith("embedding"):
             from kompas.strategy import embedding
 
             self._embedded = embedding.encode(self._texts)
-        self._table = self._vocabulary.table
         self.model: Model | None = None
         if corrections:
             from kompas.strategy import learning
 
             self.model = learning.fit(self, corrections)
 
-    def widen(self, table: npt.NDArray[np.bool_]) -> features.Hashed:
-        """Hash the posts for ``table``'s features too (a model's), once for both."""
-        self._table = self._table | table
-        self._corpus_rows = self._featurise(self.corpus, self._table)
-        return self._corpus_rows
+    def learn(self, corrections: Sequence[Correction], **settings: float) -> Aligner:
+        """This aligner with a model learnt from ``corrections`` (none: without one),
+        sharing the posts' features and scores already computed: what the bench and a
+        correction's before/after use."""
+        from kompas.strategy import learning
 
-    def _featurise(
-        self, plain: Sequence[str], keep: npt.NDArray[np.bool_] | None = None
-    ) -> features.Hashed:
+        taught = copy.copy(self)
+        taught.model = learning.fit(taught, corrections, **settings) if corrections else None
+        return taught
+
+    def _featurise(self, plain: Sequence[str]) -> features.Hashed:
         if self.method == "word":
-            return features.hashed_words(plain, normalised=True, keep=keep)
-        return features.hashed(plain, normalised=True, keep=keep)
+            return features.hashed_words(plain, normalised=True)
+        return features.hashed(plain, normalised=True)
+
+    def corpus_rows(self) -> features.Hashed:
+        """Every feature of every post of the corpus, hashed once (rules and model)."""
+        if self._corpus_hashed is None:
+            self._corpus_hashed = self._featurise(self.corpus)
+        return self._corpus_hashed
+
+    def corpus_frequency(self) -> features.Frequency:
+        """In how many posts of the corpus each feature occurs (counted once)."""
+        if self._frequency is None:
+            self._frequency = features.Frequency.of(self.corpus_rows())
+        return self._frequency
+
+    def _known(self, plain: Sequence[str]) -> npt.NDArray[np.int64] | None:
+        """The corpus rows of ``plain`` when every text is in the corpus, else ``None``."""
+        if plain is self.corpus or list(plain) == self.corpus:
+            return np.arange(len(self.corpus), dtype=np.int64)
+        found = [self._position.get(text, -1) for text in plain]
+        if not found or min(found) < 0:
+            return None
+        return np.array(found, dtype=np.int64)
 
     def hash_posts(self, plain: Sequence[str]) -> features.Hashed:
-        """The features of normalised posts that the aligner (and its model) use."""
-        if list(plain) == self.corpus:
-            return self._corpus_rows
-        return self._featurise(plain, self._table)
+        """The features of normalised posts (taken from the corpus when it holds them)."""
+        known = self._known(plain)
+        if known is None:
+            return self._featurise(plain)
+        if len(known) == len(self.corpus) and np.array_equal(known, np.arange(len(known))):
+            return self.corpus_rows()
+        return self.corpus_rows().select(known)
 
     def scores(
         self, texts: Sequence[str], normalised: bool = False, rows: features.Hashed | None = None
     ) -> Scores:
-        """The rule-based scores of ``texts`` against every pillar (``rows``: their
-        features from :meth:`hash_posts`, when already computed)."""
+        """The rule-based scores of ``texts`` against every pillar (those of the corpus
+        computed once)."""
         plain = list(texts) if normalised else [normalise(t) for t in texts]
+        known = self._known(plain) if self._embedded is None else None
+        if known is None:
+            return self._score(plain, texts, rows)
+        if self._corpus_scores is None:
+            self._corpus_scores = self._score(self.corpus, self._corpus_source, None)
+        whole = self._corpus_scores
+        if len(known) == len(self.corpus) and np.array_equal(known, np.arange(len(known))):
+            return whole
+        return Scores(
+            whole.score[known],
+            whole.similarity[known],
+            whole.centroid[known],
+            whole.nearest[known],
+            [whole.hits[i] for i in known.tolist()],
+        )
+
+    def _score(
+        self, plain: Sequence[str], texts: Sequence[str], rows: features.Hashed | None
+    ) -> Scores:
         count, pillars = len(plain), len(self.pillars)
         hits = self._keywords.find(plain)
         similarity = np.zeros((count, pillars))
@@ -321,7 +375,9 @@ class Aligner:
                 if rows is None:
                     rows = self.hash_posts(plain)
                 doc, column, weight = self._vocabulary.weigh(rows)
-                sims = features.sparse_dot(doc, column, weight, count, self._text_matrix.T)
+                # Blocks of a few hundred rows: BLAS threads would spin more than work.
+                with threadpool_limits(1, "blas"):
+                    sims = features.sparse_dot(doc, column, weight, count, self._text_matrix.T)
             for number in range(pillars):
                 own = np.flatnonzero(self._owners == number)
                 if len(own):
@@ -353,7 +409,8 @@ class Aligner:
         and detection is most of the time spent on large batches)."""
         texts = list(texts)
         plain = self.corpus if texts == self._corpus_source else [normalise(t) for t in texts]
-        rows = self.hash_posts(plain) if self.method not in ("keywords",) else None
+        needs_rows = self.method != "keywords" or self.model is not None
+        rows = self.hash_posts(plain) if needs_rows else None
         scores = self.scores(plain, normalised=True, rows=rows)
         learned = self.model.predict(plain, scores, rows) if self.model is not None else None
         found = []
@@ -368,7 +425,18 @@ class Aligner:
                 np.where(positive > 0, positive / (positive + self.threshold), 0.0), 3
             ).tolist()
         ids = [p.id for p in self.pillars]
-        for i, text in enumerate(texts):
+        if learned is not None:
+            served = [
+                [n for n, pillar in enumerate(ids) if pillar in row] for row in learned.labels
+            ]
+        else:
+            served = [
+                np.flatnonzero(row).tolist()
+                for row in decide(scores.score, self.threshold, self.second_ratio)
+            ]
+        known = tuple(sorted(self.languages))
+        prepared: list[tuple[list[PillarMatch], list[PillarMatch], bool]] = []
+        for i in range(len(texts)):
             matches = [
                 PillarMatch(
                     pillar=ids[n],
@@ -381,19 +449,23 @@ class Aligner:
                 )
                 for n in range(len(ids))
             ]
-            if learned is not None:
-                matches.sort(key=lambda m: -m.confidence)
-                chosen = [m for m in matches if m.pillar in learned.labels[i]]
-                taught = learned.taught[i]
-            else:
-                matches.sort(key=lambda m: -m.score)
-                chosen = self._choose(matches)
-                taught = False
-            declared = languages[i] if languages else None
-            if declared or detect_all or not any(m.keywords for m in chosen):
-                language, how = detect(text, declared)
-            else:  # a keyword says it all; detecting the language is the slow part
-                language, how = None, "not needed"
+            chosen = [matches[n] for n in served[i]]
+            order = (lambda m: -m.confidence) if learned is not None else (lambda m: -m.score)
+            chosen.sort(key=order)
+            matches.sort(key=order)
+            prepared.append((matches, chosen, learned.taught[i] if learned is not None else False))
+        # A keyword says it all: detecting the language (the slow part) changes nothing.
+        needed = [
+            i
+            for i, (_, chosen, _) in enumerate(prepared)
+            if (languages and languages[i]) or detect_all or not any(m.keywords for m in chosen)
+        ]
+        detected = detect_many(
+            [texts[i] for i in needed], [languages[i] for i in needed] if languages else None
+        )
+        language_of: dict[int, tuple[str | None, str]] = dict(zip(needed, detected, strict=True))
+        for i, (matches, chosen, taught) in enumerate(prepared):
+            language, how = language_of.get(i, (None, "not needed"))
             supported = language is None or language in self.languages
             if not supported and not taught:
                 # Character n-grams of a language the pillars lack say nothing: only
@@ -408,25 +480,27 @@ class Aligner:
                     candidates=tuple(matches),
                     supported=supported,
                     taught=taught,
-                    languages=tuple(sorted(self.languages)),
+                    languages=known,
                 )
             )
         return found
-
-    def _choose(self, matches: Sequence[PillarMatch]) -> list[PillarMatch]:
-        """The best match when it reaches the threshold, and any other within
-        ``second_ratio`` of it."""
-        if not matches or matches[0].score < self.threshold:
-            return []
-        top = matches[0].score
-        return [
-            m for m in matches if m.score >= self.threshold and m.score >= self.second_ratio * top
-        ]
 
     def align(self, text: str, post_id: str = "", language: str | None = None) -> Alignment:
         """The pillars ``text`` serves: the best one when its score reaches the threshold,
         and any other within ``second_ratio`` of it (or what the learnt model says)."""
         return self.align_many([text], [post_id], [language])[0]
+
+
+def decide(score: Vector, threshold: float, second_ratio: float = SECOND_RATIO) -> Mask:
+    """Which pillars each post serves by its scores (posts × pillars): the best one when
+    it reaches ``threshold``, and any other that does within ``second_ratio`` of it.
+    Scores are compared as shown, to 4 decimals."""
+    shown = np.round(score, 4)
+    if not shown.size:
+        return np.zeros(shown.shape, dtype=bool)
+    top = shown.max(axis=1, keepdims=True)
+    mask: Mask = (shown >= threshold) & (shown >= second_ratio * top) & (top >= threshold)
+    return mask
 
 
 def macro_f1(

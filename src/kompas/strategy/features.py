@@ -24,6 +24,8 @@ Ints = npt.NDArray[np.int64]
 #: Features are hashed into 2**BITS buckets (collisions are rare at this size).
 BITS = 22
 NGRAMS = (3, 5)
+#: Above this many features to look up, a vocabulary maps every bucket to its column.
+MAPPED = 200_000
 _URL = regex.compile(r"https?://\S+|www\.\S+")
 _HANDLE = regex.compile(r"(?<!\w)@[\w.@-]+")
 _MARKS = regex.compile(r"\p{Mn}+")
@@ -54,7 +56,9 @@ def words(text: str) -> list[str]:
 
 def has_cjk(text: str) -> bool:
     """Whether ``text`` holds Chinese, Japanese or Korean characters."""
-    return _CJK_TEXT.search(text) is not None
+    # Every CJK character (Hangul jamo first) comes after U+1100; max() is far cheaper
+    # than a regex search.
+    return bool(text) and max(text) >= "\u1100" and _CJK_TEXT.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,21 @@ class Hashed:
     doc: Ints
     feature: Ints
     count: Floats
+
+    def select(self, docs: Ints) -> Hashed:
+        """Rows ``docs`` (in that order), numbered from 0: a subset without hashing again."""
+        bounds = np.searchsorted(self.doc, np.arange(self.rows + 1))
+        start, lengths = bounds[docs], bounds[docs + 1] - bounds[docs]
+        ends = np.cumsum(lengths)
+        index = np.repeat(start - (ends - lengths), lengths) + np.arange(
+            int(ends[-1]) if len(ends) else 0
+        )
+        return Hashed(
+            len(docs),
+            np.repeat(np.arange(len(docs), dtype=np.int64), lengths),
+            self.feature[index],
+            self.count[index],
+        )
 
 
 def _codes(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], Ints]:
@@ -85,15 +104,22 @@ def _window_hashes(
     """``(start, hash)`` of every n-gram (``low`` ≤ n ≤ ``high``) inside a padded word:
     no separator anywhere and no space except at its two ends."""
     length = len(codes)
-    space = codes == 32
     separator = codes == _SEPARATOR
-    spaces = np.concatenate(([0], np.cumsum(space)))
-    separators = np.concatenate(([0], np.cumsum(separator)))
-    is_cjk = np.zeros(length, dtype=bool)
     if cjk:
+        separators = np.concatenate(([0], np.cumsum(separator)))
+        is_cjk = np.zeros(length, dtype=bool)
         for first, last in _CJK_RANGES:
             is_cjk |= (codes >= first) & (codes <= last)
         cjk_run = np.concatenate(([0], np.cumsum(is_cjk)))
+    else:
+        # reach[i]: the last place an n-gram starting at i may end: the next space (it
+        # may end on it), or just before the next separator; -1 on a separator.
+        boundary = separator | (codes == 32)
+        place = np.where(boundary, np.arange(length), length)
+        following = np.minimum.accumulate(place[::-1])[::-1]
+        after = np.append(following[1:], length)
+        ends_on_separator = np.append(separator, False)[after]
+        reach = np.where(separator, -1, after - ends_on_separator)
     starts: list[Ints] = []
     hashes: list[npt.NDArray[np.uint64]] = []
     wide = codes.astype(np.uint64)
@@ -107,12 +133,12 @@ def _window_hashes(
             rolling = rolling[:count] * _PRIME + wide[n - 1 : n - 1 + count]
         if n < low:
             continue
-        begin = np.arange(count, dtype=np.int64)
-        ok = separators[begin + n] == separators[begin]
         if cjk:  # single characters and pairs of CJK text
+            begin = np.arange(count, dtype=np.int64)
+            ok = separators[begin + n] == separators[begin]
             ok &= (cjk_run[begin + n] - cjk_run[begin]) == n
         else:
-            ok &= spaces[begin + n - 1] == spaces[begin + 1]
+            ok = reach[:count] >= np.arange(n - 1, n - 1 + count)
         found = np.flatnonzero(ok)
         with np.errstate(over="ignore"):
             hashes.append(rolling[found] ^ (np.uint64(n) * _MIX))
@@ -122,13 +148,8 @@ def _window_hashes(
     return np.concatenate(starts), np.concatenate(hashes)
 
 
-def hashed(
-    texts: Sequence[str],
-    normalised: bool = False,
-    keep: npt.NDArray[np.bool_] | None = None,
-) -> Hashed:
-    """Character n-gram counts of ``texts`` (normalised here unless ``normalised``);
-    with ``keep`` (a table of 2**BITS flags), only the features it flags."""
+def hashed(texts: Sequence[str], normalised: bool = False) -> Hashed:
+    """Character n-gram counts of ``texts`` (normalised here unless ``normalised``)."""
     plain = list(texts) if normalised else [normalise(t) for t in texts]
     cjk = any(has_cjk(t) for t in plain)
     codes, owner = _codes(plain)
@@ -139,17 +160,10 @@ def hashed(
         value = np.concatenate((value, extra_value))
     with np.errstate(over="ignore"):
         bucket = ((value * _MIX) >> np.uint64(64 - BITS)).astype(np.int64)
-    if keep is not None:
-        kept = keep[bucket]
-        start, bucket = start[kept], bucket[kept]
     return _count(len(plain), owner[start], bucket)
 
 
-def hashed_words(
-    texts: Sequence[str],
-    normalised: bool = False,
-    keep: npt.NDArray[np.bool_] | None = None,
-) -> Hashed:
+def hashed_words(texts: Sequence[str], normalised: bool = False) -> Hashed:
     """Whole-word counts of ``texts``, hashed like :func:`hashed`."""
     plain = list(texts) if normalised else [normalise(t) for t in texts]
     doc_list: list[int] = []
@@ -159,9 +173,6 @@ def hashed_words(
             doc_list.append(number)
             buckets.append(hash_feature(word))
     doc, bucket = np.array(doc_list, dtype=np.int64), np.array(buckets, dtype=np.int64)
-    if keep is not None and len(bucket):
-        kept = keep[bucket]
-        doc, bucket = doc[kept], bucket[kept]
     return _count(len(plain), doc, bucket)
 
 
@@ -181,38 +192,48 @@ def _count(rows: int, doc: Ints, bucket: Ints) -> Hashed:
     return Hashed(rows, keys >> BITS, keys & ((1 << BITS) - 1), counts.astype(np.float64))
 
 
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    """In how many documents of a corpus each feature occurs (one count per bucket)."""
+
+    documents: int
+    counts: npt.NDArray[np.int32]
+
+    @classmethod
+    def of(cls, rows: Hashed) -> Frequency:
+        """The document frequencies of ``rows`` (features are unique within a row)."""
+        counts = np.bincount(rows.feature, minlength=1 << BITS).astype(np.int32)
+        return cls(rows.rows, counts)
+
+
 class Vocabulary:
     """The features of some reference texts (pillars, corrections) and their inverse
-    document frequencies: posts are compared on these features only."""
+    document frequencies over those texts and a corpus (the posts being aligned): posts
+    are compared on these features only."""
 
-    def __init__(self, reference: Hashed) -> None:
+    def __init__(self, reference: Hashed, corpus: Frequency | None = None) -> None:
         self.reference = reference
         self.features = np.unique(reference.feature)
         self.size = len(self.features)
-        self.table = np.zeros(1 << BITS, dtype=bool)
-        self.table[self.features] = True
-        self.idf = np.ones(self.size)
-        self.count(None)
-
-    def count(self, corpus: Hashed | None) -> None:
-        """Set the inverse document frequencies from the reference texts and ``corpus``
-        (the posts being aligned, hashed with ``keep=self.table``)."""
-        documents = self.reference.rows + (corpus.rows if corpus is not None else 0)
-        frequency = np.zeros(self.size)
-        for rows in (self.reference, corpus):
-            if rows is not None and len(rows.feature):
-                column = self.column(rows.feature)
-                kept = column >= 0
-                frequency += np.bincount(column[kept], minlength=self.size)
+        self._columns: npt.NDArray[np.int32] | None = None
+        documents = reference.rows
+        frequency = np.bincount(self.column(reference.feature), minlength=self.size)
+        if corpus is not None:
+            frequency = frequency + corpus.counts[self.features]
+            documents += corpus.documents
         self.idf = np.log((1 + documents) / (1 + frequency)) + 1.0
 
     def column(self, feature: Ints) -> Ints:
         """The column of each feature in this vocabulary, -1 when it has none."""
-        if not self.size:
-            return np.full(len(feature), -1, dtype=np.int64)
-        place = np.searchsorted(self.features, feature)
-        place = np.minimum(place, self.size - 1)
-        return np.where(self.features[place] == feature, place, -1).astype(np.int64)
+        if len(feature) < MAPPED or not self.size:  # a binary search is enough
+            place = np.minimum(np.searchsorted(self.features, feature), max(self.size - 1, 0))
+            if not self.size:
+                return np.full(len(feature), -1, dtype=np.int64)
+            return np.where(self.features[place] == feature, place, -1).astype(np.int64)
+        if self._columns is None:  # many features (a corpus): one lookup each
+            self._columns = np.full(1 << BITS, -1, dtype=np.int32)
+            self._columns[self.features] = np.arange(self.size, dtype=np.int32)
+        return self._columns[feature].astype(np.int64)
 
     def weigh(self, rows: Hashed) -> tuple[Ints, Ints, Floats]:
         """``(doc, column, weight)``: unit-length TF-IDF rows (sublinear term
@@ -226,7 +247,7 @@ class Vocabulary:
         return doc, column, weight / norms[doc]
 
     def dense(self, rows: Hashed) -> Floats:
-        """:meth:`weigh` as a dense matrix (for the few texts a model learns from)."""
+        """:meth:`weigh` as a dense matrix (for the few texts of the pillars)."""
         matrix = np.zeros((rows.rows, self.size))
         doc, column, weight = self.weigh(rows)
         matrix[doc, column] = weight
@@ -235,9 +256,16 @@ class Vocabulary:
 
 def sparse_dot(doc: Ints, column: Ints, weight: Floats, rows: int, matrix: Floats) -> Floats:
     """``X @ matrix`` for a sparse X given as ``(doc, column, weight)`` triples sorted by
-    ``doc``: ``chunk`` rows at a time are made dense and multiplied (BLAS is faster
-    than any gather), so memory stays small."""
-    result = np.zeros((rows, matrix.shape[1]))
+    ``doc``. A narrow ``matrix`` (a model's weights per pillar) is gathered column by
+    column; a wider one ``chunk`` rows of X at a time made dense (BLAS is faster than any
+    gather), so memory stays small."""
+    width = matrix.shape[1]
+    if width <= 8:
+        gathered = np.zeros((rows, width))
+        for j in range(width):
+            gathered[:, j] = np.bincount(doc, weights=weight * matrix[column, j], minlength=rows)
+        return gathered
+    result = np.zeros((rows, width))
     chunk = max(16, min(1024, (1 << 21) // max(1, matrix.shape[0])))
     dense = np.zeros((chunk, matrix.shape[0]))
     bounds = np.searchsorted(doc, np.arange(0, rows + chunk, chunk))
@@ -248,3 +276,23 @@ def sparse_dot(doc: Ints, column: Ints, weight: Floats, rows: int, matrix: Float
         size = min(chunk, rows - first)
         result[first : first + size] = dense[:size] @ matrix
     return result
+
+
+def gram(doc: Ints, column: Ints, weight: Floats, rows: int) -> Floats:
+    """``X @ X.T`` for a sparse X (a few hundred texts, many features): only the pairs
+    of texts that share a feature are multiplied."""
+    order = np.argsort(column, kind="stable")
+    doc, column, weight = doc[order], column[order], weight[order]
+    if not len(column):
+        return np.zeros((rows, rows))
+    first = np.flatnonzero(np.concatenate(([True], column[1:] != column[:-1])))
+    size = np.diff(np.append(first, len(column)))
+    group_start = np.repeat(first, size)  # per entry: where its feature's group begins
+    group_size = np.repeat(size, size)
+    left = np.repeat(np.arange(len(column)), group_size)
+    ends = np.cumsum(group_size)
+    right = np.repeat(group_start - (ends - group_size), group_size) + np.arange(int(ends[-1]))
+    product: Floats = np.bincount(
+        doc[left] * rows + doc[right], weights=weight[left] * weight[right], minlength=rows * rows
+    ).astype(np.float64, copy=False)
+    return product.reshape(rows, rows)

@@ -6,10 +6,15 @@ posts are not taken for Catalan or Latvian; other scripts among all of py3langid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import regex
+
+from kompas.strategy.features import has_cjk
 
 #: The languages detection chooses among for Latin-script text.
 LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt")
@@ -22,6 +27,8 @@ _LETTER = regex.compile(r"\p{L}")
 _HAN = regex.compile(r"\p{Han}")
 _KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 _HANGUL = regex.compile(r"\p{Hangul}")
+#: Every byte that is not an ASCII letter (deleted to count the letters of ASCII text).
+_NOT_LETTERS = bytes(b for b in range(256) if not chr(b).isalpha() or b > 127)
 
 
 @cache
@@ -36,6 +43,8 @@ def _identifier(restricted: bool) -> Any:
 
 def by_script(text: str) -> str | None:
     """``ja``, ``ko`` or ``zh`` when most letters of ``text`` are in those scripts."""
+    if not has_cjk(text):  # most posts: no need to count anything
+        return None
     letters = len(_LETTER.findall(text))
     han, kana, hangul = (len(p.findall(text)) for p in (_HAN, _KANA, _HANGUL))
     if not letters or (han + kana + hangul) * 2 < letters:
@@ -48,16 +57,122 @@ def by_script(text: str) -> str | None:
 def detect(text: str, declared: str | None = None) -> tuple[str | None, str]:
     """``(language, how)``: the declared tag (``how`` = "platform") when there is one,
     else the script's language or the detector's guess ("detected"), or ``None`` ("too
-    short") for tiny texts."""
-    if declared and declared not in ("und", "qam", "qme", "zxx"):
-        return declared.split("-")[0].lower(), "platform"
-    script = by_script(text)
-    if script is not None:
-        return script, "detected"
-    letters = len(_LETTER.findall(text))
-    if letters < MIN_LETTERS:
-        return None, "too short"
-    latin = len(_LATIN.findall(text))
-    # The opening of a post names its language as well as all of it, for less work.
-    language, _probability = _identifier(latin * 2 >= letters).classify(text[:DETECT_CHARS])
-    return str(language), "detected"
+    short") for tiny texts. Only the opening of a post is read: it names the post's
+    language as well as all of it, for far less work on long posts."""
+    return detect_many([text], [declared])[0]
+
+
+def detect_many(
+    texts: Sequence[str], declared: Sequence[str | None] | None = None
+) -> list[tuple[str | None, str]]:
+    """:func:`detect` for many texts: the naive-Bayes model reads all of them at once."""
+    found: list[tuple[str | None, str]] = [(None, "too short")] * len(texts)
+    waiting: dict[bool, list[tuple[int, str]]] = {True: [], False: []}
+    for number, text in enumerate(texts):
+        tag = declared[number] if declared else None
+        if tag and tag not in ("und", "qam", "qme", "zxx"):
+            found[number] = (tag.split("-")[0].lower(), "platform")
+            continue
+        opening = text[:DETECT_CHARS]
+        script = by_script(opening)
+        if script is not None:
+            found[number] = (script, "detected")
+            continue
+        if opening.isascii():  # most posts: count letters without a regex
+            letters = latin = len(opening.encode("ascii").translate(None, _NOT_LETTERS))
+        else:
+            letters = len(_LETTER.findall(opening))
+            latin = len(_LATIN.findall(opening))
+        if letters >= MIN_LETTERS:
+            waiting[latin * 2 >= letters].append((number, opening))
+    for restricted, items in waiting.items():
+        if items:
+            guesses = classify_many(_identifier(restricted), [text for _, text in items])
+            for (number, _), guess in zip(items, guesses, strict=True):
+                found[number] = (guess, "detected")
+    return found
+
+
+#: Up to this many languages to choose among, texts are classified all at once.
+BATCH_LANGUAGES = 16
+#: The parts of a py3langid identifier the batch classifier reads (py3langid >= 0.4).
+_PARTS = ("_encode", "_rowbase", "tk_nextmove", "tk_output", "nb_ptc", "nb_pc", "nb_classes")
+
+
+def classify_many(identifier: Any, texts: Sequence[str]) -> list[str]:
+    """What ``identifier.classify`` says of each text, for many texts at once: the
+    identifier's byte automaton walks all texts in step (one NumPy operation per byte
+    position instead of a Python loop per byte), then its naive-Bayes tables score them
+    together. An identifier without those parts, or choosing among many languages (its
+    tables would be gathered for every feature of every text), is asked text by text."""
+    if (
+        len(texts) < 4
+        or not all(hasattr(identifier, part) for part in _PARTS)
+        or identifier.nb_ptc.shape[1] > BATCH_LANGUAGES
+    ):
+        return [str(identifier.classify(text)[0]) for text in texts]
+    nextmove, rowbase, output = _automaton(identifier)
+    encoded = [identifier._encode(text) for text in texts]
+    lengths = np.array([len(raw) for raw in encoded], dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")  # longest first: the texts still being read
+    longest = int(lengths.max()) if len(lengths) else 0
+    grid = np.zeros((len(texts), longest), dtype=np.int64)
+    for row, number in enumerate(order.tolist()):
+        grid[row, : lengths[number]] = np.frombuffer(encoded[number], dtype=np.uint8)
+    sorted_lengths = lengths[order]
+    state = np.zeros(len(texts), dtype=np.int64)
+    docs: list[npt.NDArray[np.int64]] = []
+    features: list[npt.NDArray[np.int64]] = []
+    for position in range(longest):
+        reading = int(np.count_nonzero(sorted_lengths > position))
+        state[:reading] = nextmove[rowbase[state[:reading]] + grid[:reading, position]]
+        emitted = output[state[:reading]]
+        hit = np.flatnonzero(emitted >= 0)
+        docs.append(hit)
+        features.append(emitted[hit])
+    table = identifier.nb_ptc
+    width = table.shape[0]
+    keys, counts = np.unique(
+        np.concatenate(docs) * width + np.concatenate(features), return_counts=True
+    )
+    doc, feature = keys // width, keys % width
+    weighted = np.log1p(counts.astype(np.float32))[:, None] * table[feature].astype(np.float32)
+    scores = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+    seen = np.zeros(len(texts), dtype=bool)
+    if len(doc):  # keys are sorted, so each text's features are one run
+        first = np.flatnonzero(np.concatenate(([True], doc[1:] != doc[:-1])))
+        scores[doc[first]] = np.add.reduceat(weighted, first, axis=0)
+        seen[doc[first]] = True
+    scores += identifier.nb_pc
+    norm = bool(getattr(identifier, "_norm_probs", False))
+    scores[~seen] = 0.0 if norm else float(np.finfo(np.float32).min)
+    if norm:
+        scores *= (1.0 / np.sqrt(np.maximum(sorted_lengths, 1)))[:, None].astype(np.float32)
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        scores /= scores.sum(axis=1, keepdims=True)
+    for first, duplicate in getattr(identifier, "_alias_pairs", ()):
+        if norm:
+            scores[:, first] += scores[:, duplicate]
+            scores[:, duplicate] = 0.0
+        else:
+            scores[:, first] = np.maximum(scores[:, first], scores[:, duplicate])
+            scores[:, duplicate] = float(np.finfo(np.float32).min)
+    best = scores.argmax(axis=1)
+    floor = getattr(identifier, "min_confidence", None)
+    guesses = [""] * len(texts)
+    for row, number in enumerate(order.tolist()):
+        confident = floor is None or scores[row, best[row]] >= floor
+        guesses[number] = str(identifier.nb_classes[best[row]]) if confident else "und"
+    return guesses
+
+
+@cache
+def _automaton(identifier: Any) -> tuple[npt.NDArray[Any], ...]:
+    """The identifier's automaton as NumPy arrays (its big transition table viewed in
+    place, not copied)."""
+    moves = identifier.tk_nextmove
+    return (
+        np.frombuffer(moves, dtype=np.dtype(moves.typecode)),
+        np.asarray(identifier._rowbase, dtype=np.int64),
+        np.asarray(identifier.tk_output, dtype=np.int64),
+    )

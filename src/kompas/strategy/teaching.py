@@ -20,11 +20,6 @@ class TeachError(KompasError):
     """A correction kompas cannot take (unknown post or pillar)."""
 
 
-def aligner(connection: sa.Connection, strategy: Strategy, corpus: Sequence[str]) -> Aligner:
-    """The aligner for ``strategy`` with the user's corrections (none: as before)."""
-    return Aligner(strategy.pillars, corpus=corpus, corrections=corrections_of(connection))
-
-
 @dataclass(frozen=True, slots=True)
 class Taught:
     """What one correction changed."""
@@ -42,7 +37,9 @@ class Taught:
         return message(
             "strategy.teach.done",
             post=self.post,
-            pillars=list(self.pillars) or message("strategy.teach.none"),
+            serves=message("strategy.teach.serves", pillars=list(self.pillars))
+            if self.pillars
+            else message("strategy.teach.serves_none"),
             before=self.before.labels or message("strategy.teach.said_none"),
             count=self.corrections,
             changed=self.changed,
@@ -94,9 +91,11 @@ def teach(
     texts = [p.text for p in mine]
     ids = [f"{p.platform}:{p.id}" for p in mine]
     languages = [p.language for p in mine]
-    before_all = aligner(connection, strategy, texts).align_many(texts, ids, languages, False)
+    # The posts are read and scored once; only the model is learnt again.
+    base = Aligner(strategy.pillars, corpus=texts)
+    before_all = base.learn(corrections_of(connection)).align_many(texts, ids, languages, False)
     store.save_correction(connection, platform, post_id, pillars, post.text)
-    after_aligner = aligner(connection, strategy, texts)
+    after_aligner = base.learn(corrections_of(connection))
     after_all = after_aligner.align_many(texts, ids, languages, False)
     changed = sum(
         1 for b, a in zip(before_all, after_all, strict=True) if set(b.labels) != set(a.labels)
