@@ -180,13 +180,14 @@ class _Keywords:
                     owners.setdefault(plain, []).append((number, keyword))
         self.patterns: list[str] = []
         self.owner: list[list[tuple[int, str]]] = []
-        self.anywhere: list[bool] = []
+        anywhere: list[bool] = []
         for plain, owned in owners.items():
             cjk = has_cjk(plain)
             for suffix in ("",) if cjk else ("", "s", "es", "x"):
                 self.patterns.append(plain + suffix)
                 self.owner.append(owned)
-                self.anywhere.append(cjk)
+                anywhere.append(cjk)
+        self.anywhere = np.array(anywhere, dtype=bool)
         self.automaton = ahocorasick_rs.AhoCorasick(self.patterns) if self.patterns else None
 
     def find(self, plain: Sequence[str]) -> list[list[tuple[str, ...]]]:
@@ -196,17 +197,25 @@ class _Keywords:
             return [[tuple(h) for h in row] for row in found]
         joined = "\n".join(plain)
         starts = np.cumsum([0] + [len(t) + 1 for t in plain[:-1]])
-        matches = self.automaton.find_matches_as_indexes(joined, overlapping=True)
-        for pattern, begin, end in matches:
-            if not self.anywhere[pattern] and (
-                (begin > 0 and _is_word(joined[begin - 1]))
-                or (end < len(joined) and _is_word(joined[end]))
-            ):
-                continue
-            row = found[int(np.searchsorted(starts, begin, side="right")) - 1]
-            for number, keyword in self.owner[pattern]:
-                if keyword not in row[number]:
-                    row[number].append(keyword)
+        raw = self.automaton.find_matches_as_indexes(joined, overlapping=True)
+        if not raw:
+            return [[tuple(h) for h in row] for row in found]
+        pattern, begin, end = np.array(raw, dtype=np.int64).reshape(-1, 3).T
+        size = len(joined)
+        before = [b > 0 and _is_word(joined[b - 1]) for b in begin.tolist()]
+        after = [e < size and _is_word(joined[e]) for e in end.tolist()]
+        whole = ~(np.array(before, dtype=bool) | np.array(after, dtype=bool))
+        keep = self.anywhere[pattern] | whole
+        pattern, begin = pattern[keep], begin[keep]
+        doc = np.searchsorted(starts, begin, side="right") - 1
+        # Each pattern once per post, in the order the automaton met them.
+        _, first = np.unique(doc * len(self.patterns) + pattern, return_index=True)
+        first.sort()
+        for number, found_pattern in zip(doc[first].tolist(), pattern[first].tolist(), strict=True):
+            row = found[number]
+            for owner, keyword in self.owner[found_pattern]:
+                if keyword not in row[owner]:
+                    row[owner].append(keyword)
         return [[tuple(h) for h in row] for row in found]
 
 
@@ -414,45 +423,44 @@ class Aligner:
         scores = self.scores(plain, normalised=True, rows=rows)
         learned = self.model.predict(plain, scores, rows) if self.model is not None else None
         found = []
-        score_rows = np.round(scores.score, 4).tolist()
-        similarity_rows = np.round(scores.similarity, 4).tolist()
-        nearest_rows = np.where(scores.similarity > 0, scores.nearest, -1).tolist()
+        shown_score = np.round(scores.score, 4)
         if learned is not None:
-            confidence_rows = np.round(learned.probability, 3).tolist()
+            confidence = np.round(learned.probability, 3)
+            served = learned.labels
         else:
             positive = np.maximum(scores.score, 0.0)
-            confidence_rows = np.round(
-                np.where(positive > 0, positive / (positive + self.threshold), 0.0), 3
-            ).tolist()
+            ratio: Vector = np.where(positive > 0, positive / (positive + self.threshold), 0.0)
+            confidence = np.round(ratio, 3)
+            mask = decide(scores.score, self.threshold, self.second_ratio)
+            served = [{self.pillars[n].id for n in np.flatnonzero(row)} for row in mask]
+        # Best first (ties in the strategy file's order): what a reason names first.
+        order = np.argsort(
+            -(confidence if learned is not None else shown_score), axis=1, kind="stable"
+        )
+        score_rows, confidence_rows = shown_score.tolist(), confidence.tolist()
+        similarity_rows = np.round(scores.similarity, 4).tolist()
+        nearest_rows = np.where(scores.similarity > 0, scores.nearest, -1).tolist()
         ids = [p.id for p in self.pillars]
-        if learned is not None:
-            served = [
-                [n for n, pillar in enumerate(ids) if pillar in row] for row in learned.labels
-            ]
-        else:
-            served = [
-                np.flatnonzero(row).tolist()
-                for row in decide(scores.score, self.threshold, self.second_ratio)
-            ]
+        texts_of = [*self._texts, None]  # index -1: no nearest text
+        is_learned = learned is not None
         known = tuple(sorted(self.languages))
         prepared: list[tuple[list[PillarMatch], list[PillarMatch], bool]] = []
-        for i in range(len(texts)):
+        for i, ranked in enumerate(order.tolist()):
+            scored, confident = score_rows[i], confidence_rows[i]
+            near, similar, hits = nearest_rows[i], similarity_rows[i], scores.hits[i]
             matches = [
                 PillarMatch(
-                    pillar=ids[n],
-                    score=score_rows[i][n],
-                    confidence=confidence_rows[i][n],
-                    keywords=scores.hits[i][n],
-                    nearest=self._texts[nearest_rows[i][n]] if nearest_rows[i][n] >= 0 else None,
-                    similarity=similarity_rows[i][n],
-                    learned=learned is not None,
+                    ids[n],
+                    scored[n],
+                    confident[n],
+                    hits[n],
+                    texts_of[near[n]],
+                    similar[n],
+                    is_learned,
                 )
-                for n in range(len(ids))
+                for n in ranked
             ]
-            chosen = [matches[n] for n in served[i]]
-            order = (lambda m: -m.confidence) if learned is not None else (lambda m: -m.score)
-            chosen.sort(key=order)
-            matches.sort(key=order)
+            chosen = [m for m in matches if m.pillar in served[i]]
             prepared.append((matches, chosen, learned.taught[i] if learned is not None else False))
         # A keyword says it all: detecting the language (the slow part) changes nothing.
         needed = [
