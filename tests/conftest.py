@@ -23,6 +23,23 @@ LINKEDIN_EXPORT = DATA / "linkedin" / "sanand0" / "export.zip"
 BLUESKY_CAR = DATA / "bluesky" / "repo.car"
 OPML = DATA / "opml" / "subscriptions.opml"
 
+#: A two-pillar strategy that fits the Mastodon sample (the open web, and family life):
+#: what the tests of teaching kompas correct posts against.
+WEB_AND_LIFE_STRATEGY = """\
+why: Write about the open web, and stay a person.
+pillars:
+  - name: Web
+    description: the open web, blogs, browsers and Linux
+    keywords: [blog, web, firefox, linux, browser]
+    examples:
+      - Moved my blog to a static site generator.
+  - name: Life
+    description: family, walks, bike rides and small joys
+    keywords: [family, walk, ride, kids]
+    examples:
+      - Rode forty miles this morning and napped all afternoon.
+"""
+
 PG_URL = os.environ.get("KOMPAS_TEST_PG_URL")
 DATABASES = ["sqlite", *(["postgresql"] if PG_URL else [])]
 

@@ -26,7 +26,15 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import BLUESKY_CAR, DATA, LINKEDIN_EXPORT, MASTODON_ARCHIVE, OPML, X_ARCHIVE
+from conftest import (
+    BLUESKY_CAR,
+    DATA,
+    LINKEDIN_EXPORT,
+    MASTODON_ARCHIVE,
+    OPML,
+    WEB_AND_LIFE_STRATEGY,
+    X_ARCHIVE,
+)
 from conftest import Kompas as Cli
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -424,23 +432,11 @@ def test_strategy_page_shows_the_review(guarded: Server, tab: Watched) -> None:
     assert tab.errors == []
 
 
-TEACH_STRATEGY = """\
-why: Write about the open web, and stay a person.
-pillars:
-  - name: Web
-    description: the open web, blogs, browsers and Linux
-    keywords: [blog, web, firefox, linux, browser]
-  - name: Life
-    description: family, walks, bike rides and small joys
-    keywords: [family, walk, ride, kids]
-"""
-
-
 def test_teaching_kompas_with_the_right_and_wrong_buttons(
     serve: Callable[..., Server], tab: Watched
 ) -> None:
     def write_strategy(cli: Cli) -> None:
-        (cli.home / "strategy.yaml").write_text(TEACH_STRATEGY, encoding="utf-8")
+        (cli.home / "strategy.yaml").write_text(WEB_AND_LIFE_STRATEGY, encoding="utf-8")
 
     server = serve(("mastodon-archive", MASTODON_ARCHIVE), setup=write_strategy)
     page = tab.page

@@ -21,27 +21,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette suggests httpx2; httpx works
     from fastapi.testclient import TestClient
 
-from conftest import DATA, MASTODON_ARCHIVE, Kompas
+from conftest import DATA, MASTODON_ARCHIVE, WEB_AND_LIFE_STRATEGY, Kompas
 from kompas.store.strategy import corrections
 from kompas.web import create_app
 from kompas.web.security import CSRF_COOKIE
 from kompas.workspace import Workspace
 from samples import mastodon_file
-
-STRATEGY = """\
-why: Write about the open web, and stay a person.
-pillars:
-  - name: Web
-    description: the open web, blogs, browsers and Linux
-    keywords: [blog, web, firefox, linux, browser]
-    examples:
-      - Moved my blog to a static site generator.
-  - name: Life
-    description: family, walks, bike rides and small joys
-    keywords: [family, walk, ride, kids]
-    examples:
-      - Rode forty miles this morning and napped all afternoon.
-"""
 
 
 def _text(item: dict[str, Any]) -> str:
@@ -63,7 +48,7 @@ def coffee_posts() -> list[str]:
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kompas]:
     kompas = Kompas(tmp_path_factory.mktemp("teach") / "home")
     assert kompas("import", "mastodon-archive", MASTODON_ARCHIVE).exit_code == 0
-    (kompas.home / "strategy.yaml").write_text(STRATEGY, encoding="utf-8")
+    (kompas.home / "strategy.yaml").write_text(WEB_AND_LIFE_STRATEGY, encoding="utf-8")
     yield kompas
 
 
@@ -172,7 +157,7 @@ def _rows(html: str) -> dict[str, tuple[list[str], bool]]:
 def test_dashboard_buttons_store_corrections_like_teach(tmp_path: Path, db_url: str) -> None:
     cli = Kompas(tmp_path / "home", db_url)
     assert cli("import", "mastodon-archive", MASTODON_ARCHIVE).exit_code == 0
-    (cli.home / "strategy.yaml").write_text(STRATEGY, encoding="utf-8")
+    (cli.home / "strategy.yaml").write_text(WEB_AND_LIFE_STRATEGY, encoding="utf-8")
     workspace = Workspace.resolve(cli.home, db_url)
     cli_rows = {
         row["post"]: [p["pillar"] for p in row["pillars"]]
