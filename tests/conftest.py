@@ -75,7 +75,13 @@ class Kompas:
         options = ["--home", str(self.home)]
         if self.db_url:
             options += ["--db", self.db_url]
-        return self.runner.invoke(app, [*options, *map(str, args)])
+        result = self.runner.invoke(app, [*options, *map(str, args)])
+        unexpected = result.exception
+        if unexpected is not None and not isinstance(unexpected, SystemExit):
+            # An error kompas did not expect fails the test; the installed command would
+            # turn it into one line and a log (kompas.cli.crash), hiding the bug.
+            raise unexpected
+        return result
 
 
 @pytest.fixture

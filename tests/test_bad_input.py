@@ -44,7 +44,18 @@ def test_truncated_zip(kompas: Kompas, tmp_path: Path) -> None:
     truncated.write_bytes(X_ARCHIVE.read_bytes()[: X_ARCHIVE.stat().st_size // 2])
     message = _fails(kompas, "import", "x-archive", truncated)
     assert str(truncated) in message
-    assert "not a readable archive" in message
+    assert "truncated zip archive" in message
+    assert "bz2" not in message and "tar" not in message.replace(".tar", "")
+    assert len(message.strip().splitlines()) == 1
+
+
+def test_json_errors_show_utf8_as_text(kompas: Kompas, tmp_path: Path) -> None:
+    members = _x_members()
+    head = members["data/tweets.js"].split(b"=", 1)[0]
+    members["data/tweets.js"] = head + '= [{"tweet": {"full_text": "Нет" oops}}]'.encode()
+    message = _fails(kompas, "import", "x-archive", _zip(tmp_path / "a.zip", members))
+    assert "Нет" in message and "\\x" not in message
+    assert len(message.strip().splitlines()) == 1
 
 
 def test_truncated_tar_gz(kompas: Kompas, tmp_path: Path) -> None:

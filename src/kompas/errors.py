@@ -36,3 +36,12 @@ class SourceError(KompasError):
 
 class StoreError(KompasError):
     """The database could not be opened or written."""
+
+
+class UsageError(KompasError):
+    """A flag's value, or a combination of flags, that the user must fix: the CLI's exit
+    code 2, the same as for an unknown option or a missing argument."""
+
+
+class Busy(KompasError):
+    """Another kompas process is writing to the same database and did not finish in time."""

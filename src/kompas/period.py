@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from kompas.errors import KompasError
+from kompas.errors import UsageError
 from kompas.i18n import message
 
 #: The default length of a period, in days, when the user names none.
 DEFAULT_DAYS = 90
 
 
-class PeriodError(KompasError):
-    """A date or period the user gave that kompas cannot use."""
+class PeriodError(UsageError):
+    """A date or period the user gave that kompas cannot use (a bad flag value: exit 2)."""
 
 
 @dataclass(frozen=True, slots=True)

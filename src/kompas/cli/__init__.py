@@ -15,7 +15,8 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kompas.cli._common import State, err, fail, out
+from kompas.cli import crash
+from kompas.cli._common import State, err, fail, out, plain
 from kompas.errors import KompasError
 
 if TYPE_CHECKING:
@@ -43,6 +44,14 @@ import_app = typer.Typer(
 app.add_typer(import_app, name="import")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"kompas {version('kompas')}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     home: Annotated[
@@ -55,6 +64,12 @@ def main_options(
         str | None,
         typer.Option("--db", help="Database URL (default: $KOMPAS_DB or SQLite in the workspace)."),
     ] = None,
+    _show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """kompas: community, your own rules, real people, and a strategy — from your own data."""
     State.home = home
@@ -75,16 +90,21 @@ def _run_import(kind: str, path: Path) -> None:
         transient=True,
         disable=not err.is_terminal,
     )
+    crash.doing.append(f"importing {path}")
     try:
         with progress:
-            task = progress.add_task(f"importing {path.name}", total=None)
+            task = progress.add_task(f"importing {plain(path.name)}", total=None)
             added = import_export(
                 workspace.engine, kind, path, lambda n: progress.update(task, completed=n)
             )
     except KompasError as error:
         raise fail(error) from None
     summary = ", ".join(f"{count:,} {table}" for table, count in added.items() if count)
-    out.print(f"Imported {path} ({kind}): added {summary or 'nothing new'}.", highlight=False)
+    out.print(
+        f"Imported {path} ({kind}): added {summary or 'nothing new'}.",
+        highlight=False,
+        markup=False,
+    )
 
 
 PathArg = Annotated[Path, typer.Argument(help="The export: archive file or unpacked folder.")]
@@ -156,7 +176,7 @@ def _print_status(counts: dict[str, PlatformCounts], feeds: int, workspace: Work
     if not counts:
         out.print("No data yet: import an export with `kompas import ...` (see docs/import.md).")
         return
-    table = Table(title=f"kompas workspace: {workspace.home}", title_justify="left")
+    table = Table(title=f"kompas workspace: {plain(workspace.home)}", title_justify="left")
     table.add_column("", style="bold")
     for platform in counts:
         table.add_column(platform, justify="right")
@@ -200,8 +220,17 @@ app.command("serve")(_web.serve_command)
 
 
 def main() -> None:
-    """Entry point of the ``kompas`` script."""
-    app()
+    """Entry point of the ``kompas`` script: the app behind the last line of defence."""
+    for stream in (sys.stdout, sys.stderr):
+        # Text that cannot be encoded (a lone surrogate, a terminal that is not UTF-8) is
+        # replaced, never a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+    try:
+        app()
+    except Exception as error:  # the last line of defence; see kompas.cli.crash
+        sys.exit(crash.report(error))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kompas.cli._common import State, err, fail, out
-from kompas.errors import KompasError
+from kompas.errors import KompasError, UsageError
 from kompas.period import DataSpan, anchor
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def _window(text: str, span: DataSpan) -> tuple[datetime, datetime, str | None]:
     )
 
 
-def _parse_moment(text: str, now: datetime) -> datetime:
+def _parse_moment(text: str, now: datetime, flag: str = "--since") -> datetime:
     """``7d``/``36h`` (ago) or an ISO 8601 date/time."""
     from kompas.rules.compiler import parse_duration
 
@@ -100,7 +100,7 @@ def _parse_moment(text: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise fail(
-            KompasError(f"--since {text!r}: expected a duration (90m, 36h, 7d, 2w) or a date")
+            UsageError(f"{flag} {text!r}: expected a duration (90m, 36h, 7d, 2w) or a date")
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -130,7 +130,7 @@ def init_command(
 ) -> None:
     """Write a starter rules.yaml for your style into the workspace."""
     if style not in STYLES:
-        raise fail(KompasError(f"unknown style {style!r}; choose one of: {', '.join(STYLES)}"))
+        raise fail(UsageError(f"unknown style {style!r}; choose one of: {', '.join(STYLES)}"))
     path = rules_path()
     if path.exists() and not force:
         raise fail(KompasError(f"{path} exists; use --force to overwrite it"))
@@ -181,7 +181,7 @@ def test_command(
         rules = load_rules(rules_file)
     except KompasError as error:
         raise fail(error) from None
-    moment = datetime.now(UTC) if now is None else _parse_moment(now, datetime.now(UTC))
+    moment = datetime.now(UTC) if now is None else _parse_moment(now, datetime.now(UTC), "--now")
     try:
         lines = items_file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -518,7 +518,7 @@ def digest_command(
     from kompas.store import feeds as store
 
     if fmt not in ("md", "html"):
-        raise fail(KompasError(f"--format {fmt!r}: expected md or html"))
+        raise fail(UsageError(f"--format {fmt!r}: expected md or html"))
     with State.workspace().engine.connect() as connection:
         start, end, first_line = _window(since, store.feed_span(connection))
         digest = build_digest(store.decided_items(connection, since=start, until=end), start, end)

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kompas.cli._common import State, err, fail, out
-from kompas.errors import KompasError
+from kompas.errors import KompasError, UsageError
 from kompas.period import default_day
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def _day(connection: sa.Connection, value: str | None, days: int) -> tuple[datet
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC), None
         except ValueError:
-            raise InputError(f"--date {value!r} is not a date (expected YYYY-MM-DD)") from None
+            raise UsageError(f"--date {value!r} is not a date (expected YYYY-MM-DD)") from None
     from kompas.store.queries import data_span
 
     return default_day(data_span(connection), days)
@@ -101,13 +101,13 @@ def init_command(
     target = _strategy_path(path)
     try:
         if lang not in ("en", "fr"):
-            raise InputError(f"--lang {lang!r} is not available (expected en or fr)")
+            raise UsageError(f"--lang {lang!r} is not available (expected en or fr)")
         if style not in STYLES:
-            raise InputError(f"--style {style!r} is unknown (expected one of {', '.join(STYLES)})")
+            raise UsageError(f"--style {style!r} is unknown (expected one of {', '.join(STYLES)})")
         if target.exists() and not force:
             raise InputError(f"{target} already exists (use --force to overwrite it)")
         if pillars is not None and not from_history:
-            raise InputError("--pillars goes with --from-history")
+            raise UsageError("--pillars goes with --from-history")
         text = starter(style, lang)
         note = ""
         if from_history:

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.table import Table
 
-from kompas.cli._common import State, err, fail, out
+from kompas.cli._common import State, err, fail, out, plain, say_error
 from kompas.errors import KompasError
 from kompas.sync import credentials
 from kompas.sync.identifiers import DEFAULT_SERVICE, PUBLIC_APPVIEW, parse_account
 
 if TYPE_CHECKING:
-    from kompas.sync.http import PlatformUnreachable
+    from kompas.sync.http import PlatformUnreachable, RetryPolicy
     from kompas.sync.lookup import Lookup
     from kompas.sync.report import SyncReport
 
@@ -37,9 +37,18 @@ sync_app = typer.Typer(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
 
 
+def _policy() -> RetryPolicy:
+    """The retry policy from the environment, saying on stderr when it waits to retry."""
+    from kompas.sync.http import policy_from_env
+
+    policy = policy_from_env()
+    policy.notify = lambda message: err.print(message, style="dim", markup=False, highlight=False)
+    return policy
+
+
 def unreachable(error: PlatformUnreachable) -> NoReturn:
     """Exit 3 with the platform failure on stderr."""
-    err.print(f"[bold red]platform unreachable:[/] {error}", highlight=False, markup=True)
+    say_error("platform unreachable", error)
     raise typer.Exit(3)
 
 
@@ -57,11 +66,11 @@ def connect_mastodon(
 ) -> None:
     """Authorise kompas (read-only) on your Mastodon instance through OAuth."""
     from kompas.sync import mastodon
-    from kompas.sync.http import PlatformUnreachable, policy_from_env
+    from kompas.sync.http import PlatformUnreachable
 
     workspace = State.workspace()
 
-    policy = policy_from_env()
+    policy = _policy()
     try:
         pending = mastodon.begin_connect(instance, policy)
         err.print(
@@ -80,6 +89,7 @@ def connect_mastodon(
         f"Connected Mastodon account {handle} on {pending.instance}; "
         f"token saved in {credentials.path_in(workspace.home)} (mode 0600).",
         highlight=False,
+        markup=False,
     )
 
 
@@ -104,11 +114,11 @@ def connect_bluesky(
 ) -> None:
     """Connect a Bluesky account with an app password."""
     from kompas.sync import bluesky
-    from kompas.sync.http import PlatformUnreachable, policy_from_env
+    from kompas.sync.http import PlatformUnreachable
 
     workspace = State.workspace()
     try:
-        did = bluesky.connect(workspace.home, handle, app_password, service, policy_from_env())
+        did = bluesky.connect(workspace.home, handle, app_password, service, _policy())
     except PlatformUnreachable as error:
         unreachable(error)
     except KompasError as error:
@@ -117,6 +127,7 @@ def connect_bluesky(
         f"Connected Bluesky account {handle} ({did}); app password saved in "
         f"{credentials.path_in(workspace.home)} (mode 0600).",
         highlight=False,
+        markup=False,
     )
 
 
@@ -139,9 +150,9 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
                 highlight=False,
             )
         if stream.skipped:
-            out.print(f"[yellow]skipped {name}:[/] {stream.skipped}", highlight=False)
+            out.print(f"[yellow]skipped {name}:[/] {plain(stream.skipped)}", highlight=False)
         for warning in stream.warnings:
-            out.print(f"[yellow]warning ({name}):[/] {warning}", highlight=False)
+            out.print(f"[yellow]warning ({name}):[/] {plain(warning)}", highlight=False)
 
 
 StreamsOption = Annotated[
@@ -220,7 +231,7 @@ def lookup_command(
     ] = None,
 ) -> None:
     """Look up any public account: profile, recent posts, a sample of its network."""
-    from kompas.sync.http import PlatformUnreachable, policy_from_env
+    from kompas.sync.http import PlatformUnreachable
 
     try:
         from kompas.sync.lookup import lookup
@@ -230,7 +241,7 @@ def lookup_command(
         found = lookup(
             workspace.engine,
             ref,
-            policy=policy_from_env(),
+            policy=_policy(),
             max_age=timedelta(hours=max_age),
             refresh=refresh,
             posts=posts,
@@ -250,8 +261,8 @@ def lookup_command(
 def _print_lookup(found: Lookup) -> None:
     a = found.account
     out.print(
-        f"[bold]{a.get('display_name') or a.get('handle') or a['id']}[/] "
-        f"({found.platform}: {a.get('handle') or a['id']})",
+        f"[bold]{plain(a.get('display_name') or a.get('handle') or a['id'])}[/] "
+        f"({found.platform}: {plain(a.get('handle') or a['id'])})",
         highlight=False,
     )
     if a.get("bio"):
@@ -271,6 +282,6 @@ def _print_lookup(found: Lookup) -> None:
         highlight=False,
     )
     for note in found.notes:
-        out.print(f"[yellow]note:[/] {note}", highlight=False)
+        out.print(f"[yellow]note:[/] {plain(note)}", highlight=False)
     origin = "cache" if found.cached else "the network"
     out.print(f"Fetched at {found.fetched_at} (from {origin}).", highlight=False)

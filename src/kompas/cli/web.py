@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import typer
 
-from kompas.cli._common import State, err, fail, out
+from kompas.cli._common import State, fail, out
 from kompas.errors import KompasError
 
 
@@ -56,17 +57,37 @@ def serve_command(
     allowed = None if not is_loopback(host) else frozenset(LOOPBACK | {host})
     guard = Guard(token=token or None, allowed_hosts=allowed)
     app = create_app(engine, guard, workspace.home)
+    # Bind first: a busy port is exit 1 before anything says the dashboard is served.
+    try:
+        sock = listen(host, port)
+    except OSError as error:
+        problem = error.strerror or str(error)
+        raise fail(KompasError(f"cannot listen on {host}:{port}: {problem}")) from None
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
-    out.print(f"kompas dashboard: {url}", highlight=False)
+    out.print(f"kompas dashboard: {url}", highlight=False, markup=False)
     if token:
         # The token itself is never printed or logged.
         out.print("Open it once with ?token=<your token>; press Ctrl-C to stop.", highlight=False)
     else:
         out.print("Press Ctrl-C to stop.", highlight=False)
+    # No access log: a first visit carries ?token= in its URL.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    with sock:
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening (the server is handed it)."""
+    address = host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        # No access log: a first visit carries ?token= in its URL.
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-    except OSError as error:
-        err.print(f"[bold red]error:[/] cannot listen on {host}:{port}: {error}", markup=True)
-        raise typer.Exit(1) from None
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock

@@ -50,6 +50,17 @@ def strip_ytd_wrapper(stream: IO[bytes], path: str, member: str) -> _Prefixed:
     return _Prefixed(head[match.end() :], stream)
 
 
+def json_problem(error: BaseException) -> str:
+    """A parser's complaint as one line of text: the yajl backend hands it over as bytes
+    (shown as ``\\xd0\\x9d…``) and spreads it over three lines with a caret."""
+    detail = error.args[0] if error.args else error
+    text = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) >= 2 and "(right here)" in lines[-1]:
+        return f"{lines[0].rstrip('.')} near {lines[1][:80]!r}"
+    return " ".join(lines)[:300]
+
+
 def iter_json_array(
     stream: Any, path: str, member: str, prefix: str = "item"
 ) -> Iterator[tuple[int, Any]]:
@@ -67,7 +78,7 @@ def iter_json_array(
     except (ijson.JSONError, UnicodeDecodeError, ValueError) as exc:
         raise SourceError(
             path,
-            f"invalid JSON ({exc})",
+            f"invalid JSON ({json_problem(exc)})",
             member=member,
             location=f"record {number + 1}",
             expected="a UTF-8 JSON array of records",

@@ -105,7 +105,15 @@ class Export:
                 if file.is_file():
                     self._members[file.relative_to(p).as_posix()] = file
             return
+        with p.open("rb") as head:
+            magic = head.read(4)
         try:
+            if magic[:2] == b"PK" and not zipfile.is_zipfile(p):
+                raise SourceError(
+                    self.path,
+                    "truncated zip archive: its end (the list of members) is missing",
+                    expected="the whole .zip as downloaded (the download may have stopped early)",
+                )
             if zipfile.is_zipfile(p):
                 self._zip = zipfile.ZipFile(p)
                 for info in self._zip.infolist():

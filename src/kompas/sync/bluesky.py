@@ -94,6 +94,13 @@ def call(what: str, function: Callable[[], T]) -> T:
         raise PlatformError(f"{what}: the server answered {text}") from None
     except at_errors.AtProtocolError as exc:
         raise PlatformError(f"{what}: {type(exc).__name__}") from None
+    except KompasError:
+        raise
+    except Exception as exc:
+        # The SDK failed on what the server sent: a platform failure, not a kompas crash.
+        raise PlatformError(
+            f"{what}: the server's answer broke the atproto SDK ({type(exc).__name__})"
+        ) from None
 
 
 def client(service: str, policy: RetryPolicy) -> Client:

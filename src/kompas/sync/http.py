@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import random
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ class RetryPolicy:
     clock: Callable[[], float] = time.time
     #: Every wait taken, in seconds, in order (tests and ``--verbose`` read it).
     waits: list[float] = field(default_factory=list)
+    #: Told, in a sentence, before each wait (the CLI prints it, so a retry is never silent).
+    notify: Callable[[str], None] | None = None
 
     def backoff(self, retry: int) -> float:
         """The wait before retry number ``retry`` (0-based) of a transient failure."""
@@ -110,6 +113,10 @@ class RetryPolicy:
                     self.pause_before_next(outcome.headers)
                 return outcome.value
             last = outcome.problem
+            if outcome.final:
+                # A name that does not resolve (offline, or a typo) will not resolve in a
+                # minute either: say so now rather than after six attempts.
+                raise PlatformUnreachable(f"{host} is unreachable: {last}")
             if attempt == self.attempts - 1:
                 break
             wait = None
@@ -119,6 +126,11 @@ class RetryPolicy:
                 wait = self.backoff(retry)
                 retry += 1
             log.info("%s: %s; retrying in %.1fs", host, last, wait)
+            if self.notify is not None:
+                self.notify(
+                    f"{host}: {last}; retrying in {wait:.0f} s "
+                    f"(attempt {attempt + 2} of {self.attempts})"
+                )
             self._wait(wait)
         raise PlatformUnreachable(
             f"{host} is unreachable: {last} (gave up after {self.attempts} attempts)"
@@ -132,6 +144,37 @@ class _Outcome:
     status: int | None = None
     headers: Mapping[str, str] | None = None
     problem: str = ""
+    #: No retry can help (the host name does not resolve).
+    final: bool = False
+
+
+def _unresolved(error: BaseException) -> bool:
+    """Whether a connection failed because the host name did not resolve."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror) or type(current).__name__ == "NameResolutionError":
+            return True
+        current = current.__cause__ or current.__context__
+    text = str(error)
+    return any(sign in text for sign in _RESOLUTION_FAILURES)
+
+
+#: How the resolver's failure reads when an SDK kept only the message.
+_RESOLUTION_FAILURES = (
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "nodename nor servname provided",
+    "No address associated with hostname",
+    "getaddrinfo failed",
+)
+
+
+def _connection_failed(error: BaseException) -> _Outcome:
+    if _unresolved(error):
+        return _Outcome(False, problem="the host name does not resolve (offline?)", final=True)
+    return _Outcome(False, problem=f"connection failed ({type(error).__name__})")
 
 
 def _seconds_or_date(value: str, now: float) -> float | None:
@@ -196,7 +239,7 @@ class RetryingSession(requests.Session):
             except requests.Timeout:
                 return _Outcome(False, problem="timed out")
             except requests.ConnectionError as exc:
-                return _Outcome(False, problem=f"connection failed ({type(exc).__name__})")
+                return _connection_failed(exc)
             if response.status_code in RETRY_STATUSES:
                 return _Outcome(
                     False,
@@ -226,7 +269,7 @@ class RetryingTransport(httpx.BaseTransport):
             except httpx.TimeoutException:
                 return _Outcome(False, problem="timed out")
             except httpx.TransportError as exc:
-                return _Outcome(False, problem=f"connection failed ({type(exc).__name__})")
+                return _connection_failed(exc)
             status = response.status_code
             if status in RETRY_STATUSES:
                 return _Outcome(

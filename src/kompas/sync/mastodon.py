@@ -65,6 +65,10 @@ class PlatformError(PlatformUnreachable):
     """The platform answered, but not with what kompas asked for (exit code 3)."""
 
 
+class ClientBroke(PlatformError):
+    """Mastodon.py itself failed on what the instance sent (exit code 3)."""
+
+
 def normalise_instance(url: str) -> str:
     """``mastodon.social`` or ``https://mastodon.social/`` → ``https://mastodon.social``."""
     url = url.strip().rstrip("/")
@@ -96,6 +100,14 @@ def call(what: str, function: Callable[[], T]) -> T:
         raise PlatformError(f"{what}: the instance answered HTTP {status}") from None
     except MastodonError as exc:
         raise PlatformError(f"{what}: {type(exc).__name__}") from None
+    except KompasError:
+        raise
+    except Exception as exc:
+        # Mastodon.py itself failed on what the instance sent (seen: a RecursionError when
+        # the version probe fails): a platform failure, not a kompas crash.
+        raise ClientBroke(
+            f"{what}: the instance's answer broke Mastodon.py ({type(exc).__name__})"
+        ) from None
 
 
 def client(instance: str, policy: RetryPolicy, **auth: Any) -> Mastodon:
@@ -162,6 +174,8 @@ def finish_connect(home: Path, pending: PendingConnection, code: str, policy: Re
                 allow_http=pending.instance.startswith("http://"),
             ),
         )
+    except ClientBroke:
+        raise
     except PlatformError:
         raise AuthError(
             "the instance did not accept the authorisation code; run the command again"
