@@ -454,7 +454,7 @@ def test_bad_input(x_home: Path) -> None:
         (("--all", "--since", "2026-01-01"), "--all cannot"),
     ):
         result = kompas("community", *args)
-        assert result.exit_code == 1, args
+        assert result.exit_code == 2, args  # a bad flag value is a usage error
         assert message in result.stderr, args
     assert kompas("community", "people", "--top", "0").exit_code == 2
 

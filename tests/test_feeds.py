@@ -362,7 +362,7 @@ def test_digest_html_escapes_and_sanitises(pulled) -> None:  # type: ignore[no-u
     assert 'href="javascript' not in page
     markdown = pulled("digest", "--since", "3650d").stdout
     assert "<script>" not in markdown and "\\[x\\]" in markdown
-    assert pulled("digest", "--format", "pdf").exit_code == 1
+    assert pulled("digest", "--format", "pdf").exit_code == 2
 
 
 def test_publish_writes_atom_and_json_feed_that_parse_back(pulled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -281,7 +281,7 @@ def test_rules_init_writes_each_style_and_needs_force(kompas) -> None:  # type: 
         assert kompas("rules", "check").exit_code == 0
     again = kompas("rules", "init", "--style", "curator")
     assert again.exit_code == 1 and "--force" in again.stderr
-    assert kompas("rules", "init", "--style", "influencer").exit_code == 1
+    assert kompas("rules", "init", "--style", "influencer").exit_code == 2
 
 
 def test_rules_test_prints_one_decision_per_item(kompas, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -162,7 +162,7 @@ def test_today_text_and_bad_date(workspace: Kompas, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Reply to 5 people a day" in result.stdout
     bad = workspace("today", "--date", "March 1st")
-    assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.stderr
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
     missing = workspace("today", "--file", str(tmp_path / "nope.yaml"))
     assert missing.exit_code == 1 and "kompas strategy init" in missing.stderr
 

@@ -46,7 +46,7 @@ def test_init_writes_the_starter_and_refuses_to_overwrite(kompas: Kompas) -> Non
     assert "already exists" in again.stderr
     assert kompas("strategy", "init", "--force").exit_code == 0
     assert (kompas.home / "strategy.yaml").read_text(encoding="utf-8") == starter()
-    assert kompas("strategy", "init", "--lang", "de", "--force").exit_code == 1
+    assert kompas("strategy", "init", "--lang", "de", "--force").exit_code == 2
     checked = kompas("strategy", "check", "--json")
     assert checked.exit_code == 0, checked.output
     assert json.loads(checked.stdout)["goals"] == 1
