@@ -63,7 +63,7 @@ def test_truncated_tar_gz(kompas: Kompas, tmp_path: Path) -> None:
     truncated.write_bytes(MASTODON_ARCHIVE.read_bytes()[:100_000])
     message = _fails(kompas, "import", "mastodon-archive", truncated)
     assert str(truncated) in message
-    assert "damaged or truncated" in message or "not a readable archive" in message
+    assert "truncated archive: outbox.json ends early" in message
 
 
 def test_zip_that_is_not_an_export(kompas: Kompas, tmp_path: Path) -> None:
@@ -107,7 +107,8 @@ def test_record_of_the_wrong_shape(kompas: Kompas, tmp_path: Path) -> None:
     members["data/like.js"] = b'window.YTD.like.part0 = [{"like": {"tweetId": "1"}}, {"liked": 2}]'
     message = _fails(kompas, "import", "x-archive", _zip(tmp_path / "a.zip", members))
     assert "data/like.js, record 2" in message
-    assert 'expected an object with a "like" object' in message
+    assert "missing required field like" in message
+    assert 'expected {"like": {"tweetId": "<digits>"}}' in message
 
 
 def test_wrong_encoding_json(kompas: Kompas, tmp_path: Path) -> None:

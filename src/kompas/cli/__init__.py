@@ -76,6 +76,10 @@ def main_options(
     State.db = db
 
 
+def _waiting(message: str) -> None:
+    err.print(message, markup=False, highlight=False)
+
+
 def _run_import(kind: str, path: Path) -> None:
     from kompas.importing import import_export
 
@@ -92,7 +96,7 @@ def _run_import(kind: str, path: Path) -> None:
     )
     crash.doing.append(f"importing {path}")
     try:
-        with progress:
+        with workspace.writing(f"importing {path.name}", waiting=_waiting), progress:
             task = progress.add_task(f"importing {plain(path.name)}", total=None)
             added = import_export(
                 workspace.engine, kind, path, lambda n: progress.update(task, completed=n)

@@ -388,16 +388,24 @@ def pull_command(
         transient=True,
         disable=not err.is_terminal,
     )
-    with progress:
-        task = progress.add_task("pull", total=total)
-        report = pull(
-            workspace.engine,
-            rules,
-            on_result=lambda _: progress.advance(task),
-            timeout=timeout,
-            concurrency=concurrency,
-            max_bytes=max_bytes,
-        )
+    try:
+        with (
+            workspace.writing(
+                "pulling feeds", lambda m: err.print(m, markup=False, highlight=False)
+            ),
+            progress,
+        ):
+            task = progress.add_task("pull", total=total)
+            report = pull(
+                workspace.engine,
+                rules,
+                on_result=lambda _: progress.advance(task),
+                timeout=timeout,
+                concurrency=concurrency,
+                max_bytes=max_bytes,
+            )
+    except KompasError as error:
+        raise fail(error) from None
     decisions = report.decisions
     new_ids = report.new_ids
     rows = [_result_json(f.result, f.new_items, f.failure_count) for f in report.feeds]

@@ -37,6 +37,10 @@ sync_app = typer.Typer(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
 
 
+def _waiting(message: str) -> None:
+    err.print(message, markup=False, highlight=False)
+
+
 def _policy() -> RetryPolicy:
     """The retry policy from the environment, saying on stderr when it waits to retry."""
     from kompas.sync.http import policy_from_env
@@ -177,7 +181,8 @@ def _run_sync(platform: ModuleType, only: list[str] | None, as_json: bool) -> No
     workspace = State.workspace()
     try:
         streams = _streams(only, platform.STREAMS)
-        report = platform.sync(workspace.engine, workspace.home, streams=streams)
+        with workspace.writing(f"syncing {platform.PLATFORM}", waiting=_waiting):
+            report = platform.sync(workspace.engine, workspace.home, streams=streams)
     except PlatformUnreachable as error:
         unreachable(error)
     except KompasError as error:

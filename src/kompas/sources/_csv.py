@@ -15,10 +15,23 @@ from kompas.errors import SourceError
 _PREAMBLE_ROWS = 20
 
 
+#: Longer than any line of a real export (csv's own field limit is 128 KiB).
+MAX_LINE_BYTES = 1 << 20
+
+
+class LineTooLong(ValueError):
+    """A physical line past :data:`MAX_LINE_BYTES`."""
+
+
 def _decoded_lines(stream: IO[bytes], physical: list[int]) -> Iterator[str]:
-    """Decode line by line, so a bad byte is reported on its own line."""
-    for number, raw in enumerate(stream, start=1):
+    """Decode line by line, so a bad byte is reported on its own line; a line is never read
+    past :data:`MAX_LINE_BYTES`."""
+    number = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
         physical[0] = number
+        if len(raw) > MAX_LINE_BYTES:
+            raise LineTooLong(number)
         yield (raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw).decode("utf-8")
 
 
@@ -72,6 +85,14 @@ def iter_csv(
             location=f"line {physical[0]}",
             expected="a UTF-8 encoded CSV as the platform exports it",
         ) from exc
+    except LineTooLong:
+        raise SourceError(
+            path,
+            f"line longer than {MAX_LINE_BYTES:,} bytes",
+            member=member,
+            location=f"line {physical[0]}",
+            expected="a CSV as the platform exports it",
+        ) from None
     except csv.Error as exc:
         raise SourceError(
             path, f"malformed CSV ({exc})", member=member, location=f"line {reader.line_num}"

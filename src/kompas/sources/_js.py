@@ -31,6 +31,15 @@ class _Prefixed:
             return data
         return self._raw.read(size)
 
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> _Prefixed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def strip_ytd_wrapper(stream: IO[bytes], path: str, member: str) -> _Prefixed:
     """Consume the ``window.YTD.<name>.partN =`` assignment and return the JSON after it."""
@@ -69,9 +78,12 @@ def iter_json_array(
     Malformed JSON or bytes that are not UTF-8 raise a :class:`SourceError` naming the
     record being read when it broke.
     """
+    from kompas.sources._json import DepthGuard
+
     number = 0
+    guarded = DepthGuard(stream, path, member)
     try:
-        for number, value in enumerate(ijson.items(stream, prefix, use_float=True), start=1):
+        for number, value in enumerate(ijson.items(guarded, prefix, use_float=True), start=1):
             yield number, value
     except SourceError:
         raise
@@ -82,28 +94,4 @@ def iter_json_array(
             member=member,
             location=f"record {number + 1}",
             expected="a UTF-8 JSON array of records",
-        ) from exc
-
-
-def load_json(stream: IO[bytes], path: str, member: str) -> Any:
-    """A small JSON document read whole (actor.json, account.js): these are a few KB."""
-    import json
-
-    data = stream.read()
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            path,
-            f"not UTF-8 text (byte {exc.start})",
-            member=member,
-            expected="UTF-8 encoded JSON",
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            path,
-            f"invalid JSON: {exc.msg}",
-            member=member,
-            location=f"line {exc.lineno}, column {exc.colno}",
-            expected="a JSON document",
         ) from exc

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from atproto_core.car import CAR
 from atproto_core.cid import CID
 
@@ -28,7 +29,10 @@ from kompas.model import (
     PostKind,
     Record,
 )
+from kompas.sources._json import describe
+from kompas.sources._time import checked
 from kompas.sources.archive import max_member_bytes
+from kompas.sources.bluesky_schema import SCHEMAS
 
 B = Platform.BLUESKY
 _MENTION = "app.bsky.richtext.facet#mention"
@@ -64,33 +68,56 @@ def parse_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        return None
 
 
 def walk_mst(blocks: dict[str, Any], root: str) -> Iterator[tuple[str, str]]:
-    """``(key, record_cid)`` for every leaf of the tree, in key order."""
+    """``(key, record_cid)`` for every leaf of the tree, in key order.
 
-    def descend(cid: str | None) -> Iterator[tuple[str, str]]:
-        if cid is None:
-            return
-        node = blocks.get(cid)
-        if not isinstance(node, dict) or "e" not in node:
-            raise ValueError(f"tree node {cid} is missing or malformed")
-        yield from descend(_key(node.get("l")))
-        previous = b""
-        for entry in node["e"]:
-            suffix = entry["k"]
-            full = previous[: entry["p"]] + (
-                suffix if isinstance(suffix, bytes) else suffix.encode()
-            )
-            previous = full
-            value = _key(entry["v"])
-            if value is None:
-                raise ValueError(f"tree entry {full!r} has no value")
-            yield full.decode(), value
-            yield from descend(_key(entry.get("t")))
+    Iterative (a 5,000-deep chain is no problem for the stack), and each node is visited
+    once: a tree that leads back to a node it has seen (a cycle) is refused.
+    """
+    seen: set[str] = set()
+    stack: list[Iterator[tuple[str, str | None, str | None]]] = [iter([("node", root, None)])]
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            continue
+        what, first, second = step
+        if what == "leaf":
+            assert first is not None and second is not None
+            yield first, second
+        elif first is not None:
+            if first in seen:
+                raise ValueError(f"tree node {first} is reached twice (a cycle)")
+            seen.add(first)
+            stack.append(_node_steps(blocks, first))
 
-    yield from descend(root)
+
+def _node_steps(blocks: dict[str, Any], cid: str) -> Iterator[tuple[str, str | None, str | None]]:
+    """One node's steps in key order: its left subtree, then each entry and its subtree."""
+    node = blocks.get(cid)
+    if not isinstance(node, dict) or not isinstance(node.get("e"), list):
+        raise ValueError(f"tree node {cid} is missing or malformed")
+    yield "node", _key(node.get("l")), None
+    previous = b""
+    for entry in node["e"]:
+        if not isinstance(entry, dict):
+            raise ValueError(f"tree node {cid} has an entry that is not a map")
+        suffix, prefix = entry.get("k"), entry.get("p")
+        if not isinstance(suffix, bytes | str) or not isinstance(prefix, int):
+            raise ValueError(f"tree node {cid} has an entry without a key")
+        full = previous[:prefix] + (suffix if isinstance(suffix, bytes) else suffix.encode())
+        previous = full
+        value = _key(entry.get("v"))
+        if value is None:
+            raise ValueError(f"tree entry {full!r} has no value")
+        yield "leaf", full.decode("utf-8", "replace"), value
+        yield "node", _key(entry.get("t")), None
 
 
 def record_to_records(did: str, key: str, record: dict[str, Any]) -> Iterator[Record]:
@@ -219,6 +246,25 @@ def tid_time(tid: str) -> datetime | None:
     return datetime.fromtimestamp((value >> 10) / 1_000_000, UTC)
 
 
+def _validate(key: str, record: dict[str, Any]) -> None:
+    """Check a record's types against its lexicon and its date's range (ValueError if not)."""
+    kind = record.get("$type") or key.partition("/")[0]
+    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
+    if schema is None:
+        return
+    try:
+        msgspec.convert(record, schema)
+    except msgspec.ValidationError as exc:
+        problem, _, field = describe(exc)
+        raise ValueError(f"{problem} (field {field})" if field else problem) from None
+    created = record.get("createdAt")
+    if isinstance(created, str) and created:
+        moment = parse_time(created)
+        if moment is None:
+            raise ValueError(f"createdAt {created[:40]!r} is not a date")
+        checked(moment, "createdAt")
+
+
 def parse_car(path: str) -> Iterator[Record]:
     """Every record of a repository CAR file; raises :class:`SourceError` on bad input."""
     file = Path(path)
@@ -234,17 +280,21 @@ def parse_car(path: str) -> Iterator[Record]:
         ) from exc
     blocks = {cid.encode(): block for cid, block in car.blocks.items()}
     commit = blocks.get(car.root.encode())
-    if not isinstance(commit, dict) or "did" not in commit or "data" not in commit:
+    if (
+        not isinstance(commit, dict)
+        or not isinstance(commit.get("did"), str)
+        or "data" not in commit
+    ):
         raise SourceError(
             path,
             "the root block is not a repository commit",
             location=f"block {car.root.encode()}",
             expected='a commit object with "did" and "data"',
         )
-    did = str(commit["did"])
+    did = commit["did"]
     yield Account(B, did, url=f"https://bsky.app/profile/{did}", is_self=True)
     try:
-        leaves = list(walk_mst(blocks, _key(commit["data"]) or ""))
+        leaves = list(walk_mst(blocks, _key(commit["data"]) or ""))  # _key may raise too
     except (ValueError, KeyError, TypeError) as exc:
         raise SourceError(
             path, f"damaged repository tree ({exc})", expected="a complete repo export"
@@ -259,8 +309,9 @@ def parse_car(path: str) -> Iterator[Record]:
                 expected="every record's block in the CAR",
             )
         try:
+            _validate(key, record)
             yield from record_to_records(did, key, record)
-        except (AttributeError, TypeError) as exc:
+        except (AttributeError, TypeError, ValueError) as exc:
             raise SourceError(
                 path,
                 f"unexpected record shape ({exc})",

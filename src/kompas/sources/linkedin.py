@@ -27,6 +27,7 @@ from kompas.model import (
     Record,
 )
 from kompas.sources._csv import iter_csv
+from kompas.sources._time import checked
 from kompas.sources.archive import Export
 from kompas.text import links_in
 
@@ -49,10 +50,12 @@ def parse_time(
     """LinkedIn's dates (UTC) as aware datetimes; raises ValueError when unreadable."""
     for layout in formats:
         try:
-            return datetime.strptime(value.strip(), layout).replace(tzinfo=UTC)
+            moment = datetime.strptime(value.strip(), layout).replace(tzinfo=UTC)
         except ValueError:
             continue
-    raise ValueError(f"unreadable date {value!r}")
+        checked(moment, "date")
+        return moment
+    raise ValueError(f"unreadable date {value[:40]!r}")
 
 
 def post_id_of(link: str) -> str:

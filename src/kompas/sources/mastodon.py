@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from kompas.errors import SourceError
 from kompas.model import (
     Account,
@@ -24,8 +26,11 @@ from kompas.model import (
     PostKind,
     Record,
 )
+from kompas.sources import mastodon_schema as ms
 from kompas.sources._csv import iter_csv
-from kompas.sources._js import iter_json_array, load_json
+from kompas.sources._js import iter_json_array
+from kompas.sources._json import decode_small, describe
+from kompas.sources._time import checked
 from kompas.sources.archive import Export
 from kompas.text import html_to_text
 
@@ -40,8 +45,18 @@ def parse_time(value: Any) -> datetime | None:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
+
+
+def _time(value: str | None, field: str) -> datetime | None:
+    """A checked ActivityPub time: readable, and between 1990 and tomorrow."""
+    if not value:
+        return None
+    moment = parse_time(value)
+    if moment is None:
+        raise ValueError(f"{field} {value[:40]!r} is not a date")
+    return checked(moment, field)
 
 
 def author_of(status_url: str | None) -> str | None:
@@ -96,7 +111,7 @@ def boost_records(
 def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Record]:
     """One outbox activity → its :class:`Post` and the interactions it carries."""
     kind = activity.get("type")
-    created = parse_time(activity.get("published"))
+    created = _time(activity.get("published"), "published")
     if kind == "Announce":
         target = _object_id(activity.get("object"))
         post_id = activity.get("id")
@@ -110,7 +125,7 @@ def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Reco
     if not isinstance(note, dict) or not note.get("id"):
         raise ValueError('a Create needs an "object" with an "id"')
     post_id = str(note["id"])
-    created = parse_time(note.get("published")) or created
+    created = _time(note.get("published"), "object.published") or created
     content = note.get("content") or ""
     text, links = html_to_text(content)
     summary = note.get("summary")
@@ -176,6 +191,15 @@ def activity_to_records(activity: dict[str, Any], self_id: str) -> Iterator[Reco
             )
 
 
+def _validate(value: Any, kind: type[msgspec.Struct]) -> None:
+    """Check ``value``'s types against ``kind``; a ValueError naming the field if wrong."""
+    try:
+        msgspec.convert(value, kind)
+    except msgspec.ValidationError as exc:
+        problem, _, field = describe(exc)
+        raise ValueError(f"{problem} (field {field})" if field else problem) from None
+
+
 def parse_archive(path: str) -> Iterator[Record]:
     """Every record of a Mastodon archive, streamed; raises :class:`SourceError` on bad input."""
     with Export(path) as export:
@@ -198,26 +222,31 @@ def _parse(export: Export) -> Iterator[Record]:
             else "no actor.json beside outbox.json",
             expected="a Mastodon archive with actor.json and outbox.json",
         )
-    with export.open(actor_member) as stream:
-        actor = load_json(stream, export.path, actor_member)
-    if not isinstance(actor, dict) or not isinstance(actor.get("id"), str):
-        raise SourceError(
-            export.path, "no actor id", member=actor_member, expected='an object with an "id"'
-        )
-    self_id = actor["id"]
-    username = actor.get("preferredUsername")
+    actor = decode_small(
+        export.read_small(actor_member),
+        ms.Actor,
+        export.path,
+        actor_member,
+        'an ActivityPub actor: an object with an "id" and string fields',
+    )
+    self_id = actor.id
+    username = actor.preferredUsername
     host = self_id.split("/")[2] if self_id.count("/") >= 2 else ""
-    bio, _ = html_to_text(actor.get("summary") or "")
+    bio, _ = html_to_text(actor.summary or "")
+    try:
+        created_at = _time(actor.published, "published")
+    except ValueError as exc:
+        raise SourceError(export.path, str(exc), member=actor_member) from None
     yield Account(
         platform=M,
         id=self_id,
         handle=f"{username}@{host}" if username else None,
-        display_name=actor.get("name") or None,
-        url=actor.get("url") if isinstance(actor.get("url"), str) else self_id,
+        display_name=actor.name or None,
+        url=actor.url or self_id,
         bio=bio or None,
-        created_at=parse_time(actor.get("published")),
+        created_at=created_at,
         is_self=True,
-        is_bot=actor.get("type") == "Service",
+        is_bot=actor.type == "Service",
     )
     if outbox_member is not None:
         with export.open(outbox_member) as stream:
@@ -227,6 +256,7 @@ def _parse(export: Export) -> Iterator[Record]:
                 try:
                     if not isinstance(activity, dict):
                         raise ValueError("not an object")
+                    _validate(activity, ms.Activity)
                     yield from activity_to_records(activity, self_id)
                 except ValueError as exc:
                     raise SourceError(

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import IO, TypeVar
 
 from kompas.errors import SourceError
 from kompas.model import (
@@ -28,8 +28,13 @@ from kompas.model import (
     PostKind,
     Record,
 )
-from kompas.sources._js import iter_json_array, load_json, strip_ytd_wrapper
+from kompas.sources import x_schema as xs
+from kompas.sources._js import strip_ytd_wrapper
+from kompas.sources._json import decode_small, iter_records
+from kompas.sources._time import checked
 from kompas.sources.archive import Export
+
+T = TypeVar("T")
 
 X = Platform.X
 _STATUS_URL = re.compile(r"^https?://(?:mobile\.)?(?:twitter|x)\.com/(\w+)/status(?:es)?/(\d+)")
@@ -48,38 +53,45 @@ def _files(export: Export, name: str) -> list[str]:
     return [member for _, member in sorted(found)]
 
 
-def _records(export: Export, member: str, key: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    with export.open(member) as stream:
-        body = strip_ytd_wrapper(stream, export.path, member)
-        for number, item in iter_json_array(body, export.path, member):
-            if not isinstance(item, dict) or not isinstance(item.get(key), dict):
-                raise SourceError(
-                    export.path,
-                    "unexpected record shape",
-                    member=member,
-                    location=f"record {number}",
-                    expected=f'an object with a "{key}" object',
-                )
-            yield number, item[key]
+#: What each file's records look like, for error messages.
+_SHAPES: dict[type, str] = {
+    xs.TweetItem: '{"tweet": {"id_str": "<digits>", "full_text": "...", ...}}',
+    xs.LikeItem: '{"like": {"tweetId": "<digits>"}}',
+    xs.FollowerItem: '{"follower": {"accountId": "<digits>"}}',
+    xs.FollowingItem: '{"following": {"accountId": "<digits>"}}',
+}
 
 
-def _small(export: Export, name: str, key: str) -> dict[str, Any]:
-    """The single record of account.js or profile.js."""
+def _records(export: Export, member: str, kind: type[T]) -> Iterator[tuple[int, T]]:
+    """The validated records of one ``window.YTD.*`` file, streamed in batches."""
+
+    def body() -> IO[bytes]:
+        stream = export.open(member)
+        return strip_ytd_wrapper(stream, export.path, member)  # type: ignore[return-value]
+
+    yield from iter_records(body, kind, export.path, member, _SHAPES.get(kind, "an X record"))
+
+
+def _small(export: Export, name: str, kind: type[T]) -> T | None:
+    """The single record of account.js or profile.js (read with a size cap)."""
     for member in _files(export, name):
-        with export.open(member) as stream:
-            text = stream.read()
+        text = export.read_small(member)
         body = re.sub(rb"^\s*window\.YTD\.[\w-]+\.part\d+\s*=\s*", b"", text, count=1)
         if body == text:
             strip_ytd_wrapper(io.BytesIO(text), export.path, member)  # raises the wrapper error
-        data = load_json(io.BytesIO(body), export.path, member)
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            value = data[0].get(key)
-            if isinstance(value, dict):
-                return value
-        raise SourceError(
-            export.path, "unexpected content", member=member, expected=f'[{{"{key}": {{...}}}}]'
+        items = decode_small(
+            body.removeprefix(b"\xef\xbb\xbf"),
+            list[kind],  # type: ignore[valid-type]
+            export.path,
+            member,
+            f'[{{"{name}": {{...}}}}]',
         )
-    return {}
+        if items:
+            return items[0]
+        raise SourceError(
+            export.path, "no record", member=member, expected=f'[{{"{name}": {{...}}}}]'
+        )
+    return None
 
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -111,34 +123,34 @@ def parse_time(value: str | None) -> datetime | None:
         if value[:1].isdigit():
             return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
         return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+def _time(value: str | None, field: str) -> datetime | None:
+    """A checked ``created_at``: readable, and between 1990 and tomorrow."""
+    if not value:
         return None
+    moment = parse_time(value)
+    if moment is None:
+        raise ValueError(f"{field} {value[:40]!r} is not a date")
+    return checked(moment, field)
 
 
-def tweet_to_records(tweet: dict[str, Any], self_id: str, username: str) -> Iterator[Record]:
+def tweet_to_records(tweet: xs.Tweet, self_id: str, username: str) -> Iterator[Record]:
     """One archive tweet → its :class:`Post` and the interactions it carries."""
-    tweet_id = str(tweet.get("id_str") or tweet.get("id") or "")
+    tweet_id: str = tweet.id_str or tweet.id or ""
     if not tweet_id:
         raise ValueError('missing "id_str"')
-    text = html.unescape(tweet.get("full_text") or tweet.get("text") or "")
-    entities = tweet.get("entities") or {}
-    raw_mentions = entities.get("user_mentions") or []
-    mentions = [
-        (str(m.get("id_str") or m.get("id") or ""), m.get("screen_name") or "")
-        for m in raw_mentions
-    ]
-    links = tuple(u["expanded_url"] for u in entities.get("urls") or [] if u.get("expanded_url"))
-    hashtags = tuple(h["text"] for h in entities.get("hashtags") or [] if h.get("text"))
-    created = parse_time(tweet.get("created_at"))
-    reply_to = tweet.get("in_reply_to_status_id_str") or None
-    reply_to_author = tweet.get("in_reply_to_user_id_str") or None
+    text = html.unescape(tweet.full_text or tweet.text or "")
+    entities = tweet.entities
+    raw_mentions = entities.user_mentions
+    mentions = [(m.id_str or m.id or "", m.screen_name or "") for m in raw_mentions]
+    links = tuple(u.expanded_url for u in entities.urls if u.expanded_url)
+    hashtags = tuple(h.text for h in entities.hashtags if h.text)
+    created = _time(tweet.created_at, "created_at")
+    reply_to = tweet.in_reply_to_status_id_str or None
+    reply_to_author = tweet.in_reply_to_user_id_str or None
     repost_author: str | None = None
     quote_of: str | None = None
     if text.startswith("RT @"):
@@ -154,8 +166,8 @@ def tweet_to_records(tweet: dict[str, Any], self_id: str, username: str) -> Iter
             if match and match.group(2) != tweet_id:
                 kind, quote_of = PostKind.QUOTE, match.group(2)
                 break
-    lang = tweet.get("lang")
-    source = tweet.get("source")
+    lang = tweet.lang
+    source = tweet.source
     yield Post(
         platform=X,
         id=tweet_id,
@@ -172,21 +184,21 @@ def tweet_to_records(tweet: dict[str, Any], self_id: str, username: str) -> Iter
         mentions=tuple(i for i, _ in mentions if i),
         links=links,
         hashtags=hashtags,
-        like_count=_int(tweet.get("favorite_count")),
-        repost_count=_int(tweet.get("retweet_count")),
+        like_count=int(tweet.favorite_count) if tweet.favorite_count else None,
+        repost_count=int(tweet.retweet_count) if tweet.retweet_count else None,
         client=_TAG.sub("", source) if source else None,
     )
     for mention in raw_mentions:
         # The archive names everyone the user mentions: keep them as accounts.
-        account_id = str(mention.get("id_str") or "")
-        if account_id and account_id != self_id:
-            screen = mention.get("screen_name")
+        mentioned_id = mention.id_str or ""
+        if mentioned_id and mentioned_id != self_id:
+            handle = mention.screen_name
             yield Account(
                 X,
-                account_id,
-                handle=screen or None,
-                display_name=mention.get("name") or None,
-                url=f"https://x.com/{screen}" if screen else None,
+                mentioned_id,
+                handle=handle or None,
+                display_name=mention.name or None,
+                url=f"https://x.com/{handle}" if handle else None,
             )
     if kind is PostKind.REPOST:
         yield Interaction(
@@ -216,11 +228,12 @@ def parse(path: str) -> Iterator[Record]:
 
 
 def _parse(export: Export) -> Iterator[Record]:
-    account = _small(export, "account", "account")
-    if not account:
-        manifest = _manifest_user(export)
-        account = {"accountId": manifest.get("accountId"), "username": manifest.get("userName")}
-    self_id = str(account.get("accountId") or "")
+    item = _small(export, "account", xs.AccountItem)
+    account = item.account if item is not None else None
+    if account is None or not account.accountId:
+        user = _manifest_user(export)
+        account = xs.Account(accountId=user.accountId, username=user.userName)
+    self_id = account.accountId or ""
     if not self_id:
         known = {"tweets.js", "tweet.js", "like.js", "follower.js", "following.js"}
         has_known = any(PurePosixPath(n).name in known for n in export.names())
@@ -229,25 +242,28 @@ def _parse(export: Export) -> Iterator[Record]:
             "no account.js with an accountId" if has_known else "not an X archive",
             expected="an X archive with data/account.js and data/tweets.js",
         )
-    username = str(account.get("username") or "")
-    profile = _small(export, "profile", "profile")
-    description = profile.get("description") or {}
+    username = account.username or ""
+    profile = _small(export, "profile", xs.ProfileItem)
+    try:
+        created_at = _time(account.createdAt, "createdAt")
+    except ValueError as exc:
+        raise SourceError(export.path, str(exc), member="account.js") from None
     yield Account(
         platform=X,
         id=self_id,
         handle=username or None,
-        display_name=account.get("accountDisplayName"),
+        display_name=account.accountDisplayName,
         url=f"https://x.com/{username}" if username else None,
-        bio=description.get("bio") or None,
-        created_at=parse_time(account.get("createdAt")),
+        bio=(profile.profile.description.bio or None) if profile is not None else None,
+        created_at=created_at,
         is_self=True,
     )
     tweet_files = next((f for f in (_files(export, n) for n in _TWEET_FILES) if f), [])
     mentioned: set[str] = set()
     for member in tweet_files:
-        for number, tweet in _records(export, member, "tweet"):
+        for number, tweet in _records(export, member, xs.TweetItem):
             try:
-                for record in tweet_to_records(tweet, self_id, username):
+                for record in tweet_to_records(tweet.tweet, self_id, username):
                     # A mentioned account once per import (archives list newest first).
                     if isinstance(record, Account):
                         if record.id in mentioned:
@@ -260,68 +276,50 @@ def _parse(export: Export) -> Iterator[Record]:
                     str(exc),
                     member=member,
                     location=f"record {number}",
-                    expected="a tweet with id_str",
+                    expected="a tweet with id_str and a created_at date",
                 ) from exc
     for member in _files(export, "like"):
-        for number, like in _records(export, member, "like"):
-            tweet_id = like.get("tweetId")
-            if not tweet_id:
-                raise SourceError(
-                    export.path,
-                    'missing "tweetId"',
-                    member=member,
-                    location=f"record {number}",
-                    expected='{"like": {"tweetId": ...}}',
-                )
-            yield Interaction(X, InteractionKind.LIKE, self_id, None, str(tweet_id))
+        for _, like in _records(export, member, xs.LikeItem):
+            yield Interaction(X, InteractionKind.LIKE, self_id, None, like.like.tweetId)
     taken_at = _taken_at(export)
-    for name, key in (("follower", "follower"), ("following", "following")):
-        members = _files(export, name)
-        for member in members:
-            for number, edge in _records(export, member, key):
-                other = str(edge.get("accountId") or "")
-                if not other:
-                    raise SourceError(
-                        export.path,
-                        'missing "accountId"',
-                        member=member,
-                        location=f"record {number}",
-                        expected=f'{{"{key}": {{"accountId": ...}}}}',
-                    )
-                yield Account(X, other, url=f"https://x.com/i/user/{other}")
-                if key == "follower":
-                    yield Follow(X, other, self_id)
-                else:
-                    yield Follow(X, self_id, other)
-        if members and taken_at is not None:
-            side = "followers" if key == "follower" else "following"
-            yield FollowList(X, self_id, side, taken_at)
+    followers = _files(export, "follower")
+    for member in followers:
+        for _, follower in _records(export, member, xs.FollowerItem):
+            other = follower.follower.accountId
+            yield Account(X, other, url=f"https://x.com/i/user/{other}")
+            yield Follow(X, other, self_id)
+    if followers and taken_at is not None:
+        yield FollowList(X, self_id, "followers", taken_at)
+    following = _files(export, "following")
+    for member in following:
+        for _, followed in _records(export, member, xs.FollowingItem):
+            other = followed.following.accountId
+            yield Account(X, other, url=f"https://x.com/i/user/{other}")
+            yield Follow(X, self_id, other)
+    if following and taken_at is not None:
+        yield FollowList(X, self_id, "following", taken_at)
 
 
-def _manifest(export: Export) -> dict[str, Any]:
+def _manifest(export: Export) -> xs.Manifest:
     for member in export.find("manifest.js"):
-        with export.open(member) as stream:
-            text = stream.read()
+        text = export.read_small(member)
         body = re.sub(rb"^\s*window\.__THAR_CONFIG\s*=\s*", b"", text, count=1)
-        data = load_json(io.BytesIO(body), export.path, member)
-        if isinstance(data, dict):
-            return data
-    return {}
+        return decode_small(body, xs.Manifest, export.path, member, "the manifest's userInfo")
+    return xs.Manifest()
 
 
-def _manifest_user(export: Export) -> dict[str, Any]:
-    user = _manifest(export).get("userInfo")
-    return user if isinstance(user, dict) else {}
+def _manifest_user(export: Export) -> xs.UserInfo:
+    return _manifest(export).userInfo or xs.UserInfo()
 
 
 def _taken_at(export: Export) -> datetime | None:
     """When X generated a *whole* archive (its lists are then complete as of that time);
     ``None`` for a partial archive or one that does not say."""
-    info = _manifest(export).get("archiveInfo")
-    if not isinstance(info, dict) or info.get("isPartialArchive") is not False:
+    info = _manifest(export).archiveInfo
+    if info is None or info.isPartialArchive is not False:
         return None
     try:
-        taken = datetime.fromisoformat(str(info.get("generationDate")))
+        taken = datetime.fromisoformat(info.generationDate or "")
     except ValueError:
         return None
     return taken if taken.tzinfo else taken.replace(tzinfo=UTC)

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from kompas.errors import Busy
 from kompas.model import (
     Account,
     FeedSubscription,
@@ -304,11 +305,20 @@ def write_import(
 ) -> dict[str, int]:
     """Store every record of one import in a single transaction, and note the import in
     the imports log; return rows added per table."""
-    with engine.begin() as connection:
-        added = write_records(connection, records, progress)
-        connection.execute(
-            sa.insert(schema.imports).values(
-                source=source, path=path, finished_at=datetime.now(UTC), added=added
+    try:
+        with engine.begin() as connection:
+            added = write_records(connection, records, progress)
+            connection.execute(
+                sa.insert(schema.imports).values(
+                    source=source, path=path, finished_at=datetime.now(UTC), added=added
+                )
             )
-        )
+    except sa.exc.OperationalError as exc:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            # Another process (outside kompas's writer lock) held the database too long.
+            raise Busy(
+                "the database is busy: another program is writing to it; try again when "
+                "it has finished"
+            ) from None
+        raise
     return added
