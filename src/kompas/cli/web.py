@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,16 +25,25 @@ def serve_command(
         str,
         typer.Option(
             "--host",
-            help="Address to bind. Anything but 127.0.0.1/localhost/::1 requires --token.",
+            help="Address to bind. Anything but 127.0.0.1/localhost/::1 requires a token "
+            "($KOMPAS_TOKEN or --token-file).",
         ),
     ] = "127.0.0.1",
-    token: Annotated[
-        str | None,
+    token_file: Annotated[
+        Path | None,
         typer.Option(
-            "--token",
-            envvar="KOMPAS_TOKEN",
-            show_envvar=True,
-            help="Secret every request must carry (?token= once, then a cookie; or Bearer).",
+            "--token-file",
+            help="File holding the secret every request must carry (default: $KOMPAS_TOKEN). "
+            "Never on the command line, where `ps` shows it.",
+            dir_okay=False,
+        ),
+    ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another name this dashboard is reached by (the Host header is checked, "
+            "with or without a token); repeatable.",
         ),
     ] = None,
 ) -> None:
@@ -41,12 +52,17 @@ def serve_command(
 
     from kompas.web import Guard, create_app
     from kompas.web.security import LOOPBACK, is_loopback
+    from kompas.web.server import HeaderTimeoutH11
 
+    try:
+        token = _token(token_file)
+    except KompasError as error:
+        raise fail(error) from None
     if not is_loopback(host) and not token:
         raise fail(
             TokenRequired(
-                f"binding to {host} exposes your data to the network: "
-                "pass --token (or set KOMPAS_TOKEN), or keep the default --host 127.0.0.1"
+                f"binding to {host} exposes your data to the network: set KOMPAS_TOKEN "
+                "or pass --token-file, or keep the default --host 127.0.0.1"
             )
         )
     workspace = State.workspace()
@@ -54,7 +70,8 @@ def serve_command(
         engine = workspace.engine
     except KompasError as error:
         raise fail(error) from None
-    allowed = None if not is_loopback(host) else frozenset(LOOPBACK | {host})
+    names = {host, socket.gethostname(), socket.getfqdn(), *(allow_host or [])}
+    allowed = frozenset(LOOPBACK | {name.lower() for name in names if name})
     guard = Guard(token=token or None, allowed_hosts=allowed)
     app = create_app(engine, guard, workspace.home)
     # Bind first: a busy port is exit 1 before anything says the dashboard is served.
@@ -72,9 +89,30 @@ def serve_command(
     else:
         out.print("Press Ctrl-C to stop.", highlight=False)
     # No access log: a first visit carries ?token= in its URL.
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http=HeaderTimeoutH11,
+        h11_max_incomplete_event_size=16 * 1024,
+    )
     with sock:
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _token(token_file: Path | None) -> str | None:
+    """The dashboard's token: from ``--token-file``, else ``$KOMPAS_TOKEN``."""
+    if token_file is None:
+        return os.environ.get("KOMPAS_TOKEN") or None
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise KompasError(f"cannot read the token file {token_file}: {error}") from None
+    if not token:
+        raise KompasError(f"the token file {token_file} is empty")
+    return token
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -124,6 +124,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
     the user's own files live (strategy.yaml, rules.yaml)."""
     guard = guard or Guard()
     app = FastAPI(title="kompas", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.guard = guard
     app.middleware("http")(middleware(guard))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env = _environment()
