@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/.demo-home
 SAMPLES := tests/data
 
-.PHONY: demo test lint bench scale clean
+.PHONY: demo test lint bench scale fuzz audit lock clean
 
-$(BIN)/kompas: pyproject.toml
+# Installs exactly the versions pinned in requirements-dev.lock (`make lock` refreshes it).
+$(BIN)/kompas: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 ## Set up, import the bundled real sample exports into a fresh workspace, and show what was found.
@@ -32,8 +34,8 @@ test: $(BIN)/kompas
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 lint: $(BIN)/kompas
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
 bench: $(BIN)/kompas
@@ -50,6 +52,19 @@ bench: $(BIN)/kompas
 scale: $(BIN)/kompas
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/scale.py
+
+## The fuzz harness's long run, for before a release (5,000 exports of each kind; about an hour).
+fuzz: $(BIN)/kompas
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(BIN)/python -m pytest tests/test_fuzz.py -x -q
+
+## pip-audit over the locked dependencies, when PyPI's vulnerability data can be reached.
+audit: $(BIN)/kompas
+	$(BIN)/python scripts/audit.py
+
+## Re-pin requirements-dev.lock from pyproject.toml (needs the network).
+lock: $(BIN)/kompas
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

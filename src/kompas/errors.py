@@ -31,7 +31,8 @@ class SourceError(KompasError):
         message = f"{where}: {problem}"
         if expected:
             message = f"{message} (expected {expected})"
-        super().__init__(message)
+        # One line, whatever the export put in a name or a cell.
+        super().__init__(" ".join(message.splitlines()))
 
 
 class StoreError(KompasError):
