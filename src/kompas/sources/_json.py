@@ -146,31 +146,16 @@ def _fallback(
 ) -> Iterator[tuple[int, T]]:
     """Stream the array with ijson behind a depth guard; records ``1..skip`` were already
     yielded by the fast reader."""
-    import ijson
+    from kompas.sources._js import iter_json_array
 
-    from kompas.sources._js import json_problem
-
-    number = 0
     with open_body() as stream:
-        guarded = DepthGuard(stream, path, member)
-        try:
-            for number, value in enumerate(ijson.items(guarded, "item", use_float=True), 1):
-                if number <= skip:
-                    continue
-                try:
-                    yield number, msgspec.convert(value, kind)
-                except msgspec.ValidationError as exc:
-                    raise _refusal(path, member, exc, number - 1, expected) from None
-        except SourceError:
-            raise
-        except (ijson.JSONError, UnicodeDecodeError, ValueError) as exc:
-            raise SourceError(
-                path,
-                f"invalid JSON ({json_problem(exc)})",
-                member=member,
-                location=f"record {number + 1}",
-                expected="a UTF-8 JSON array of records",
-            ) from exc
+        for number, value in iter_json_array(stream, path, member):
+            if number <= skip:
+                continue
+            try:
+                yield number, msgspec.convert(value, kind)
+            except msgspec.ValidationError as exc:
+                raise _refusal(path, member, exc, number - 1, expected) from None
 
 
 _CLASS = np.zeros(256, dtype=np.uint8)
