@@ -45,13 +45,15 @@ stop() {
 }
 
 install() {
-  # npm ci installs exactly the lock file. better-sqlite3 must match Node 22's ABI, and
-  # npm may have built it with the installer's Node: rebuild it against the headers that
-  # come with the `node` package (nothing is fetched from nodejs.org).
+  # npm ci installs exactly the lock file, without running install scripts: the only ones
+  # needed are the `node` package's (it fetches Node 22 from npm) and better-sqlite3's,
+  # which must be compiled once, for Node 22, against the headers that come with it
+  # (nothing is fetched from nodejs.org). The rest only print banners or check prebuilds.
   mkdir -p "$WORK/node"
   if ! cmp -s "$HERE/package-lock.json" "$WORK/node/package-lock.json" || [ ! -x "$NODE" ]; then
     cp "$HERE/package.json" "$HERE/package-lock.json" "$WORK/node/"
-    (cd "$WORK/node" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    (cd "$WORK/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2 \
+      && npm rebuild node --loglevel=error >&2)
   fi
   local sqlite="$WORK/node/node_modules/better-sqlite3"
   if ! "$NODE" -e "new (require('$sqlite'))(':memory:')" 2>/dev/null; then
