@@ -20,11 +20,14 @@ import re
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -152,8 +155,11 @@ def m_status(
     reblog: dict[str, Any] | None = None,
     mentions: list[dict[str, Any]] = (),  # type: ignore[assignment]
     tags: list[str] = (),  # type: ignore[assignment]
+    language: str = "en",
+    counts: tuple[int, int, int] = (2, 3, 1),
 ) -> dict[str, Any]:
-    """A Mastodon Status entity (https://docs.joinmastodon.org/entities/Status/)."""
+    """A Mastodon Status entity (https://docs.joinmastodon.org/entities/Status/);
+    ``counts`` are (reblogs, favourites, replies)."""
     actor = account["uri"]
     uri = f"{actor}/statuses/{status_id}" + ("/activity" if reblog else "")
     return {
@@ -176,15 +182,15 @@ def m_status(
         ],
         "tags": [{"name": t, "url": f"https://example/tags/{t}"} for t in tags],
         "emojis": [],
-        "reblogs_count": 0 if reblog else 2,
-        "favourites_count": 0 if reblog else 3,
-        "replies_count": 0 if reblog else 1,
+        "reblogs_count": 0 if reblog else counts[0],
+        "favourites_count": 0 if reblog else counts[1],
+        "replies_count": 0 if reblog else counts[2],
         "in_reply_to_id": reply_to["id"] if reply_to else None,
         "in_reply_to_account_id": reply_to["account"]["id"] if reply_to else None,
         "reblog": reblog,
         "poll": None,
         "card": None,
-        "language": None if reblog else "en",
+        "language": None if reblog else language,
         "favourited": False,
         "reblogged": False,
         "muted": False,
@@ -242,6 +248,7 @@ class MastodonFake:
         favourites: int = 22,
         bookmarks: int = 7,
         page: int = 10,
+        home: int = 30,
     ) -> None:
         self.base = base
         self.host = base.split("://", 1)[1]
@@ -287,6 +294,69 @@ class MastodonFake:
             self.bookmarks.items.append((9500 + n, self.theirs[59 - n]))
         self.add_notifications()
         self.token_requests: list[dict[str, str]] = []
+        self.add_timelines(home, page)
+
+    def add_timelines(self, home: int, page: int) -> None:
+        """Ada's home timeline and her two lists (https://docs.joinmastodon.org/entities/List/).
+
+        "Close friends" shows its members' posts in home too; "Python people" is exclusive:
+        its members' posts are in the list only, as Mastodon does for exclusive lists.
+        Every 6th home post is a boost, every 4th a reply, every 3rd tagged #python, every
+        5th in French, every 2nd links to an article.
+        """
+        followed = [a for _, a in self.following.items]
+        self.lists = [
+            {"id": "42", "title": "Close friends", "replies_policy": "list", "exclusive": False},
+            {"id": "43", "title": "Python people", "replies_policy": "followed", "exclusive": True},
+        ]
+        self.list_members = {"42": followed[:3], "43": followed[3:5]}
+        exclusive = {a["id"] for a in self.list_members["43"]}
+        in_home = [a for a in followed if a["id"] not in exclusive]
+        self.home = Listing(limit=page)
+        self.list_timelines = {"42": Listing(limit=page), "43": Listing(limit=page)}
+        for n in range(home):
+            author = in_home[n % len(in_home)]
+            created = T0 + timedelta(days=3, minutes=10 * n)
+            sid = 200000 + n
+            link = f' <a href="https://news.example/{n}">read</a>' if n % 2 == 0 else ""
+            if n % 6 == 5:
+                status = m_status(sid, author, "", created=created, reblog=self.theirs[n])
+            else:
+                status = m_status(
+                    sid,
+                    author,
+                    f"Home post {n} by {author['username']}{link}",
+                    created=created,
+                    reply_to=self.theirs[n] if n % 4 == 3 else None,
+                    tags=["python"] if n % 3 == 0 else [],
+                    language="fr" if n % 5 == 4 else "en",
+                    counts=(n % 4, n % 7, n % 3),
+                )
+            self.known_statuses[status["id"]] = status
+            self.home.items.append((sid, status))
+            if author in self.list_members["42"]:
+                self.list_timelines["42"].items.append((sid, status))
+        for n in range(12):
+            author = self.list_members["43"][n % 2]
+            sid = 210000 + n
+            status = m_status(
+                sid,
+                author,
+                f"Exclusive post {n} about python",
+                created=T0 + timedelta(days=3, minutes=7 * n),
+                tags=["python"],
+            )
+            self.known_statuses[status["id"]] = status
+            self.list_timelines["43"].items.append((sid, status))
+
+    def context(self, status_id: str) -> dict[str, Any]:
+        """A Context entity: the status's ancestors, root first."""
+        ancestors = []
+        status = self.known_statuses[status_id]
+        while status.get("in_reply_to_id") and status["in_reply_to_id"] in self.known_statuses:
+            status = self.known_statuses[status["in_reply_to_id"]]
+            ancestors.insert(0, status)
+        return {"ancestors": ancestors, "descendants": []}
 
     def add_statuses(self, count: int, start: int = 0) -> None:
         """Ada's statuses: every 5th a reply, every 7th a boost, mentions now and then."""
@@ -359,7 +429,27 @@ class MastodonFake:
             f"/api/v1/accounts/{me}/followers": self.followers,
             f"/api/v1/accounts/{me}/following": self.following,
         }
-        private = ("/api/v1/notifications", "/api/v1/favourites", "/api/v1/bookmarks")
+        routes["/api/v1/timelines/home"] = self.home
+        for list_id, listing in self.list_timelines.items():
+            routes[f"/api/v1/timelines/list/{list_id}"] = listing
+        private = (
+            "/api/v1/notifications",
+            "/api/v1/favourites",
+            "/api/v1/bookmarks",
+            "/api/v1/timelines/home",
+            *(f"/api/v1/timelines/list/{i}" for i in self.list_timelines),
+        )
+        if path == "/api/v1/lists" and request.method == "GET":
+            return json_response(self.lists)
+        match = re.fullmatch(r"/api/v1/statuses/(\d+)/context", path)
+        if match:
+            if match.group(1) not in self.known_statuses:
+                return Response(
+                    json.dumps({"error": "Record not found"}),
+                    status=404,
+                    content_type="application/json",
+                )
+            return json_response(self.context(match.group(1)))
         if path in routes:
             # An account's statuses and lists are public; the user's own streams need the token.
             if path in private and request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
@@ -525,6 +615,20 @@ class MastodonFake:
 
     def own_ids(self) -> list[int]:
         return [sid for sid, _ in self.statuses.items]
+
+
+@contextmanager
+def mastodon_instance(**sizes: int) -> Iterator[MastodonFake]:
+    """A :class:`MastodonFake` served on 127.0.0.1 for the duration of the block."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+        made = MastodonFake(server.url_for("").rstrip("/"), **sizes)
+        server.expect_request(re.compile(".*")).respond_with_handler(made.handle)
+        yield made
+    finally:
+        server.clear()
+        server.stop()
 
 
 # ----------------------------------------------------------------------------- Bluesky

@@ -133,6 +133,9 @@ def test_sync_fetches_every_stream_with_exact_totals(fake: MastodonFake, tmp_pat
         "bookmarks": 7,
         "followers": 24,
         "following": 13,
+        # home, then each list; the parents of Ada's replies came with her statuses
+        "timeline": len(fake.home.items) + sum(len(t.items) for t in fake.list_timelines.values()),
+        "parents": 0,
     }
     # 25 statuses in pages of 10: 10 + 10 + 5 (the last page has no next link)
     assert streams["statuses"]["pages"] == 3
@@ -195,7 +198,12 @@ def test_each_fault_is_retried_and_totals_stay_exact(
     report = mastodon.sync(workspace.engine, tmp_path, policy, streams=("statuses",))
     assert policy.waits == waits
     assert report.streams["statuses"].items == 25
-    assert report.streams["statuses"].added["posts"] == 25 + 4  # + the 4 boosted posts
+    own = [s for _, s in fake.statuses.items]
+    boosted = {s["reblog"]["uri"] for s in own if s["reblog"]}
+    parents = {fake.known_statuses[s["in_reply_to_id"]]["uri"] for s in own if s["in_reply_to_id"]}
+    assert len(boosted) == 4 and len(parents) == 4
+    # + the boosted posts and the posts Ada's replies answer
+    assert report.streams["statuses"].added["posts"] == 25 + len(boosted | parents)
     want = expected(fake)
     got = status_of(workspace.engine)
     assert {k: got[k] for k in ("posts", "replies", "reposts")} == {

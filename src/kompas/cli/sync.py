@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import timedelta
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -19,6 +20,9 @@ from kompas.sync import credentials
 from kompas.sync.identifiers import DEFAULT_SERVICE, PUBLIC_APPVIEW, parse_account
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from kompas.rules import RuleSet
     from kompas.sync.http import PlatformUnreachable, RetryPolicy
     from kompas.sync.lookup import Lookup
     from kompas.sync.report import SyncReport
@@ -135,9 +139,10 @@ def connect_bluesky(
     )
 
 
-def _print_report(report: SyncReport, as_json: bool) -> None:
+def _print_report(report: SyncReport, as_json: bool, decided: dict[str, int] | None) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        payload = {**report.as_dict(), "rules": decided}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     table = Table(title=f"{report.platform} sync of {report.account}", title_justify="left")
     for column in ("stream", "pages", "items", "added"):
@@ -157,6 +162,11 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
             out.print(f"[yellow]skipped {name}:[/] {plain(stream.skipped)}", highlight=False)
         for warning in stream.warnings:
             out.print(f"[yellow]warning ({name}):[/] {plain(warning)}", highlight=False)
+    if decided is not None and decided["items"]:
+        out.print(
+            f"Rules decided {decided['items']:,} new timeline item(s): {decided['kept']:,} kept.",
+            highlight=False,
+        )
 
 
 StreamsOption = Annotated[
@@ -181,18 +191,44 @@ def _run_sync(platform: ModuleType, only: list[str] | None, as_json: bool) -> No
     workspace = State.workspace()
     try:
         streams = _streams(only, platform.STREAMS)
+        rules = _rules(workspace.home / "rules.yaml")  # a broken rules file stops us first
         with workspace.writing(f"syncing {platform.PLATFORM}", waiting=_waiting):
             report = platform.sync(workspace.engine, workspace.home, streams=streams)
+            decided = _decide(workspace.engine, rules, report.new_items)
     except PlatformUnreachable as error:
         unreachable(error)
     except KompasError as error:
         raise fail(error) from None
-    _print_report(report, as_json)
+    _print_report(report, as_json, decided)
+
+
+def _rules(path: Path) -> RuleSet | None:
+    """The workspace rules, if there is a rules file."""
+    if not path.exists():
+        return None
+    from kompas.rules import load_rules
+
+    return load_rules(path)
+
+
+def _decide(engine: sa.Engine, rules: RuleSet | None, item_ids: list[str]) -> dict[str, int] | None:
+    """Run the workspace rules over the timeline posts a sync stored (``None``: no rules
+    file, so nothing is decided until ``kompas rules run``)."""
+    if rules is None:
+        return None
+    from kompas.rules.pipeline import apply_rules
+
+    if not item_ids:
+        return {"items": 0, "kept": 0}
+    with engine.begin() as connection:
+        decisions = apply_rules(connection, rules, item_ids)
+    return {"items": len(decisions), "kept": sum(d.kept for d in decisions)}
 
 
 @sync_app.command("mastodon")
 def sync_mastodon(as_json: JsonOption = False, only: StreamsOption = None) -> None:
-    """Fetch your new statuses, notifications, followers, following, favourites, bookmarks."""
+    """Fetch your new statuses, notifications, followers, following, favourites, bookmarks,
+    home and list timelines, and the posts your replies answer."""
     from kompas.sync import mastodon
 
     _run_sync(mastodon, only, as_json)
@@ -200,7 +236,8 @@ def sync_mastodon(as_json: JsonOption = False, only: StreamsOption = None) -> No
 
 @sync_app.command("bluesky")
 def sync_bluesky(as_json: JsonOption = False, only: StreamsOption = None) -> None:
-    """Fetch your new repository records, notifications, followers, follows and profiles."""
+    """Fetch your new repository records, notifications, followers, follows, timeline and
+    list feeds, the posts your replies answer, and profiles."""
     from kompas.sync import bluesky
 
     _run_sync(bluesky, only, as_json)

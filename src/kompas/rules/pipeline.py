@@ -109,8 +109,14 @@ def ingest(
 
 
 def stored_item(stored: store.StoredItem) -> Item:
-    """The rules' view of a stored feed item (its links included)."""
-    return Item.from_feed_item(stored.item, links=stored.links)
+    """The rules' view of a stored feed item (its links included; a timeline post also
+    has its kind — post, reply, quote — and its public counts)."""
+    social = stored.social
+    if social is None:
+        return Item.from_feed_item(stored.item, links=stored.links)
+    return Item.from_feed_item(
+        stored.item, links=stored.links, kind=social.kind, counts=social.counts
+    )
 
 
 def apply_rules(

@@ -43,10 +43,18 @@ feed_items = sa.Table(
     sa.Column("links", sa.JSON, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("fetched_at", UTCDateTime, nullable=False),
+    #: A post from a Mastodon or Bluesky timeline: its platform id, author, kind, counts.
+    sa.Column("platform", sa.String(16)),
+    sa.Column("post_id", sa.String(512)),
+    sa.Column("author_id", sa.String(512)),
+    sa.Column("kind", sa.String(16)),
+    sa.Column("counts", sa.JSON),
     sa.Index(None, "guid"),
     sa.Index(None, "url"),
     sa.Index(None, "content_hash"),
     sa.Index(None, "fetched_at"),
+    sa.Index(None, "platform", "post_id"),
+    sa.Index(None, "platform", "author_id"),
 )
 
 #: One row per feed ever fetched: validators for conditional GET and how it has been going.
@@ -84,6 +92,18 @@ rule_decisions = sa.Table(
 
 
 @dataclass(frozen=True, slots=True)
+class SocialPost:
+    """What a timeline item is beyond a feed entry: a post on a platform, by an account,
+    of a kind (post, reply, quote), with public counts (likes, reposts, replies, quotes)."""
+
+    platform: str
+    post_id: str
+    author_id: str
+    kind: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class NewEntry:
     """An entry to store: the item and what dedupe and display need."""
 
@@ -92,16 +112,18 @@ class NewEntry:
     html: str | None
     links: tuple[str, ...]
     content_hash: str
+    social: SocialPost | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StoredItem:
-    """A stored feed item with its HTML and links."""
+    """A stored feed item with its HTML and links (and the post, for timeline items)."""
 
     item: FeedItem
     html: str | None
     links: tuple[str, ...]
     fetched_at: datetime
+    social: SocialPost | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +282,11 @@ def add_items(connection: sa.Connection, entries: Sequence[NewEntry], now: datet
                 "links": list(entry.links),
                 "content_hash": entry.content_hash,
                 "fetched_at": now,
+                "platform": entry.social.platform if entry.social else None,
+                "post_id": entry.social.post_id if entry.social else None,
+                "author_id": entry.social.author_id if entry.social else None,
+                "kind": entry.social.kind if entry.social else None,
+                "counts": dict(entry.social.counts) if entry.social else None,
             }
         )
     if rows:
@@ -279,7 +306,12 @@ def _stored(row: Any) -> StoredItem:
         language=row.language,
         tags=tuple(row.tags or ()),
     )
-    return StoredItem(item, row.html, tuple(row.links or ()), row.fetched_at)
+    social = (
+        SocialPost(row.platform, row.post_id, row.author_id, row.kind, dict(row.counts or {}))
+        if row.platform is not None and row.post_id is not None
+        else None
+    )
+    return StoredItem(item, row.html, tuple(row.links or ()), row.fetched_at, social)
 
 
 def items(

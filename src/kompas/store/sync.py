@@ -9,8 +9,8 @@ stored — no gap, and no duplicate since every upsert keys on the platform's ow
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kompas.model import Follow, Record
-from kompas.store import schema, unfollows, writer
+from kompas.store import feeds, schema, unfollows, writer
 from kompas.store.unfollows import Side
 
 sync_state = sa.Table(
@@ -100,6 +100,8 @@ class Written:
     added: dict[str, int]
     ended: int = 0
     resumed: int = 0
+    #: Feed items (timeline posts) stored for the first time.
+    new_items: list[str] = field(default_factory=list)
 
 
 def write_page(
@@ -111,8 +113,10 @@ def write_page(
     stream: str,
     cursor: Any,
     walk: ListWalk | None = None,
+    entries: Sequence[feeds.NewEntry] = (),
 ) -> Written:
-    """Store one page's records and the stream's new cursor in one transaction.
+    """Store one page's records (and, for a timeline, its posts as feed items) and the
+    stream's new cursor in one transaction.
 
     The rows go through the import writer (same upserts), so a synced post and the same
     post from an export are one row. A page of a complete list marks its follow edges seen;
@@ -121,8 +125,12 @@ def write_page(
     """
     rows = list(records)
     ended = resumed = 0
+    new_items: list[str] = []
     with engine.begin() as connection:
         added = writer.write_records(connection, rows)
+        if entries:
+            new_items = feeds.add_items(connection, entries, datetime.now(UTC))
+            added["feed_items"] = added.get("feed_items", 0) + len(new_items)
         if walk is not None:
             edges = [r for r in rows if isinstance(r, Follow)]
             resumed = unfollows.mark_seen(connection, edges, walk.started)
@@ -131,7 +139,7 @@ def write_page(
                     connection, platform, account_id, walk.side, walk.started, datetime.now(UTC)
                 )
         _put_cursor(connection, platform, account_id, stream, cursor)
-    return Written(added, ended, resumed)
+    return Written(added, ended, resumed, new_items)
 
 
 def log_sync(engine: sa.Engine, source: str, where: str, added: dict[str, int]) -> None:
@@ -193,3 +201,36 @@ def accounts_without_handle(engine: sa.Engine, platform: str, limit: int) -> lis
             .limit(limit)
         )
         return [str(row[0]) for row in rows]
+
+
+def replies_missing_parents(
+    engine: sa.Engine, platform: str, account_id: str, skip: Iterable[str], limit: int
+) -> list[tuple[str, str]]:
+    """The user's replies to a known post that the store does not hold (``(reply id,
+    parent id)``), oldest first, leaving out ``skip`` (those tried before)."""
+    posts = schema.posts
+    parent = posts.alias("parent")
+    skipped = set(skip)
+    found: list[tuple[str, str]] = []
+    query = (
+        sa.select(posts.c.id, posts.c.reply_to_id)
+        .outerjoin(
+            parent,
+            sa.and_(parent.c.platform == posts.c.platform, parent.c.id == posts.c.reply_to_id),
+        )
+        .where(
+            posts.c.platform == platform,
+            posts.c.author_id == account_id,
+            posts.c.kind == "reply",
+            posts.c.reply_to_id.is_not(None),
+            parent.c.id.is_(None),
+        )
+        .order_by(posts.c.created_at, posts.c.id)
+    )
+    with engine.connect() as connection:
+        for reply_id, parent_id in connection.execute(query):
+            if reply_id not in skipped:
+                found.append((str(reply_id), str(parent_id)))
+                if len(found) >= limit:
+                    break
+    return found

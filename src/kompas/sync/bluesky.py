@@ -1,11 +1,13 @@
 """Bluesky live sync over the ``atproto`` SDK: the app-password connection, and an
 incremental, resumable fetch of the user's repository records, notifications, followers,
-follows, and the profiles of the accounts involved.
+follows, home timeline and list feeds, the posts the user's replies answer, and the
+profiles of the accounts involved.
 
 The user's own records come from their PDS (``com.atproto.repo.listRecords``, walked in
 record-key order, which is creation order, so the cursor is simply the last key stored).
-Notifications, followers and profiles come from the AppView through the PDS; a PDS with no
-AppView (a bare self-hosted one) skips those streams with a note instead of failing.
+Notifications, followers, timelines, parents and profiles come from the AppView through the
+PDS; a PDS with no AppView (a bare self-hosted one) skips those streams with a note instead
+of failing.
 """
 
 from __future__ import annotations
@@ -23,13 +25,27 @@ from atproto import exceptions as at_errors
 
 from kompas.errors import KompasError
 from kompas.model import Account, Follow, Platform, Record
-from kompas.store.sync import ListWalk, accounts_without_handle, log_sync, read_cursor
+from kompas.store.sync import (
+    ListWalk,
+    accounts_without_handle,
+    log_sync,
+    read_cursor,
+    replies_missing_parents,
+)
 from kompas.store.unfollows import Side
 from kompas.sync import credentials
-from kompas.sync.bluesky_records import notification_records, profile_record, repo_records
+from kompas.sync.bluesky_records import (
+    feed_view_records,
+    notification_records,
+    post_view_records,
+    profile_record,
+    repo_records,
+    split_at_uri,
+)
 from kompas.sync.http import PlatformUnreachable, RetryingTransport, RetryPolicy, policy_from_env
 from kompas.sync.identifiers import DEFAULT_SERVICE, check_handle
 from kompas.sync.report import Committer, SyncReport, resume_walk
+from kompas.sync.timeline_items import source_name, timeline_entries
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +58,14 @@ COLLECTIONS = (
     "app.bsky.graph.follow",
 )
 FOLLOW = "app.bsky.graph.follow"
-STREAMS = ("repo", "notifications", "followers", "follows", "profiles")
+STREAMS = ("repo", "notifications", "followers", "follows", "timeline", "parents", "profiles")
 PAGE = 100
+#: The first walk of a timeline goes back this many posts; later walks stop at the newest
+#: post of the last one.
+FIRST_WALK = 800
+#: Parents of the user's replies looked up per run (one ``getPostThread`` each).
+PARENTS_PER_RUN = 200
+CURATELIST = "app.bsky.graph.defs#curatelist"
 
 T = TypeVar("T")
 
@@ -167,6 +189,8 @@ class BlueskySync:
             "notifications": self._notifications,
             "followers": lambda: self._graph("followers"),
             "follows": lambda: self._graph("follows"),
+            "timeline": self._timelines,
+            "parents": self._parents,
             "profiles": self._profiles,
         }
         for stream in streams:
@@ -222,17 +246,7 @@ class BlueskySync:
                     break
                 seen.add(following)
                 position = last
-        repo = self.report.stream("repo")
-        for name, entry in list(self.report.streams.items()):
-            if name.startswith("repo:"):
-                repo.pages += entry.pages
-                repo.items += entry.items
-                for table, count in entry.added.items():
-                    repo.added[table] = repo.added.get(table, 0) + count
-                repo.warnings += entry.warnings
-                repo.ended += entry.ended
-                repo.resumed += entry.resumed
-                del self.report.streams[name]
+        self.report.merge("repo:", "repo")
 
     def _notifications(self) -> None:
         """Newest first; stop at what the last finished walk already stored."""
@@ -273,6 +287,139 @@ class BlueskySync:
                 return
             seen.add(following)
             position = following
+
+    def _timelines(self) -> None:
+        """The home timeline (``getTimeline``) and the feed of each of the user's curation
+        lists (``getListFeed``), as feed items named ``bluesky:timeline`` and
+        ``bluesky:list:NAME``; reported as one stream."""
+        try:
+            self._feed(
+                "timeline:home",
+                source_name(PLATFORM, "timeline"),
+                "app.bsky.feed.getTimeline",
+                lambda cursor: models.AppBskyFeedGetTimeline.Params(limit=PAGE, cursor=cursor),
+            )
+            for uri, name in self._curation_lists():
+                _, key = split_at_uri(uri)
+                self._feed(
+                    f"timeline:list:{key.rsplit('/', 1)[-1]}",
+                    source_name(PLATFORM, "list", name),
+                    "app.bsky.feed.getListFeed",
+                    lambda cursor, u=uri: models.AppBskyFeedGetListFeed.Params(  # type: ignore[misc]
+                        list=u, limit=PAGE, cursor=cursor
+                    ),
+                )
+        finally:
+            self.report.merge("timeline:", "timeline")
+
+    def _curation_lists(self) -> list[tuple[str, str]]:
+        """The user's curation lists (at-uri, name); moderation lists have no feed."""
+        found: list[tuple[str, str]] = []
+        position: str | None = None
+        seen = {position}
+        while True:
+            params = models.AppBskyGraphGetLists.Params(actor=self.did, limit=PAGE, cursor=position)
+            body = _body(
+                call(
+                    "listing your lists",
+                    lambda p=params: self.api.invoke_query("app.bsky.graph.getLists", params=p),  # type: ignore[misc]
+                )
+            )
+            for view in body.get("lists") or []:
+                if view.get("purpose") == CURATELIST and isinstance(view.get("uri"), str):
+                    found.append((str(view["uri"]), str(view.get("name") or view["uri"])))
+            following = body.get("cursor")
+            if not body.get("lists") or not following or following in seen:
+                return found
+            seen.add(following)
+            position = following
+
+    def _feed(
+        self, stream: str, source: str, nsid: str, params: Callable[[str | None], Any]
+    ) -> None:
+        """Walk one feed newest first, down to the newest post of the last finished walk
+        (the first walk: :data:`FIRST_WALK` posts), committing each page with its cursor."""
+        state = self._cursor(stream) or {}
+        since, position, top = state.get("since"), state.get("cursor"), state.get("top")
+        seen = {position}
+        walked = 0
+        while True:
+            query = params(position)
+            response = call(
+                f"reading {source}",
+                lambda q=query: self.api.invoke_query(nsid, params=q),  # type: ignore[misc]
+            )
+            body = _body(response)
+            feed = [v for v in body.get("feed") or [] if isinstance(v, dict)]
+            keyed = [(_sort_key(v), v) for v in feed]
+            fresh = [v for key, v in keyed if since is None or key > since]
+            top = top or max((key for key, _ in keyed), default=None)
+            records: list[Record] = []
+            for view in fresh:
+                records += feed_view_records(view)
+            shown = [str(v["post"]["uri"]) for v in fresh]
+            entries = timeline_entries(records, shown, source)
+            walked += len(fresh)
+            following = body.get("cursor")
+            done = (
+                not feed
+                or not following
+                or len(fresh) < len(feed)
+                or (since is None and walked >= FIRST_WALK)
+            )
+            if following is not None and following in seen and not done:
+                self.report.stream(stream).warnings.append(
+                    f"the AppView repeated the cursor {following!r}; stopped here"
+                )
+                cursor = {"since": since, "cursor": position, "top": top}
+                self.committer.page(stream, len(fresh), records, cursor, entries=entries)
+                return
+            cursor = (
+                {"since": top or since, "cursor": None, "top": None}
+                if done
+                else {"since": since, "cursor": following, "top": top}
+            )
+            self.committer.page(stream, len(fresh), records, cursor, entries=entries)
+            if done:
+                return
+            seen.add(following)
+            position = following
+
+    def _parents(self) -> None:
+        """Fetch, once, the posts the user's replies answer that the store lacks
+        (``getPostThread`` of the reply, one level up). A parent that cannot be had
+        (deleted, blocked) is remembered, so it is asked for only once."""
+        stream = "parents"
+        state = self._cursor(stream) or {}
+        tried = [str(t) for t in state.get("tried") or []]
+        missing = replies_missing_parents(self.engine, PLATFORM, self.did, tried, PARENTS_PER_RUN)
+        entry = self.report.stream(stream)
+        for reply_id, parent_id in missing:
+            params = models.AppBskyFeedGetPostThread.Params(uri=reply_id, depth=0, parent_height=1)
+            try:
+                body = _body(
+                    call(
+                        "fetching a reply's thread",
+                        lambda p=params: self.api.invoke_query(  # type: ignore[misc]
+                            "app.bsky.feed.getPostThread", params=p
+                        ),
+                    )
+                )
+            except PlatformError:
+                body = {}  # the reply itself is gone: remembered below
+            thread = body.get("thread") if isinstance(body.get("thread"), dict) else {}
+            parent = thread.get("parent") if isinstance(thread, dict) else None
+            view = parent.get("post") if isinstance(parent, dict) else None
+            records: list[Record] = []
+            if isinstance(view, dict) and view.get("uri") == parent_id:
+                records = list(post_view_records(view))
+            else:
+                tried.append(reply_id)
+            self.committer.page(stream, 1 if records else 0, records, {"tried": tried})
+        if len(missing) == PARENTS_PER_RUN:
+            entry.warnings.append(
+                f"looked up {PARENTS_PER_RUN} replies' parents; the rest come with the next sync"
+            )
 
     def _graph(self, stream: str) -> None:
         """Followers or follows: the whole list each time (it also shrinks), resumable; a
@@ -349,6 +496,16 @@ def _body(response: Any) -> dict[str, Any]:
     if not isinstance(content, dict):
         raise PlatformError("the server answered something that is not a JSON object")
     return content
+
+
+def _sort_key(view: dict[str, Any]) -> str:
+    """When a feed item entered the feed: the repost's time for a repost, else the post's
+    indexing time (the order the AppView sorts feeds by)."""
+    reason = view.get("reason")
+    if isinstance(reason, dict) and reason.get("indexedAt"):
+        return str(reason["indexedAt"])
+    post = view.get("post")
+    return str(post.get("indexedAt") or "") if isinstance(post, dict) else ""
 
 
 def _rkey(listed: dict[str, Any]) -> str:

@@ -114,3 +114,19 @@ def post_view_records(view: View) -> Iterator[Record]:
             )
         else:
             yield item
+
+
+def feed_view_records(view: View) -> Iterator[Record]:
+    """An ``app.bsky.feed.defs#feedViewPost`` (a timeline entry): the post, and the posts
+    it replies to when the feed carries them (``reply.parent``, ``reply.root``)."""
+    post = view.get("post")
+    if not isinstance(post, Mapping):
+        raise ValueError('a feed entry needs a "post"')
+    yield from post_view_records(post)
+    reply = view.get("reply")
+    if isinstance(reply, Mapping):
+        for key in ("parent", "root"):
+            context = reply.get(key)
+            # A deleted or blocked parent comes as notFoundPost/blockedPost: no record.
+            if isinstance(context, Mapping) and isinstance(context.get("record"), Mapping):
+                yield from post_view_records(context)

@@ -1,6 +1,6 @@
 """Mastodon live sync over Mastodon.py: the OAuth connection, and an incremental,
-resumable fetch of the user's statuses, notifications, followers, following, favourites
-and bookmarks.
+resumable fetch of the user's statuses, notifications, followers, following, favourites,
+bookmarks, home and list timelines, and the posts the user's replies answer.
 
 Every stream is walked from newest to oldest with ``max_id`` (the Link header's next page)
 and bounded below by ``since_id``, the newest item of the last finished walk. The cursor
@@ -28,7 +28,8 @@ from mastodon import (
 
 from kompas.errors import KompasError
 from kompas.model import InteractionKind, Platform, Record
-from kompas.store.sync import ListWalk, log_sync, read_cursor
+from kompas.store.feeds import NewEntry
+from kompas.store.sync import ListWalk, log_sync, read_cursor, replies_missing_parents
 from kompas.store.unfollows import Side
 from kompas.sync import credentials
 from kompas.sync.http import PlatformUnreachable, RetryingSession, RetryPolicy, policy_from_env
@@ -42,6 +43,7 @@ from kompas.sync.mastodon_records import (
     status_records,
 )
 from kompas.sync.report import Committer, SyncReport, resume_walk
+from kompas.sync.timeline_items import source_name, timeline_entries
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,25 @@ PLATFORM = Platform.MASTODON.value
 SCOPES = ["read"]
 REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 APP_NAME = "kompas"
-STREAMS = ("statuses", "notifications", "favourites", "bookmarks", "followers", "following")
+STREAMS = (
+    "statuses",
+    "notifications",
+    "favourites",
+    "bookmarks",
+    "followers",
+    "following",
+    "timeline",
+    "parents",
+)
 #: Streams that are complete lists, walked whole each time so unfollows show.
 LISTS = ("followers", "following")
 PAGE_LIMITS = {"followers": 80, "following": 80}
+#: The first walk of a timeline goes back this many posts (an instance keeps ~800 in a
+#: home timeline); later walks stop at the newest post of the last one.
+FIRST_WALK = 800
+#: Parents of the user's replies looked up per run (one ``context`` call each); the rest
+#: wait for the next run.
+PARENTS_PER_RUN = 200
 
 T = TypeVar("T")
 
@@ -228,6 +245,8 @@ class MastodonSync:
         self.report = SyncReport(PLATFORM, str(saved.get("account_id") or ""))
         self.committer = Committer(engine, self.report)
         self.api_id = str(saved.get("api_id") or "")
+        #: Timeline streams of this run: stream → (source name, fetch(max_id, since_id, limit)).
+        self.timelines: dict[str, tuple[str, Callable[[Any, Any, int], Any]]] = {}
 
     def run(self, streams: tuple[str, ...] = STREAMS) -> SyncReport:
         """Sync every stream named, in order; raise on a platform that stays unreachable."""
@@ -241,6 +260,10 @@ class MastodonSync:
         for stream in streams:
             if stream in LISTS:
                 self._walk_list(stream)
+            elif stream == "timeline":
+                self._timelines()
+            elif stream == "parents":
+                self._parents()
             else:
                 self._walk(stream)
         log_sync(self.engine, "mastodon-sync", self.instance, self.report.added())
@@ -248,6 +271,9 @@ class MastodonSync:
 
     def _fetch(self, stream: str, max_id: str | None, since_id: str | None) -> Any:
         limit = PAGE_LIMITS.get(stream, 40)
+        if stream in self.timelines:
+            _, fetch = self.timelines[stream]
+            return call(f"fetching {stream}", lambda: fetch(max_id, since_id, limit))
         api = self.api
         calls: dict[str, Callable[[], Any]] = {
             "statuses": lambda: api.account_statuses(
@@ -267,11 +293,14 @@ class MastodonSync:
         }
         return call(f"fetching {stream}", calls[stream])
 
-    def _walk(self, stream: str) -> None:
+    def _walk(self, stream: str, first_walk: int | None = None) -> None:
+        """Newest to oldest down to the last walk's top (or, on a first walk bounded by
+        ``first_walk``, that many items), committing each page with its cursor."""
         state = read_cursor(self.engine, PLATFORM, self.report.account, stream) or {}
         since, position, top = state.get("since"), state.get("max"), state.get("top")
         seen: set[str | None] = {position}
         entry = self.report.stream(stream)
+        walked = 0
         while True:
             page = self._fetch(stream, position, since)
             if not page:
@@ -281,7 +310,11 @@ class MastodonSync:
                 return
             top = top or _top(page)
             records = list(self._records(stream, page))
+            entries = self._entries(stream, page, records)
             following = _next_max(page)
+            walked += len(page)
+            if since is None and first_walk is not None and walked >= first_walk:
+                following = None  # a first walk goes back this far, no further
             if following is None:
                 cursor = {"since": top or since, "max": None, "top": None}
             elif following in seen:
@@ -290,16 +323,89 @@ class MastodonSync:
                     "stopped here and will resume from it next time"
                 )
                 self.committer.page(
-                    stream, len(page), records, {"since": since, "max": position, "top": top}
+                    stream,
+                    len(page),
+                    records,
+                    {"since": since, "max": position, "top": top},
+                    entries=entries,
                 )
                 return
             else:
                 cursor = {"since": since, "max": following, "top": top}
-            self.committer.page(stream, len(page), records, cursor)
+            self.committer.page(stream, len(page), records, cursor, entries=entries)
             if following is None:
                 return
             seen.add(following)
             position = following
+
+    def _timelines(self) -> None:
+        """The home timeline and each of the user's lists, as feed items named
+        ``mastodon:home`` and ``mastodon:list:TITLE``; reported as one stream."""
+        api = self.api
+        self.timelines = {
+            "timeline:home": (
+                source_name(PLATFORM, "home"),
+                lambda m, s, n: api.timeline_home(max_id=m, since_id=s, limit=n),
+            )
+        }
+
+        def of_list(list_id: str) -> Callable[[Any, Any, int], Any]:
+            return lambda m, s, n: api.timeline_list(list_id, max_id=m, since_id=s, limit=n)
+
+        for listed in call("listing your lists", api.lists):
+            list_id = str(listed["id"])
+            title = str(listed.get("title") or list_id)
+            self.timelines[f"timeline:list:{list_id}"] = (
+                source_name(PLATFORM, "list", title),
+                of_list(list_id),
+            )
+        for stream in self.timelines:
+            self._walk(stream, first_walk=FIRST_WALK)
+        self.report.merge("timeline:", "timeline")
+
+    def _entries(self, stream: str, page: list[Any], records: list[Record]) -> list[NewEntry]:
+        """A timeline page's posts as feed items (a boost stands for the boosted post)."""
+        if stream not in self.timelines:
+            return []
+        shown = []
+        for status in page:
+            inner = status.get("reblog")
+            shown.append(str((inner if isinstance(inner, Mapping) else status).get("uri")))
+        return timeline_entries(records, shown, self.timelines[stream][0])
+
+    def _parents(self) -> None:
+        """Fetch, once, the posts the user's replies answer that the store lacks: the
+        reply's ``context`` gives its ancestors. A parent that cannot be had (deleted,
+        private, not a local reply) is remembered, so it is asked for only once."""
+        stream = "parents"
+        state = read_cursor(self.engine, PLATFORM, self.report.account, stream) or {}
+        tried = [str(t) for t in state.get("tried") or []]
+        missing = replies_missing_parents(
+            self.engine, PLATFORM, self.self_id, tried, PARENTS_PER_RUN
+        )
+        entry = self.report.stream(stream)
+        for reply_id, parent_id in missing:
+            local = local_status_id(reply_id, self.home_host)
+            ancestors: list[Any] = []
+            if local is not None:
+                try:
+                    context = call(
+                        "fetching a reply's thread",
+                        lambda i=local: self.api.status_context(i),  # type: ignore[misc]
+                    )
+                    ancestors = [a for a in context.get("ancestors") or [] if a.get("uri")]
+                except PlatformError:
+                    ancestors = []  # deleted or private: remembered below
+            for status in ancestors:
+                self.resolver.learn_status(status)
+            records = [r for status in ancestors for r in status_records(status, self.resolver)]
+            if not any(str(a["uri"]) == parent_id for a in ancestors):
+                tried.append(reply_id)
+            self.committer.page(stream, len(ancestors), records, {"tried": tried})
+        if len(missing) == PARENTS_PER_RUN:
+            entry.warnings.append(
+                f"looked up {PARENTS_PER_RUN} replies' parents; the rest come with the next sync"
+            )
 
     def _walk_list(self, stream: str) -> None:
         """Followers or following: the whole list each time (it also shrinks), resumable;
@@ -330,24 +436,32 @@ class MastodonSync:
             seen.add(following)
             position = following
 
-    def _resolve_parents(self, statuses: list[Mapping[str, Any]]) -> None:
-        """Fetch the statuses replied to that no page has shown yet (for their URIs)."""
+    def _resolve_parents(self, statuses: list[Mapping[str, Any]]) -> list[Any]:
+        """Fetch the statuses replied to that no page has shown yet (for their URIs, and
+        to store them: the parents of the user's replies); return those found."""
+        found: list[Any] = []
         for status in statuses:
             parent = self.resolver.missing_status(status)
             if parent is None:
                 continue
             try:
-                found = call("fetching a replied-to status", lambda p=parent: self.api.status(p))  # type: ignore[misc]
+                fetched = call("fetching a replied-to status", lambda p=parent: self.api.status(p))  # type: ignore[misc]
             except PlatformError:
                 continue  # deleted or private: the reply keeps its author, without the URI
-            self.resolver.learn_status(found)
+            self.resolver.learn_status(fetched)
+            found.append(fetched)
+        return found
 
     def _records(self, stream: str, page: list[Any]) -> Iterator[Record]:
         resolver = self.resolver
         if stream == "statuses":
             for status in page:
                 resolver.learn_status(status)
-            self._resolve_parents(page)
+            for parent in self._resolve_parents(page):
+                yield from status_records(parent, resolver)
+            for status in page:
+                yield from status_records(status, resolver)
+        elif stream in self.timelines:
             for status in page:
                 yield from status_records(status, resolver)
         elif stream == "notifications":
@@ -366,6 +480,22 @@ class MastodonSync:
                 yield from follow_records(
                     account, self.self_id, follower=stream == "followers", resolver=resolver
                 )
+
+
+def local_status_id(uri: str, home_host: str) -> str | None:
+    """The API id of a status of this instance, from its URI (``https://HOST/users/NAME/
+    statuses/ID``, as Mastodon writes them); ``None`` for another server's status."""
+    parts = urlsplit(uri)
+    segments = parts.path.strip("/").split("/")
+    if (
+        parts.netloc == home_host
+        and len(segments) == 4
+        and segments[0] == "users"
+        and segments[2] == "statuses"
+        and segments[3].isdigit()
+    ):
+        return segments[3]
+    return None
 
 
 def sync(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kompas.model import Record
+from kompas.store.feeds import NewEntry
 from kompas.store.sync import ListWalk, write_page
 
 
@@ -47,10 +48,27 @@ class SyncReport:
     platform: str
     account: str
     streams: dict[str, StreamReport] = field(default_factory=dict)
+    #: Feed items stored for the first time (timeline posts), for the rules to decide.
+    new_items: list[str] = field(default_factory=list)
 
     def stream(self, name: str) -> StreamReport:
         """The report of ``name``, created on first use."""
         return self.streams.setdefault(name, StreamReport(name))
+
+    def merge(self, prefix: str, into: str) -> None:
+        """Fold the streams named ``PREFIX…`` (a repository's collections, a timeline's
+        lists) into one stream ``into``, as the report shows them."""
+        total = self.stream(into)
+        for name, entry in list(self.streams.items()):
+            if name.startswith(prefix) and name != into:
+                total.pages += entry.pages
+                total.items += entry.items
+                for table, count in entry.added.items():
+                    total.added[table] = total.added.get(table, 0) + count
+                total.warnings += entry.warnings
+                total.ended += entry.ended
+                total.resumed += entry.resumed
+                del self.streams[name]
 
     def added(self) -> dict[str, int]:
         """Rows added per table over every stream."""
@@ -84,9 +102,11 @@ class Committer:
         records: Iterable[Record],
         cursor: Any,
         walk: ListWalk | None = None,
+        entries: Sequence[NewEntry] = (),
     ) -> None:
         """Commit one page of ``stream``: its records and the cursor after it (and, for a
-        page of a complete follower/following list, what that says about unfollows)."""
+        page of a complete follower/following list, what that says about unfollows; for a
+        page of a timeline, its posts as feed items)."""
         written = write_page(
             self.engine,
             list(records),
@@ -95,7 +115,9 @@ class Committer:
             stream=stream,
             cursor=cursor,
             walk=walk,
+            entries=entries,
         )
+        self.report.new_items += written.new_items
         entry = self.report.stream(stream)
         entry.pages += 1
         entry.items += items
