@@ -40,7 +40,7 @@ rules_app = typer.Typer(
     no_args_is_help=True,
 )
 feeds_app = typer.Typer(
-    help="RSS/Atom feeds: follow, pull (conditional GET), list, republish.",
+    help="RSS/Atom feeds: follow, pull (conditional GET), list, republish, serve on Bluesky.",
     no_args_is_help=True,
 )
 
@@ -484,14 +484,44 @@ def publish_command(
         ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many items.", min=1)] = 100,
+    bluesky: Annotated[
+        bool,
+        typer.Option(
+            "--bluesky",
+            help="Publish it as a Bluesky feed instead: write its app.bsky.feed.generator "
+            "record to your repository (serve it with `kompas feeds serve NAME --bluesky`).",
+        ),
+    ] = False,
+    service_did: Annotated[
+        str | None,
+        typer.Option(
+            "--service-did",
+            help="With --bluesky: did:web:HOST of the server that serves the feed over HTTPS.",
+        ),
+    ] = None,
+    display_name: Annotated[
+        str | None,
+        typer.Option("--display-name", help="With --bluesky: the feed's name (default: NAME)."),
+    ] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="With --bluesky: what the feed shows.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the items routed to feed:NAME as an Atom feed and a JSON Feed."""
+    """Write the items routed to feed:NAME as an Atom feed and a JSON Feed, or publish
+    them as a Bluesky feed (--bluesky)."""
     from kompas.rules.publish import FEED_NAME, atom_feed, json_feed, routed
     from kompas.store import feeds as store
 
     if not FEED_NAME.match(name):
         raise fail(KompasError(f"{name!r} is not a feed name (lowercase letters, digits, - and _)"))
+    if bluesky:
+        _publish_on_bluesky(name, service_did, display_name or name, description, as_json)
+        return
+    if service_did or display_name or description:
+        raise typer.BadParameter(
+            "--service-did, --display-name and --description go with --bluesky"
+        )
     workspace = State.workspace()
     with workspace.engine.connect() as connection:
         entries = routed(store.decided_items(connection), name, limit)
@@ -506,6 +536,87 @@ def publish_command(
         sys.stdout.write(json.dumps(payload) + "\n")
         return
     out.print(f"Wrote {len(entries)} item(s) to {atom_path} and {json_path}.", highlight=False)
+
+
+def _publish_on_bluesky(
+    name: str, service_did: str | None, display_name: str, description: str | None, as_json: bool
+) -> None:
+    from kompas.rules.bluesky_feed import GENERATOR, check_service_did, generator_record
+    from kompas.sync.bluesky_write import BlueskyWriter
+    from kompas.sync.http import PlatformUnreachable, policy_from_env
+
+    if not service_did:
+        raise typer.BadParameter("--bluesky needs --service-did did:web:HOST")
+    workspace = State.workspace()
+    try:
+        record = generator_record(check_service_did(service_did), display_name, description)
+        writer = BlueskyWriter(workspace.home, policy_from_env())
+        written = writer.put(GENERATOR, name, record, f"the feed {name!r}")
+    except PlatformUnreachable as error:
+        err.print(f"[bold red]platform unreachable:[/] {error}", highlight=False, markup=True)
+        raise typer.Exit(3) from None
+    except KompasError as error:
+        raise fail(error) from None
+    url = f"https://bsky.app/profile/{writer.did}/feed/{name}"
+    if as_json:
+        payload = {"uri": written.uri, "cid": written.cid, "service_did": service_did, "url": url}
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return
+    out.print(
+        f"Published the feed {name!r} ({written.uri}), served by {service_did}: {url}",
+        highlight=False,
+    )
+
+
+@feeds_app.command("serve")
+def serve_command(
+    name: Annotated[str, typer.Argument(help="The route's name: items routed to feed:NAME.")],
+    bluesky: Annotated[
+        bool,
+        typer.Option("--bluesky", help="Serve it as a Bluesky feed generator (required)."),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", help="TCP port on 127.0.0.1.", min=1, max=65535)
+    ] = 3000,
+    service_did: Annotated[
+        str,
+        typer.Option(
+            "--service-did",
+            help="did:web:HOST of the public HTTPS host your reverse proxy answers on.",
+        ),
+    ] = "did:web:localhost",
+) -> None:
+    """Serve the items routed to feed:NAME as a Bluesky feed generator on 127.0.0.1
+    (getFeedSkeleton, describeFeedGenerator, /.well-known/did.json); Ctrl-C stops it."""
+    import uvicorn
+
+    from kompas.rules.bluesky_feed import check_service_did, feed_uri
+    from kompas.rules.publish import FEED_NAME
+    from kompas.sync import credentials
+    from kompas.web.feedgen import create_feed_app
+
+    if not bluesky:
+        raise typer.BadParameter("kompas serves feeds for Bluesky only: add --bluesky")
+    if not FEED_NAME.match(name):
+        raise fail(KompasError(f"{name!r} is not a feed name (lowercase letters, digits, - and _)"))
+    workspace = State.workspace()
+    try:
+        check_service_did(service_did)
+        publisher = str(credentials.load(workspace.home, "bluesky")["did"])
+        engine = workspace.engine
+    except KompasError as error:
+        raise fail(error) from None
+    app = create_feed_app(engine, name, publisher, service_did)
+    out.print(
+        f"Bluesky feed {feed_uri(publisher, name)} as {service_did}: http://127.0.0.1:{port}/ "
+        "(Ctrl-C stops it; expose it over HTTPS with a reverse proxy, see docs/feeds.md)",
+        highlight=False,
+    )
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    except OSError as error:
+        err.print(f"[bold red]error:[/] cannot listen on 127.0.0.1:{port}: {error}", markup=True)
+        raise typer.Exit(1) from None
 
 
 # ---------------------------------------------------------------- kompas digest

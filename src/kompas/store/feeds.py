@@ -601,3 +601,40 @@ def own_activity(
             target_hashtags=tuple(row.t_tags or ()),
             target_author=row.t_author or row.target_account_id,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedPost:
+    """A kept timeline post that the rules routed somewhere, with its score and time."""
+
+    item_id: str
+    post_id: str
+    score: int
+    published: datetime | None
+
+
+def routed_posts(connection: sa.Connection, route: str, platform: str) -> list[RoutedPost]:
+    """Kept items of ``platform`` that the rules routed to ``route`` (e.g. ``feed:best``)."""
+    text = sa.cast(rule_decisions.c.routes, sa.Text)
+    pattern = '%"' + route.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+    query = (
+        sa.select(
+            feed_items.c.id,
+            feed_items.c.post_id,
+            rule_decisions.c.score,
+            feed_items.c.published,
+            rule_decisions.c.routes,
+        )
+        .join(rule_decisions, rule_decisions.c.item_id == feed_items.c.id)
+        .where(
+            rule_decisions.c.kept,
+            feed_items.c.platform == platform,
+            feed_items.c.post_id.is_not(None),
+            text.like(pattern, escape="\\"),  # narrows in SQL; the exact test is below
+        )
+    )
+    return [
+        RoutedPost(row.id, row.post_id, int(row.score), row.published)
+        for row in connection.execute(query)
+        if route in (row.routes or ())
+    ]

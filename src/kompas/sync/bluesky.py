@@ -82,7 +82,8 @@ class NoAppView(KompasError):
     """The PDS serves no ``app.bsky`` AppView, so this stream cannot be synced there."""
 
 
-def _message(error: at_errors.RequestErrorBase) -> str:
+def error_text(error: at_errors.RequestErrorBase) -> str:
+    """The status, error and message of a failed XRPC call, for messages to the user."""
     response = getattr(error, "response", None)
     content = getattr(response, "content", None)
     parts = [str(getattr(response, "status_code", "?"))]
@@ -101,16 +102,16 @@ def call(what: str, function: Callable[[], T]) -> T:
         raise
     except at_errors.UnauthorizedError as exc:
         raise AuthError(
-            f"{what}: the PDS refused the credentials ({_message(exc)}); "
+            f"{what}: the PDS refused the credentials ({error_text(exc)}); "
             "run `kompas connect bluesky` again"
         ) from None
     except at_errors.BadRequestError as exc:
-        text = _message(exc)
+        text = error_text(exc)
         if "No service configured" in text or "MethodNotImplemented" in text:
             raise NoAppView(f"{what}: this PDS has no AppView ({text})") from None
         raise PlatformError(f"{what}: the server answered {text}") from None
     except at_errors.RequestErrorBase as exc:
-        text = _message(exc) if getattr(exc, "response", None) else type(exc).__name__
+        text = error_text(exc) if getattr(exc, "response", None) else type(exc).__name__
         if "501" in text.split(" ", 1)[0] or "MethodNotImplemented" in text:
             raise NoAppView(f"{what}: this server does not serve it ({text})") from None
         raise PlatformError(f"{what}: the server answered {text}") from None
@@ -138,7 +139,8 @@ def _xrpc(service: str) -> str:
     return service if service.endswith("/xrpc") else f"{service}/xrpc"
 
 
-def _login(api: Client, login: str, password: str) -> tuple[str, str]:
+def login(api: Client, login: str, password: str) -> tuple[str, str]:
+    """Log ``api`` in; return the account's DID and handle."""
     call("logging in", lambda: api.login(login, password, fetch_bsky_profile=False))
     session = call("reading the session", api.com.atproto.server.get_session)
     return str(session.did), str(session.handle)
@@ -146,16 +148,24 @@ def _login(api: Client, login: str, password: str) -> tuple[str, str]:
 
 def connect(home: Path, handle: str, app_password: str, service: str, policy: RetryPolicy) -> str:
     """Log in with an app password and save it (mode 0600); return the account's DID."""
-    login = handle if handle.startswith("did:") else check_handle(handle.lstrip("@"))
+    login_as = handle if handle.startswith("did:") else check_handle(handle.lstrip("@"))
     service = service.strip().rstrip("/") or DEFAULT_SERVICE
     api = client(service, policy)
-    did, resolved = _login(api, login, app_password)
+    did, resolved = login(api, login_as, app_password)
     credentials.save(
         home,
         PLATFORM,
         {"service": service, "handle": resolved, "did": did, "app_password": app_password},
     )
     return did
+
+
+def saved_session(home: Path, policy: RetryPolicy) -> tuple[Client, str]:
+    """A client logged in as the connected account, and the account's DID."""
+    saved = credentials.load(home, PLATFORM)
+    api = client(str(saved["service"]), policy)
+    did, _ = login(api, str(saved.get("did") or saved["handle"]), str(saved["app_password"]))
+    return api, did
 
 
 class BlueskySync:
@@ -173,7 +183,7 @@ class BlueskySync:
 
     def run(self, streams: tuple[str, ...] = STREAMS) -> SyncReport:
         """Sync every stream named, in order."""
-        did, handle = _login(self.api, self._login, self._password)
+        did, handle = login(self.api, self._login, self._password)
         self.did = did
         self.report.account = did
         me = Account(
@@ -224,7 +234,7 @@ class BlueskySync:
                         "com.atproto.repo.listRecords", params=p
                     ),  # type: ignore[misc]
                 )
-                body = _body(response)
+                body = body_of(response)
                 listed = body.get("records") or []
                 following = body.get("cursor")
                 records = [r for item in listed for r in repo_records(self.did, item)]
@@ -262,7 +272,7 @@ class BlueskySync:
                     "app.bsky.notification.listNotifications", params=p
                 ),
             )
-            body = _body(response)
+            body = body_of(response)
             items = body.get("notifications") or []
             fresh = [n for n in items if since is None or str(n.get("indexedAt")) > since]
             top = top or (max((str(n.get("indexedAt")) for n in items), default=None))
@@ -319,7 +329,7 @@ class BlueskySync:
         seen = {position}
         while True:
             params = models.AppBskyGraphGetLists.Params(actor=self.did, limit=PAGE, cursor=position)
-            body = _body(
+            body = body_of(
                 call(
                     "listing your lists",
                     lambda p=params: self.api.invoke_query("app.bsky.graph.getLists", params=p),  # type: ignore[misc]
@@ -349,7 +359,7 @@ class BlueskySync:
                 f"reading {source}",
                 lambda q=query: self.api.invoke_query(nsid, params=q),  # type: ignore[misc]
             )
-            body = _body(response)
+            body = body_of(response)
             feed = [v for v in body.get("feed") or [] if isinstance(v, dict)]
             keyed = [(_sort_key(v), v) for v in feed]
             fresh = [v for key, v in keyed if since is None or key > since]
@@ -397,7 +407,7 @@ class BlueskySync:
         for reply_id, parent_id in missing:
             params = models.AppBskyFeedGetPostThread.Params(uri=reply_id, depth=0, parent_height=1)
             try:
-                body = _body(
+                body = body_of(
                     call(
                         "fetching a reply's thread",
                         lambda p=params: self.api.invoke_query(  # type: ignore[misc]
@@ -444,7 +454,7 @@ class BlueskySync:
                 f"listing {stream}",
                 lambda p=params: self.api.invoke_query(nsid, params=p),  # type: ignore[misc]
             )
-            body = _body(response)
+            body = body_of(response)
             people = body.get(key) or []
             records: list[Record] = []
             for view in people:
@@ -486,12 +496,13 @@ class BlueskySync:
                 "fetching profiles",
                 lambda p=params: self.api.invoke_query("app.bsky.actor.getProfiles", params=p),  # type: ignore[misc]
             )
-            views = _body(response).get("profiles") or []
+            views = body_of(response).get("profiles") or []
             records = [profile_record(v, is_self=v.get("did") == self.did) for v in views]
             self.committer.page(stream, len(views), records, None)
 
 
-def _body(response: Any) -> dict[str, Any]:
+def body_of(response: Any) -> dict[str, Any]:
+    """The JSON object an XRPC call answered (anything else is a platform error)."""
     content = getattr(response, "content", None)
     if not isinstance(content, dict):
         raise PlatformError("the server answered something that is not a JSON object")

@@ -146,7 +146,7 @@ def fetch_bluesky(
     actor = ref.identifier
     profile = bluesky.call(
         f"looking up {actor}",
-        lambda: bluesky._body(
+        lambda: bluesky.body_of(
             api.invoke_query(
                 "app.bsky.actor.getProfile",
                 params=models.AppBskyActorGetProfile.Params(actor=actor),
@@ -158,7 +158,7 @@ def fetch_bluesky(
     lookup = Lookup(ref.identifier, Platform.BLUESKY.value, _account_dict(me))
     feed = bluesky.call(
         "fetching recent posts",
-        lambda: bluesky._body(
+        lambda: bluesky.body_of(
             api.invoke_query(
                 "app.bsky.feed.getAuthorFeed",
                 params=models.AppBskyFeedGetAuthorFeed.Params(actor=me.id, limit=min(posts, 100)),
@@ -180,7 +180,7 @@ def fetch_bluesky(
     ):
         body = bluesky.call(
             f"fetching {name}",
-            lambda n=nsid, p=params: bluesky._body(  # type: ignore[misc]
+            lambda n=nsid, p=params: bluesky.body_of(  # type: ignore[misc]
                 api.invoke_query(n, params=p(actor=me.id, limit=min(sample, 100)))
             ),
         )
