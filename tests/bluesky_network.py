@@ -48,6 +48,16 @@ class Account:
             did=self.did, handle=self.handle
         )
 
+    def indexed(self, *uris: str, timeout: float = 30.0) -> None:
+        """Wait until the AppView has indexed these posts. Do it before another account
+        answers one of them: the AppView indexes each repository on its own, so an answer
+        can be indexed before the post it answers, and then it notifies no one."""
+        eventually(
+            lambda: self.client.get_posts(list(uris)).posts,
+            lambda found: len(found) == len(uris),
+            timeout,
+        )
+
     def app_password(self) -> str:
         """An app password, as a user would create one for kompas."""
         made = self.client.com.atproto.server.create_app_password(

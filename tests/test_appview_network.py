@@ -34,6 +34,7 @@ if PDS_URL:
         alice = Account("alice")
         bob = Account("bob")
         root = alice.client.send_post("A question from Alice?")
+        alice.indexed(root.uri)
         ref = {"uri": root.uri, "cid": root.cid}
         bob.client.send_post("Bob answers", reply_to={"root": ref, "parent": ref})
 
