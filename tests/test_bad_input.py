@@ -220,3 +220,11 @@ def test_linkedin_export_with_notes_before_the_header(kompas: Kompas, tmp_path: 
     assert kompas("import", "linkedin", _zip(tmp_path / "li.zip", members)).exit_code == 0
     linkedin = json.loads(_status(kompas))["platforms"]["linkedin"]
     assert linkedin["followers"] == 2 and linkedin["following"] == 2
+
+
+def test_feed_url_prints_as_written(kompas: Kompas) -> None:
+    """A feed address with markup-like brackets is echoed as typed, not eaten by Rich."""
+    url = "https://example.org/feed?tag=[/]&x=[bold]y[/bold]"
+    result = kompas("feeds", "add", url)
+    assert result.exit_code == 0, result.output
+    assert f"Following {url}." in result.stdout.replace("\n", "")

@@ -43,3 +43,15 @@ def test_bad_account_reference(kompas: Kompas) -> None:
     result = kompas("people", "link", "myspace:tom")
     assert result.exit_code == 1
     assert "PLATFORM:ACCOUNT" in result.stderr
+
+
+def test_links_print_names_as_written(kompas_db: Kompas) -> None:
+    """A name with Rich markup in it is printed as typed, never interpreted or refused."""
+    assert kompas_db("import", "x-archive", X_ARCHIVE).exit_code == 0
+    name = "[bold]Ada[/] [/]"
+    result = kompas_db("people", "link", "x:milahu104", "--as", name)
+    assert result.exit_code == 0, result.output
+    assert f"as {name!r}" in result.stdout
+    listed = kompas_db("people", "links")
+    assert listed.exit_code == 0, listed.output
+    assert f"{name}: x:" in listed.stdout

@@ -49,7 +49,7 @@ def link_command(
             person = identities.link(connection, refs, name)
     except KompasError as error:
         raise fail(error) from None
-    out.print(f"Linked {len(refs)} account(s) as {person!r}.", highlight=False)
+    out.print(f"Linked {len(refs)} account(s) as {person!r}.", highlight=False, markup=False)
 
 
 @app.command("unlink")
@@ -83,7 +83,7 @@ def links_command(
     if not found:
         out.print("No linked people yet: `kompas people link x:ada mastodon:@ada@example.social`.")
     for person, refs in found.items():
-        out.print(f"[bold]{person}[/]: " + ", ".join(r.key for r in refs))
+        out.print(f"[bold]{escape(person)}[/]: " + escape(", ".join(r.key for r in refs)))
 
 
 # --- research (the people pillar) ------------------------------------------------------

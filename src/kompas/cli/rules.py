@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -137,7 +138,11 @@ def init_command(
     text = resources.files("kompas.rules").joinpath("templates", f"{style}.yaml").read_text("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    out.print(f"Wrote {path} ({style} style). Edit it, then `kompas rules check`.", highlight=False)
+    out.print(
+        f"Wrote {path} ({style} style). Edit it, then `kompas rules check`.",
+        highlight=False,
+        markup=False,
+    )
 
 
 @rules_app.command("check")
@@ -159,7 +164,7 @@ def check_command(
         payload = {"file": str(path), "rules": [r.name for r in rules.rules], "valid": True}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
-    out.print(f"{path}: {len(rules.rules)} rule(s), valid.", highlight=False)
+    out.print(f"{path}: {len(rules.rules)} rule(s), valid.", highlight=False, markup=False)
 
 
 @rules_app.command("test")
@@ -339,7 +344,11 @@ def add_command(
         raise fail(KompasError(f"{url!r} is not an http(s) URL"))
     with State.workspace().engine.begin() as connection:
         added = store.add_subscription(connection, url, title)
-    out.print(f"Following {url}." if added else f"Already following {url}.", highlight=False)
+    out.print(
+        f"Following {url}." if added else f"Already following {url}.",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _result_json(result: FetchResult, new: int, failures: int) -> dict[str, Any]:
@@ -535,7 +544,11 @@ def publish_command(
         payload = {"atom": str(atom_path), "json_feed": str(json_path), "items": len(entries)}
         sys.stdout.write(json.dumps(payload) + "\n")
         return
-    out.print(f"Wrote {len(entries)} item(s) to {atom_path} and {json_path}.", highlight=False)
+    out.print(
+        f"Wrote {len(entries)} item(s) to {atom_path} and {json_path}.",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _publish_on_bluesky(
@@ -553,7 +566,9 @@ def _publish_on_bluesky(
         writer = BlueskyWriter(workspace.home, policy_from_env())
         written = writer.put(GENERATOR, name, record, f"the feed {name!r}")
     except PlatformUnreachable as error:
-        err.print(f"[bold red]platform unreachable:[/] {error}", highlight=False, markup=True)
+        err.print(
+            f"[bold red]platform unreachable:[/] {escape(str(error))}", highlight=False, markup=True
+        )
         raise typer.Exit(3) from None
     except KompasError as error:
         raise fail(error) from None
@@ -615,7 +630,10 @@ def serve_command(
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     except OSError as error:
-        err.print(f"[bold red]error:[/] cannot listen on 127.0.0.1:{port}: {error}", markup=True)
+        err.print(
+            f"[bold red]error:[/] cannot listen on 127.0.0.1:{port}: {escape(str(error))}",
+            markup=True,
+        )
         raise typer.Exit(1) from None
 
 
@@ -649,7 +667,7 @@ def digest_command(
         text = render_html(digest) if fmt == "html" else render_markdown(digest)
     if output is not None:
         output.write_text(text, encoding="utf-8")
-        err.print(f"Wrote {output}.", highlight=False)
+        err.print(f"Wrote {output}.", highlight=False, markup=False)
     else:
         sys.stdout.write(text)
 

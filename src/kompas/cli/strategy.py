@@ -437,7 +437,7 @@ def review_command(
         return
     if output is not None:
         output.write_text(text, encoding="utf-8")
-        out.print(f"Wrote {output}.", highlight=False)
+        out.print(f"Wrote {output}.", highlight=False, markup=False)
     else:
         sys.stdout.write(text)
 
