@@ -183,6 +183,17 @@ def test_platform_without_data_in_the_period_is_no_data(x_home: Path, tmp_path: 
     assert data["replies_given"]["all"] == data["replies_given"]["x"]
     screen = Kompas(home)("community")
     assert "mastodon style no data: no activity on mastodon in this period" in screen.stdout
+    # Undated likes and bookmarks fit no period, whether or not the period holds data: the
+    # screen counts them per platform, as the "all" column does.
+    me = mastodon_file(MASTODON_ARCHIVE, "actor.json")["id"]
+    undated = len(mastodon_file(MASTODON_ARCHIVE, "likes.json")["orderedItems"]) + sum(
+        1
+        for uri in mastodon_file(MASTODON_ARCHIVE, "bookmarks.json")["orderedItems"]
+        if not uri.startswith(me + "/")
+    )
+    row = next(line for line in screen.stdout.splitlines() if "undated (not in" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert f"{undated:,}" in cells, row
 
 
 def test_handles_from_mastodon_actor_urls() -> None:

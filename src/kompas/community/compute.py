@@ -122,7 +122,7 @@ class _Computer:
         ends = [self.ends[p] for p in platforms if p in self.ends]
         return max(ends) if ends else None
 
-    def _no_data(self, platforms: set[str]) -> Figures:
+    def _no_data(self, platforms: set[str], undated: int) -> Figures:
         """Figures of a scope with no activity in the period: no data, and why."""
         end = self._data_end(platforms)
         name = next(iter(platforms)) if len(platforms) == 1 else "any platform"
@@ -138,6 +138,7 @@ class _Computer:
             followers=followers,
             following=following,
             mutuals=self._mutuals(platforms),
+            undated_excluded=undated,
             has_data=False,
             data_end=end,
             trends=Trends(
@@ -164,8 +165,17 @@ class _Computer:
         has_data = bool(own_now or contacts_now) or (
             period.all_time and bool(own or contacts or anonymous)
         )
+        # Undated records (X likes) fit no bounded period: counted apart, known either way.
+        undated = (
+            0
+            if period.all_time
+            else sum(anonymous.values())
+            + sum(
+                1 for c in contacts if c.direction == GIVEN and c.kind in _LEARNING and not c.when
+            )
+        )
         if not has_data:
-            return self._no_data(platforms), relations
+            return self._no_data(platforms, undated), relations
 
         def to_others(platform: str, author: str | None) -> bool:
             return not index.is_self(platform, author)
@@ -210,14 +220,6 @@ class _Computer:
 
         # learning
         learned = [c for c in contacts_now if c.direction == GIVEN and c.kind in _LEARNING]
-        undated = (
-            0
-            if period.all_time
-            else sum(anonymous.values())
-            + sum(
-                1 for c in contacts if c.direction == GIVEN and c.kind in _LEARNING and not c.when
-            )
-        )
         if not period.all_time:
             anonymous.clear()  # undated: in no bounded period
 

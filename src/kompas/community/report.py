@@ -176,7 +176,15 @@ class Figures:
 #: Figures that describe now, not the period (and why there is no data): known even when
 #: the period holds nothing.
 _ALWAYS_KNOWN = frozenset(
-    {"followers", "following", "mutuals", "has_data", "data_end", "style_reasons"}
+    {
+        "followers",
+        "following",
+        "mutuals",
+        "undated_excluded",
+        "has_data",
+        "data_end",
+        "style_reasons",
+    }
 )
 
 #: The per-platform figures the JSON output lists as top-level keys, in order.
