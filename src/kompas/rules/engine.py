@@ -22,6 +22,7 @@ from kompas.i18n import Message, message
 from kompas.rules.compiler import Compiler, Condition, Select
 from kompas.rules.item import Batch, Item, Needles, Prepared, indices, mask_to_flags
 from kompas.rules.load import load_rules_document, position, read_rules_text
+from kompas.rules.ranking import NO_RANKING, Ranking
 from kompas.rules.regexes import TIMEOUT_TAG, Budget
 
 
@@ -34,6 +35,15 @@ class Actions:
     tags: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
     stop: bool = False
+    #: ``score_by: relationship`` and ``quiet_first``: points that depend on the author
+    #: (see :mod:`kompas.rules.ranking`).
+    score_by: str | None = None
+    quiet_first: bool = False
+
+    @property
+    def ranks(self) -> bool:
+        """Whether the rule adds points that depend on the item's author."""
+        return self.score_by is not None or self.quiet_first
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +132,16 @@ def _actions(node: Any) -> Actions:
         tags=tuple(str(t) for t in (tags if isinstance(tags, list) else [tags])),
         routes=tuple(str(r) for r in (routes if isinstance(routes, list) else [routes])),
         stop=bool(node.get("stop", False)),
+        score_by=str(node["score_by"]) if node.get("score_by") else None,
+        quiet_first=bool(node.get("quiet_first", False)),
     )
 
 
-def _effects(actions: Actions) -> tuple[str, ...]:
+def _effects(
+    actions: Actions, relationship: int | None = None, quiet: int | None = None
+) -> tuple[str, ...]:
+    """What a rule did, in words; ``relationship`` and ``quiet`` are the points its
+    ranking actions gave this item (``None``: not known here, so named only)."""
     effects: list[str] = []
     if actions.keep is True:
         effects.append("keep")
@@ -133,6 +149,14 @@ def _effects(actions: Actions) -> tuple[str, ...]:
         effects.append("drop")
     if actions.score:
         effects.append(f"score {actions.score:+d}")
+    if actions.score_by is not None:
+        effects.append(
+            f"score by {actions.score_by}"
+            if relationship is None
+            else f"score {relationship:+d} ({actions.score_by})"
+        )
+    if actions.quiet_first:
+        effects.append("quiet first" if quiet is None else f"score {quiet:+d} (quiet first)")
     effects += [f"tag {t}" for t in actions.tags]
     effects += [f"route {r}" for r in actions.routes]
     if actions.stop:
@@ -206,6 +230,10 @@ class RuleSet:
         self._needles = (Needles(needles[0]), Needles(needles[1]))
         #: The tags has_tag tests (``None``: not known, so every tag is tracked).
         self._tags_read = None if tags_read is None else frozenset(tags_read)
+        #: The rules whose points depend on the author, by position and by what the
+        #: fast path records when they fire.
+        self._ranked = {i: r.actions for i, r in enumerate(rules) if r.actions.ranks}
+        self._ranked_stubs = {r.fired: r.actions for r in rules if r.actions.ranks}
         self._selects: tuple[tuple[Select, tuple[str, ...], bool], ...] = tuple(
             (
                 r.condition.select if r.condition else _everyone,
@@ -215,22 +243,52 @@ class RuleSet:
             for r in rules
         )
 
+    @property
+    def ranks(self) -> bool:
+        """Whether a rule uses ``score_by`` or ``quiet_first`` (so deciding needs a
+        :class:`~kompas.rules.ranking.Ranking` read from the store)."""
+        return bool(self._ranked)
+
+    def ranking_needs(self) -> set[str]:
+        """What the rules' ranking reads: ``relationship`` and/or ``quiet``."""
+        needs: set[str] = set()
+        for actions in self._ranked.values():
+            if actions.score_by is not None:
+                needs.add("relationship")
+            if actions.quiet_first:
+                needs.add("quiet")
+        return needs
+
     def decide(
-        self, item: Item, now: datetime | None = None, budget: Budget | None = None
+        self,
+        item: Item,
+        now: datetime | None = None,
+        budget: Budget | None = None,
+        ranking: Ranking | None = None,
     ) -> Decision:
         """The decision about ``item`` (rules that fired, without the reasons), within the
-        regex time ``budget`` of the run it is part of (default: a run of its own)."""
-        return self._fast(item, now or datetime.now(UTC), budget)
+        regex time ``budget`` of the run it is part of (default: a run of its own);
+        ``ranking`` gives ``score_by``/``quiet_first`` their points (default: none)."""
+        return self._fast(item, now or datetime.now(UTC), budget, ranking or NO_RANKING)
 
     def explain(
-        self, item: Item, now: datetime | None = None, budget: Budget | None = None
+        self,
+        item: Item,
+        now: datetime | None = None,
+        budget: Budget | None = None,
+        ranking: Ranking | None = None,
     ) -> Decision:
-        """The decision about ``item`` with the reasons every fired rule fired."""
+        """The decision about ``item`` with the reasons every fired rule fired (and, for
+        a ranking action, where its points came from)."""
         moment = now or datetime.now(UTC)
-        return self._run(item, moment, True, Prepared(item, moment, budget))
+        return self._run(item, moment, True, Prepared(item, moment, budget), ranking or NO_RANKING)
 
     def decide_all(
-        self, items: Iterable[Item], now: datetime | None = None, budget: Budget | None = None
+        self,
+        items: Iterable[Item],
+        now: datetime | None = None,
+        budget: Budget | None = None,
+        ranking: Ranking | None = None,
     ) -> Iterator[Decision]:
         """Decisions for many items, all judged at the same moment, within one regex time
         budget (``budget``, default :class:`~kompas.rules.regexes.Budget`: 30 s for the
@@ -240,10 +298,25 @@ class RuleSet:
         rows: dict[Any, _Row] = {}
         stream = iter(items)
         while batch := list(islice(stream, BATCH_SIZE)):
-            yield from self._batch(batch, moment, rows, budget)
+            yield from self._batch(batch, moment, rows, budget, ranking or NO_RANKING)
+
+    @staticmethod
+    def _points(actions: Actions, item: Item, ranking: Ranking) -> int:
+        """What a ranking rule adds to ``item``'s score."""
+        points = 0
+        if actions.score_by is not None:
+            points += ranking.relationship(item.account, item.author)[0]
+        if actions.quiet_first:
+            points += ranking.quiet(item.account, item.author)[0]
+        return points
 
     def _batch(
-        self, items: list[Item], now: datetime, rows: dict[Any, _Row], budget: Budget
+        self,
+        items: list[Item],
+        now: datetime,
+        rows: dict[Any, _Row],
+        budget: Budget,
+        ranking: Ranking = NO_RANKING,
     ) -> list[Decision]:
         """Decisions for a batch: each rule selects, among the items not yet stopped, those
         it fires on (one bitmask per rule); items whose rules fired alike share one row."""
@@ -273,6 +346,12 @@ class RuleSet:
             Decision(item.id, *row)
             for item, row in zip(items, map(rows.__getitem__, keys), strict=True)
         ]
+        if self._ranked:  # points that depend on each item's author
+            for index, hits in fired:
+                actions = self._ranked.get(index)
+                if actions is not None:
+                    for i in indices(hits):
+                        decisions[i].score += self._points(actions, items[i], ranking)
         for i in indices(batch.timed_out):
             decisions[i] = out_of_time(decisions[i])
         return decisions
@@ -333,7 +412,7 @@ class RuleSet:
             decided_by,
         )
 
-    def _fast(self, item: Item, now: datetime, budget: Budget | None) -> Decision:
+    def _fast(self, item: Item, now: datetime, budget: Budget | None, ranking: Ranking) -> Decision:
         """The hot loop: one closure call per rule, actions only for the rules that fired."""
         prepared = Prepared(item, now, budget)
         hits = [entry for test, entry in self._tests if test(prepared)]
@@ -360,6 +439,11 @@ class RuleSet:
                     routes.append(route)
             if stop:
                 break
+        if self._ranked_stubs:
+            for stub in fired:
+                actions = self._ranked_stubs.get(stub)
+                if actions is not None:
+                    score += self._points(actions, item, ranking)
         decision = Decision(
             item.id,
             self.default_keep if kept is None else kept,
@@ -372,7 +456,12 @@ class RuleSet:
         return out_of_time(decision) if prepared.timed_out else decision
 
     def _run(
-        self, item: Item, now: datetime, explain: bool, prepared: Prepared | None = None
+        self,
+        item: Item,
+        now: datetime,
+        explain: bool,
+        prepared: Prepared | None = None,
+        ranking: Ranking = NO_RANKING,
     ) -> Decision:
         prepared = prepared or Prepared(item, now)
         kept: bool | None = None
@@ -400,6 +489,17 @@ class RuleSet:
                 kept = actions.keep
                 decided_by = rule.name
             score += actions.score
+            relationship = quiet = None
+            if actions.score_by is not None:
+                relationship, why = ranking.relationship(item.account, item.author)
+                score += relationship
+                if reasons is not None:
+                    reasons = [*reasons, why]
+            if actions.quiet_first:
+                quiet, why = ranking.quiet(item.account, item.author)
+                score += quiet
+                if reasons is not None:
+                    reasons = [*reasons, why]
             for tag in actions.tags:
                 if tag not in tags:
                     tags.append(tag)
@@ -409,7 +509,7 @@ class RuleSet:
                 if route not in routes:
                     routes.append(route)
             fired.append(
-                Fired(rule.name, rule.line, tuple(reasons), _effects(actions))
+                Fired(rule.name, rule.line, tuple(reasons), _effects(actions, relationship, quiet))
                 if reasons is not None
                 else rule.fired
             )

@@ -51,7 +51,9 @@ class Item:
 
     ``kind`` is ``entry`` for feed entries, or a post/interaction kind (``post``,
     ``reply``, ``like``…) for the user's own activity; ``to_tags`` are the tags of the
-    post an action answers, likes or shares; ``counts`` holds public numbers.
+    post an action answers, likes or shares; ``counts`` holds public numbers; ``account``
+    is the author's account as ``platform:account_id`` (timeline posts), which
+    ``score_by: relationship`` and ``quiet_first`` look up.
     """
 
     id: str
@@ -67,6 +69,7 @@ class Item:
     to_tags: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
     counts: Mapping[str, int] = field(default_factory=dict)
+    account: str | None = None
 
     @classmethod
     def from_feed_item(cls, item: FeedItem, **extra: Any) -> Item:
@@ -96,7 +99,7 @@ class Item:
         for name in ("id", "source"):
             if not isinstance(data.get(name), str) or not data[name]:
                 raise ItemError(f"field {name!r} must be a non-empty string")
-        strings = ("title", "text", "url", "author", "language", "kind")
+        strings = ("title", "text", "url", "author", "language", "kind", "account")
         for name in strings:
             if data.get(name) is not None and not isinstance(data[name], str):
                 raise ItemError(f"field {name!r} must be a string")
@@ -134,6 +137,7 @@ class Item:
             to_tags=tuple(data.get("to_tags", ())),
             links=tuple(data.get("links", ())),
             counts=dict(counts),
+            account=data.get("account") or None,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -152,6 +156,7 @@ class Item:
             "to_tags": list(self.to_tags),
             "links": list(self.links),
             "counts": dict(self.counts),
+            "account": self.account,
         }
 
 
@@ -169,6 +174,7 @@ _JSON_FIELDS = {
     "to_tags",
     "links",
     "counts",
+    "account",
 }
 
 

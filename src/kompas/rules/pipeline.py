@@ -20,6 +20,7 @@ from kompas.model import FeedItem
 from kompas.rules.engine import Decision, RuleSet
 from kompas.rules.item import Item
 from kompas.rules.regexes import Budget
+from kompas.rules.signals import ranking_of
 from kompas.sources.feed_fetch import FeedRequest, FetchResult, content_hash, fetch_feeds
 from kompas.store import feeds as store
 
@@ -115,7 +116,11 @@ def stored_item(stored: store.StoredItem) -> Item:
     if social is None:
         return Item.from_feed_item(stored.item, links=stored.links)
     return Item.from_feed_item(
-        stored.item, links=stored.links, kind=social.kind, counts=social.counts
+        stored.item,
+        links=stored.links,
+        kind=social.kind,
+        counts=social.counts,
+        account=f"{social.platform}:{social.author_id}",
     )
 
 
@@ -126,11 +131,14 @@ def apply_rules(
     now: datetime | None = None,
 ) -> list[Decision]:
     """Decide about stored items (those with ``item_ids``, or all of them), keep every
-    decision with the rules that fired and why, and return the decisions."""
+    decision with the rules that fired and why, and return the decisions. Rules that
+    rank by relationship or quietness read their counts from the store once, here."""
     moment = now or datetime.now(UTC)
     budget = Budget.start()  # one regex time budget for the whole run
+    ranking = ranking_of(connection, rules.ranking_needs()) if rules.ranks else None
     decisions = [
-        rules.explain(stored_item(s), moment, budget) for s in store.items(connection, ids=item_ids)
+        rules.explain(stored_item(s), moment, budget, ranking)
+        for s in store.items(connection, ids=item_ids)
     ]
     store.save_decisions(connection, (d.as_json() for d in decisions), rules.digest, moment)
     return decisions

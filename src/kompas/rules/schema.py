@@ -16,7 +16,7 @@ MAX_LIST = 1000
 MAX_PATTERN = 500
 
 DURATION = r"^[0-9]+(\.[0-9]+)?\s*(m|min|h|d|w)$"
-ROUTE = r"^(digest|notify|people-to-meet|feed:[a-z0-9][a-z0-9_-]{0,63})$"
+ROUTE = r"^(digest|notify|people-to-meet|(feed|list):[a-z0-9][a-z0-9_-]{0,63})$"
 TAG = r"^[^\s,]{1,64}$"
 
 
@@ -110,9 +110,20 @@ ACTIONS: dict[str, dict[str, Any]] = {
     "tag": _one_or_many({"type": "string", "pattern": TAG}, "give the item this tag (or these)"),
     "route": _one_or_many(
         {"type": "string", "pattern": ROUTE},
-        "send the item to: digest, feed:NAME (a feed you can publish), notify, people-to-meet",
+        "send the item to: digest, feed:NAME (a feed you can publish), list:NAME (a list "
+        "of its authors, kompas lists), notify, people-to-meet",
     ),
     "stop": {"const": True, "description": "later rules are not evaluated for this item"},
+    "score_by": {
+        "enum": ["relationship"],
+        "description": "add points for the people you talk with: +1 per exchange with the "
+        "author in the last 90 days of your data, up to +10",
+    },
+    "quiet_first": {
+        "const": True,
+        "description": "add points for authors who post rarely in your timelines: +5 for one "
+        "post in 30 days, one less each time the count doubles",
+    },
 }
 
 

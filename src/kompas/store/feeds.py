@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -638,3 +638,24 @@ def routed_posts(connection: sa.Connection, route: str, platform: str) -> list[R
         for row in connection.execute(query)
         if route in (row.routes or ())
     ]
+
+
+def timeline_post_counts(
+    connection: sa.Connection, days: int
+) -> tuple[dict[str, int], datetime | None]:
+    """Posts per author (``platform:account_id``) among the stored timeline items of the
+    ``days`` before the newest one, and that newest time (``None``: no timeline item)."""
+    timeline = feed_items.c.platform.is_not(None) & feed_items.c.author_id.is_not(None)
+    newest = connection.execute(
+        sa.select(sa.func.max(feed_items.c.published)).where(timeline)
+    ).scalar_one_or_none()
+    if newest is None:
+        return {}, None
+    kind = feed_items.c.published.type
+    end: datetime = kind.process_result_value(newest, connection.dialect)  # type: ignore[attr-defined]
+    rows = connection.execute(
+        sa.select(feed_items.c.platform, feed_items.c.author_id, sa.func.count())
+        .where(timeline, feed_items.c.published > end - timedelta(days=days))
+        .group_by(feed_items.c.platform, feed_items.c.author_id)
+    )
+    return {f"{platform}:{author}": int(n) for platform, author, n in rows}, end
