@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kompas.cli._common import State, err, fail, out
+from kompas.cli._common import State, err, fail, out, plain
 from kompas.errors import KompasError, SourceError
 
 if TYPE_CHECKING:
@@ -495,3 +496,202 @@ def clubs_command(as_json: JsonOption = False) -> None:
             what = [f"answered {other.answered}×"] if other.answered else []
             what += ["follows you back"] if other.follows_back else []
             out.print(f"  {name(other.account, other.handle)}: {', '.join(what)}")
+
+
+# --- people you keep --------------------------------------------------------------------
+
+AccountArgument = Annotated[str, typer.Argument(help="An account as PLATFORM:ID-OR-HANDLE.")]
+
+
+def _shown(platform: str, handle: str | None, key: str) -> str:
+    return f"{platform}:{handle}" if handle else key
+
+
+@app.command("note")
+def note_command(
+    account: AccountArgument,
+    text: Annotated[
+        str | None, typer.Argument(help="The note: plain text, kept on this machine only.")
+    ] = None,
+    remove: Annotated[
+        int | None, typer.Option("--remove", help="Delete the note with this id (see show).")
+    ] = None,
+) -> None:
+    """Keep a note on someone (plain text, local); --remove ID deletes one; no text lists them."""
+    from datetime import UTC, datetime
+
+    from kompas.errors import UsageError
+    from kompas.store import identities, keep
+
+    try:
+        if text is not None and remove is not None:
+            raise UsageError("give a note's text or --remove ID, not both")
+        with State.workspace().engine.begin() as connection:
+            ref = identities.resolve(connection, account)
+            _, refs = keep.person_of(connection, ref)
+            if remove is not None:
+                keep.remove_note(connection, refs, remove)
+                out.print(f"Deleted note {remove} on {plain(ref.key)}.", highlight=False)
+                return
+            if text is not None:
+                note = keep.add_note(connection, ref, text, datetime.now(UTC))
+                out.print(f"Noted on {plain(ref.key)} (note {note.id}).", highlight=False)
+                return
+            notes = keep.notes_for(connection, refs)
+    except KompasError as error:
+        raise fail(error) from None
+    if not notes:
+        out.print(f"No notes on {plain(ref.key)} yet.", highlight=False)
+    for note in notes:
+        _print_note(note)
+
+
+def _print_note(note: Any) -> None:
+    out.print(
+        f"  [{note.id}] {note.created_at:%Y-%m-%d} ({note.source}): {plain(note.text)}",
+        highlight=False,
+    )
+
+
+@app.command("tag")
+def tag_command(
+    account: AccountArgument,
+    tag: Annotated[str, typer.Argument(help="One word: friend, python, met-at-fosdem …")],
+    remove: Annotated[bool, typer.Option("--remove", help="Take the tag off.")] = False,
+) -> None:
+    """Tag someone (or take a tag off with --remove)."""
+    from datetime import UTC, datetime
+
+    from kompas.store import identities, keep
+
+    try:
+        with State.workspace().engine.begin() as connection:
+            ref = identities.resolve(connection, account)
+            if remove:
+                _, refs = keep.person_of(connection, ref)
+                had = keep.remove_tag(connection, refs, tag)
+                word = keep.check_tag(tag)
+                message = f"Untagged {word}." if had else f"{plain(ref.key)} had no tag {word}."
+            else:
+                word = keep.add_tag(connection, ref, tag, datetime.now(UTC))
+                message = f"Tagged {plain(ref.key)} {word}."
+    except KompasError as error:
+        raise fail(error) from None
+    out.print(message, highlight=False)
+
+
+@app.command("cadence")
+def cadence_command(
+    account: AccountArgument,
+    every: Annotated[
+        str, typer.Argument(help="Reconnect at least this often: 30d, 2w …, or off to clear.")
+    ],
+) -> None:
+    """Reconnect with someone every N days (kompas today proposes it when due)."""
+    from datetime import UTC, datetime
+
+    from kompas.store import identities, keep
+
+    try:
+        days = keep.parse_cadence(every)
+        with State.workspace().engine.begin() as connection:
+            ref = identities.resolve(connection, account)
+            keep.set_cadence(connection, ref, days, datetime.now(UTC))
+    except KompasError as error:
+        raise fail(error) from None
+    if days is None:
+        out.print(f"No cadence for {plain(ref.key)} any more.", highlight=False)
+    else:
+        out.print(f"Reconnect with {plain(ref.key)} every {days} days.", highlight=False)
+
+
+def _ago(moment: datetime, now: datetime) -> str:
+    days = (now - moment).days
+    if days < 0:
+        return f"in {-days} day(s)"
+    return "today" if days == 0 else f"{days} day(s) ago"
+
+
+@app.command("show")
+def show_command(
+    account: AccountArgument,
+    model_path: ModelOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Everything you keep on someone: linked accounts, last exchanges both ways, notes,
+    tags, cadence and when due, and the research verdict."""
+    from datetime import UTC, datetime
+
+    from kompas.people.kept import show
+    from kompas.store import identities
+
+    model = _model(model_path)
+    now = datetime.now(UTC)
+    try:
+        with State.workspace().engine.connect() as connection:
+            ref = identities.resolve(connection, account)
+            view = show(connection, ref, model, now)
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        sys.stdout.write(json.dumps(view.as_json(), indent=2, default=str) + "\n")
+        return
+    me = view.account
+    title = plain(_shown(me.platform, me.handle, me.account))
+    name = f" ({plain(me.display_name)})" if me.display_name else ""
+    person = f" — linked as {plain(view.person)}" if view.person else ""
+    out.print(f"[bold]{title}[/]{name}{person}", highlight=False)
+    if len(view.accounts) > 1:
+        out.print(
+            "Accounts: "
+            + ", ".join(plain(_shown(a.platform, a.handle, a.account)) for a in view.accounts),
+            highlight=False,
+        )
+    research = view.research
+    points = f" ({research.points:+d} points)" if research.points is not None else ""
+    out.print(f"Verdict: [bold]{research.verdict}[/]{points}", highlight=False)
+    for reason in research.reasons:
+        out.print(f"  {reason.points:+d}  {reason.text()}", highlight=False, markup=False)
+    if view.exchanges is None:
+        platforms = ", ".join(sorted({a.platform for a in view.accounts}))
+        out.print(
+            f"Exchanges: unknown (the store holds no account of yours on {platforms}; "
+            "import an export or sync an account).",
+            highlight=False,
+        )
+    else:
+        last = view.last_exchange
+        out.print(
+            "Last exchange: "
+            + (f"{last:%Y-%m-%d} ({_ago(last, now)})" if last else "none in the store"),
+            highlight=False,
+        )
+        for way, label in (("given", "You to them"), ("received", "Them to you")):
+            items = view.exchanges[way]
+            out.print(f"{label}:" + ("" if items else " none in the store"), highlight=False)
+            for item in items:
+                when = f"{item.at:%Y-%m-%d}" if item.at else "undated"
+                said = f": {plain(' '.join(item.text.split())[:120])}" if item.text else ""
+                out.print(f"  {when} {item.kind}{said}", highlight=False)
+    cadence = view.cadence
+    if cadence is None:
+        out.print("Cadence: none (`kompas people cadence ACCOUNT 30d`).", highlight=False)
+    elif cadence.due_at is None:
+        out.print(
+            f"Cadence: every {cadence.cadence_days} days; due now (no exchange known).",
+            highlight=False,
+        )
+    else:
+        state = "due" if cadence.due else "next"
+        out.print(
+            f"Cadence: every {cadence.cadence_days} days; {state} {cadence.due_at:%Y-%m-%d} "
+            f"({_ago(cadence.due_at, now)}).",
+            highlight=False,
+        )
+    out.print("Tags: " + (", ".join(view.tags) if view.tags else "none"), highlight=False)
+    if not view.notes:
+        out.print("Notes: none", highlight=False)
+    else:
+        out.print("Notes:", highlight=False)
+        for note in view.notes:
+            _print_note(note)

@@ -381,13 +381,16 @@ def exchanges(
                     )
                 )
                 .where(_between(ref.platform, me, ref.id, direction == "given"))
-                .order_by(interactions.c.created_at.desc())
-                .limit(limit)
+                .order_by(interactions.c.created_at.desc(), interactions.c.kind.desc())
+                # A reply that also names the person is a reply and a mention: one exchange.
+                .limit(limit * len(EXCHANGE))
             )
-            found[direction] += [
-                Exchange(ref.key, direction, kind, at, post, text or None)
-                for kind, at, post, text in rows
-            ]
+            shown: set[str] = set()
+            for kind, at, post, text in rows:
+                if post is not None and post in shown:
+                    continue
+                shown.add(post)
+                found[direction].append(Exchange(ref.key, direction, kind, at, post, text or None))
     if not known:
         return None
     for direction, items in found.items():
