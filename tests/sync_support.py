@@ -295,6 +295,8 @@ class MastodonFake:
         self.add_notifications()
         self.token_requests: list[dict[str, str]] = []
         self.add_timelines(home, page)
+        #: The user's private notes on accounts (API id → text), as Relationships carry them.
+        self.account_notes: dict[str, str] = {}
 
     def add_timelines(self, home: int, page: int) -> None:
         """Ada's home timeline and her two lists (https://docs.joinmastodon.org/entities/List/).
@@ -439,6 +441,14 @@ class MastodonFake:
             "/api/v1/timelines/home",
             *(f"/api/v1/timelines/list/{i}" for i in self.list_timelines),
         )
+        if path == "/api/v1/accounts/relationships":
+            if request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+                return Response(
+                    json.dumps({"error": "The access token is invalid"}),
+                    status=401,
+                    content_type="application/json",
+                )
+            return json_response(self.relationships(request.args.getlist("id[]")))
         if path == "/api/v1/lists" and request.method == "GET":
             return json_response(self.lists)
         match = re.fullmatch(r"/api/v1/statuses/(\d+)/context", path)
@@ -564,6 +574,34 @@ class MastodonFake:
         return Response(
             json.dumps({"error": "Record not found"}), status=404, content_type="application/json"
         )
+
+    def relationships(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Relationship entities (https://docs.joinmastodon.org/entities/Relationship/) in
+        the order asked, unknown ids left out as Mastodon does."""
+        known = {a["id"]: a for a in [self.me, *self.others]}
+        following = {a["id"] for _, a in self.following.items}
+        followers = {a["id"] for _, a in self.followers.items}
+        return [
+            {
+                "id": i,
+                "following": i in following,
+                "showing_reblogs": i in following,
+                "notifying": False,
+                "languages": None,
+                "followed_by": i in followers,
+                "blocking": False,
+                "blocked_by": False,
+                "muting": False,
+                "muting_notifications": False,
+                "requested": False,
+                "requested_by": False,
+                "domain_blocking": False,
+                "endorsed": False,
+                "note": self.account_notes.get(i, ""),
+            }
+            for i in ids
+            if i in known
+        ]
 
     def instance(self, path: str) -> dict[str, Any]:
         if path.endswith("v2/instance"):

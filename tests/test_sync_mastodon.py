@@ -136,6 +136,7 @@ def test_sync_fetches_every_stream_with_exact_totals(fake: MastodonFake, tmp_pat
         # home, then each list; the parents of Ada's replies came with her statuses
         "timeline": len(fake.home.items) + sum(len(t.items) for t in fake.list_timelines.values()),
         "parents": 0,
+        "notes": 0,  # Ada keeps no note on anyone (tests/test_sync_mastodon_notes.py)
     }
     # 25 statuses in pages of 10: 10 + 10 + 5 (the last page has no next link)
     assert streams["statuses"]["pages"] == 3

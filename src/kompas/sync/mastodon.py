@@ -1,6 +1,7 @@
 """Mastodon live sync over Mastodon.py: the OAuth connection, and an incremental,
 resumable fetch of the user's statuses, notifications, followers, following, favourites,
-bookmarks, home and list timelines, and the posts the user's replies answer.
+bookmarks, home and list timelines, the posts the user's replies answer, and the notes the
+user keeps on accounts.
 
 Every stream is walked from newest to oldest with ``max_id`` (the Link header's next page)
 and bounded below by ``since_id``, the newest item of the last finished walk. The cursor
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -29,6 +31,7 @@ from mastodon import (
 from kompas.errors import KompasError
 from kompas.model import InteractionKind, Platform, Record
 from kompas.store.feeds import NewEntry
+from kompas.store.keep import put_platform_notes
 from kompas.store.sync import ListWalk, log_sync, read_cursor, replies_missing_parents
 from kompas.store.unfollows import Side
 from kompas.sync import credentials
@@ -60,6 +63,7 @@ STREAMS = (
     "following",
     "timeline",
     "parents",
+    "notes",
 )
 #: Streams that are complete lists, walked whole each time so unfollows show.
 LISTS = ("followers", "following")
@@ -70,6 +74,8 @@ FIRST_WALK = 800
 #: Parents of the user's replies looked up per run (one ``context`` call each); the rest
 #: wait for the next run.
 PARENTS_PER_RUN = 200
+#: Accounts asked about per ``GET /api/v1/accounts/relationships`` (its ``id[]`` list).
+RELATIONSHIPS_PER_CALL = 40
 
 T = TypeVar("T")
 
@@ -264,6 +270,8 @@ class MastodonSync:
                 self._timelines()
             elif stream == "parents":
                 self._parents()
+            elif stream == "notes":
+                self._notes()
             else:
                 self._walk(stream)
         log_sync(self.engine, "mastodon-sync", self.instance, self.report.added())
@@ -406,6 +414,38 @@ class MastodonSync:
             entry.warnings.append(
                 f"looked up {PARENTS_PER_RUN} replies' parents; the rest come with the next sync"
             )
+
+    def _notes(self) -> None:
+        """The notes the user keeps on Mastodon itself (the ``note`` of each
+        Relationship), for every account this run has seen: each batch of accounts is one
+        transaction; a note cleared on Mastodon is removed here too. Accounts the instance
+        does not answer for (suspended, gone) keep what was imported before."""
+        entry = self.report.stream("notes")
+        seen = sorted(
+            (api_id, uri) for api_id, uri in self.resolver.accounts.items() if uri != self.self_id
+        )
+        if not seen:
+            entry.warnings.append(
+                "no accounts seen in this run: sync followers, following or notifications "
+                "with it to import your notes on them"
+            )
+            return
+        for start in range(0, len(seen), RELATIONSHIPS_PER_CALL):
+            batch = dict(seen[start : start + RELATIONSHIPS_PER_CALL])
+            relations = call(
+                "fetching your notes on accounts",
+                lambda ids=list(batch): self.api.account_relationships(ids),  # type: ignore[misc]
+            )
+            notes = [
+                (batch[str(r["id"])], r["note"] if isinstance(r.get("note"), str) else "")
+                for r in relations or []
+                if isinstance(r, Mapping) and str(r.get("id")) in batch and "note" in r
+            ]
+            with self.engine.begin() as connection:
+                changed = put_platform_notes(connection, PLATFORM, notes, datetime.now(UTC))
+            entry.pages += 1
+            entry.items += sum(1 for _, text in notes if text.strip())
+            entry.added["person_notes"] = entry.added.get("person_notes", 0) + changed
 
     def _walk_list(self, stream: str) -> None:
         """Followers or following: the whole list each time (it also shrinks), resumable;
