@@ -31,7 +31,7 @@ DEFAULT_MAX_MEMBER_BYTES = 2 * 1024**3
 #: The bytes one import may inflate in all (KOMPAS_MAX_IMPORT_BYTES).
 DEFAULT_MAX_IMPORT_BYTES = 8 * 1024**3
 #: More members than any real export holds (KOMPAS_MAX_MEMBERS).
-DEFAULT_MAX_MEMBERS = 100_000
+DEFAULT_MAX_MEMBERS = 50_000
 #: Real JSON and CSV compress 5-20 times; a bomb of whitespace 1,000 (KOMPAS_MAX_RATIO).
 DEFAULT_MAX_RATIO = 100
 #: Below this size a member's compression ratio does not matter.
