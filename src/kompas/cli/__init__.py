@@ -218,6 +218,10 @@ app.add_typer(_sync.connect_app, name="connect")
 app.add_typer(_sync.sync_app, name="sync")
 app.command("lookup")(_sync.lookup_command)
 
+from kompas.cli import inbox as _inbox  # noqa: E402
+
+app.add_typer(_inbox.app, name="inbox")
+
 from kompas.cli import web as _web  # noqa: E402
 
 app.command("serve")(_web.serve_command)

@@ -345,6 +345,7 @@ def today_command(
     as_json: JsonOption = False, date: DateOption = None, path: FileOption = None
 ) -> None:
     """Habits done and left today, today's posts by pillar, and what would help most."""
+    from kompas.inbox.plan import with_plan
     from kompas.strategy import build_today, load_strategy
 
     try:
@@ -352,6 +353,7 @@ def today_command(
         with State.workspace().engine.connect() as connection:
             day, first_line = _day(connection, date, 1)
             result = build_today(connection, strategy, day, _rules_path())
+            result = with_plan(connection, result, State.workspace().home)
     except KompasError as error:
         raise fail(error) from None
     if as_json:
@@ -380,6 +382,11 @@ def today_command(
         markup=False,
     )
     out.print(str(result.suggestion), highlight=False, markup=False)
+    if result.actions:
+        out.print("Today:", style="bold")
+        for number, action in enumerate(result.actions, 1):
+            out.print(Text(f"  {number}. [{action.kind}] {action.text}"))
+            out.print(Text(f"     why: {action.why}"), style="dim")
     if result.notices:
         out.print("Your rules flagged (notify):", style="bold")
         for notice in result.notices:

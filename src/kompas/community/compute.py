@@ -8,7 +8,6 @@ one person in ``all`` and merged counts never exceed the sum of per-platform cou
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from kompas.i18n import Message, message
 from kompas.model import InteractionKind, Post, PostKind
 from kompas.period import Period
 from kompas.store.community import CommunityData
+from kompas.store.inbox import responsiveness
 
 _ADDRESSING = (InteractionKind.REPLY, InteractionKind.MENTION)
 _LEARNING = (InteractionKind.LIKE, InteractionKind.BOOKMARK)
@@ -191,7 +191,7 @@ class _Computer:
             sum(1 for c in received if c.kind is InteractionKind.REPLY) if received_known else None
         )
         started, joined = self._threads(own, others, contacts)
-        median, unanswered = self._responsiveness(own, received, received_known)
+        median, unanswered = self._responsiveness(platforms, received_known)
 
         # sharing, and the mix
         shared_people: Counter[str] = Counter()
@@ -448,30 +448,16 @@ class _Computer:
         return started, len(talking) - started
 
     def _responsiveness(
-        self, own: list[Post], received: list[Contact], known: bool
+        self, platforms: set[str], known: bool
     ) -> tuple[float | None, float | None]:
         """Median minutes to answer people who addressed the user, and the share left
-        unanswered."""
+        unanswered: the inbox's own rows (:mod:`kompas.store.inbox`) of the period, so these
+        figures and ``kompas inbox`` never disagree."""
         if not known:
             return None, None
-        answers: dict[tuple[str, str], list[datetime]] = defaultdict(list)
-        for post in own:
-            if post.reply_to_id and post.created_at:
-                answers[(post.platform.value, post.reply_to_id)].append(post.created_at)
-        delays: list[float] = []
-        addressed = unanswered = 0
-        for contact in received:
-            if contact.kind not in _ADDRESSING or contact.via_post_id is None:
-                continue
-            addressed += 1
-            times = answers.get((contact.platform, contact.via_post_id), [])
-            later = [t for t in times if contact.when is None or t >= contact.when]
-            if not later:
-                unanswered += 1
-            elif contact.when is not None:
-                delays.append((min(later) - contact.when).total_seconds() / 60)
-        median = statistics.median(delays) if delays else None
-        return median, _share(unanswered, addressed)
+        return responsiveness(
+            a for a in self.data.addressed if a.platform in platforms and self.period.contains(a.at)
+        )
 
     def _vanity(self, platforms: set[str]) -> tuple[int | None, int | None]:
         """Followers and following now: the follow lists (distinct people), else the

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from kompas.known_bots import is_known_bot
 from kompas.model import Account, Follow, Interaction, InteractionKind, Platform, Post, PostKind
+from kompas.store import inbox
 from kompas.store.identities import person_keys
 from kompas.store.schema import accounts, current_follow, follows, interactions, posts
 
@@ -41,6 +42,9 @@ class CommunityData:
     automated: set[tuple[str, str]] = field(default_factory=set)
     #: The URL prefixes of the user's own pages (profiles, and so their own posts).
     profile_pages: tuple[str, ...] = ()
+    #: Every post that addressed the user, answered or not: the inbox's own rows, so the
+    #: reply figures and ``kompas inbox`` never disagree.
+    addressed: list[inbox.Addressed] = field(default_factory=list)
 
 
 def _self_pairs() -> sa.Select[tuple[str, str]]:
@@ -199,6 +203,7 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
         anonymous,
         automated,
         pages,
+        inbox.addressed(connection, inbox.selves(connection, platform)),
     )
 
 

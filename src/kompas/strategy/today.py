@@ -20,6 +20,35 @@ from kompas.strategy.model import Strategy
 from kompas.strategy.review import aligned_posts, corrections_of, day_start
 from kompas.strategy.tags import tag_counter
 
+#: The kinds of action ``today`` proposes, in the order it lists them.
+ACTION_KINDS = ("notify", "reply", "reconnect", "share", "post", "check")
+#: How many actions ``today`` proposes at most.
+MOST_ACTIONS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One concrete thing to do today, with why: reply to someone, reconnect with someone,
+    share an item, post on a pillar, check an account, or look at what a rule flagged."""
+
+    kind: str
+    text: Message
+    why: Message
+    person: str | None = None
+    post: str | None = None
+    url: str | None = None
+
+    def to_json(self, text: Render = str) -> dict[str, object]:
+        """The shape of one of ``today --json``'s ``actions``."""
+        return {
+            "kind": self.kind,
+            "text": text(self.text),
+            "person": self.person,
+            "post": self.post,
+            "why": text(self.why),
+            "url": self.url,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Today:
@@ -35,6 +64,8 @@ class Today:
     notices: tuple[Notice, ...] = ()
     #: How many people the rules route to ``people-to-meet`` (``kompas people to-meet``).
     people_to_meet: int = 0
+    #: What to do today, each with why (3 to 7 when the data offers that many).
+    actions: tuple[Action, ...] = ()
 
     @property
     def status(self) -> str:
@@ -61,6 +92,7 @@ class Today:
             "suggestion": text(self.suggestion),
             "notify": [n.to_json() for n in self.notices],
             "people_to_meet": self.people_to_meet,
+            "actions": [a.to_json(text) for a in self.actions],
         }
 
 
@@ -157,4 +189,72 @@ def build_today(
         suggestion=suggest(strategy, habits, dict(week_by_pillar)),
         notices=tuple(notes),
         people_to_meet=to_meet,
+        actions=tuple(
+            pillar_actions(connection, strategy, [p.text for p in week], dict(week_by_pillar))
+        ),
     )
+
+
+#: How many of the newest kept feed items ``share`` looks through.
+SHARE_CANDIDATES = 200
+
+
+def pillar_actions(
+    connection: sa.Connection,
+    strategy: Strategy,
+    week_texts: list[str],
+    week_by_pillar: dict[str, int],
+) -> list[Action]:
+    """The strategy's own actions: post on a pillar quiet for 7 days, and share the best
+    item the rules kept (the feeds' newest week) that serves the least-served pillar."""
+    if not strategy.pillars:
+        return []
+    found: list[Action] = []
+    quiet = [p for p in strategy.pillars if week_by_pillar.get(p.id, 0) == 0]
+    if quiet:
+        found.append(
+            Action(
+                "post",
+                message("strategy.action.post", pillar=quiet[0].name),
+                message("strategy.action.post_why", pillar=quiet[0].name, days=7),
+            )
+        )
+    least = min(strategy.pillars, key=lambda p: week_by_pillar.get(p.id, 0))
+    span = feed_store.feed_span(connection)
+    if span.last is None:
+        return found
+    decided = feed_store.decided_items(connection, since=span.last - timedelta(days=NOTIFY_DAYS))
+    kept = sorted((pair for pair in decided if pair[1].kept), key=lambda pair: -pair[1].score)[
+        :SHARE_CANDIDATES
+    ]
+    if not kept:
+        return found
+    from kompas.strategy.alignment import Aligner
+
+    texts = [f"{s.item.title}\n{s.item.text}" for s, _ in kept]
+    aligner = Aligner(strategy.pillars, corpus=[*week_texts, *texts])
+    aligned = aligner.align_many(
+        texts, [s.item.id for s, _ in kept], [s.item.language for s, _ in kept], detect_all=False
+    )
+    for (stored, decision), alignment in zip(kept, aligned, strict=True):
+        if least.id in alignment.labels:
+            found.append(
+                Action(
+                    "share",
+                    message(
+                        "strategy.action.share",
+                        title=stored.item.title or stored.item.url or stored.item.id,
+                        source=stored.item.source,
+                    ),
+                    message(
+                        "strategy.action.share_why",
+                        pillar=least.name,
+                        count=week_by_pillar.get(least.id, 0),
+                        score=decision.score,
+                    ),
+                    post=stored.item.id,
+                    url=stored.item.url,
+                )
+            )
+            break
+    return found

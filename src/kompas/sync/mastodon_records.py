@@ -256,10 +256,11 @@ def notification_records(
     actor = resolver.learn_account(actor_entity)
     created = _time(notification.get("created_at"))
     status = notification.get("status")
-    if kind in ("mention", "reblog", "favourite", "follow"):
+    if kind in ("mention", "quote", "reblog", "favourite", "follow"):
         yield account_record(actor_entity, home=resolver.home)
-    if kind == "mention" and isinstance(status, Mapping):
-        # The status itself carries the reply or mention interaction from its author.
+    if kind in ("mention", "quote") and isinstance(status, Mapping):
+        # The status itself carries the reply, quote or mention interaction from its author
+        # (a ``quote`` notification, Mastodon 4.5, carries the quoting status).
         yield from status_records(status, resolver)
     elif kind in ("reblog", "favourite") and isinstance(status, Mapping) and status.get("uri"):
         yield from status_records(status, resolver)
