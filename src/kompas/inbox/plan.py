@@ -79,12 +79,14 @@ def _reply_why(item: InboxItem, end: datetime) -> Message:
 def reconnect_actions(
     connection: sa.Connection, own: dict[str, list[str]], end: datetime
 ) -> list[Action]:
-    """Fading ties: people the user talked with in the three months before the last
-    thirty days, and not since (automated accounts left out)."""
+    """People whose reconnect cadence is due (``kompas people cadence``), most overdue
+    first; then fading ties: people the user talked with in the three months before the
+    last thirty days, and not since (automated accounts left out)."""
+    found = cadence_actions(connection, end)
     candidates = [
         c for c in store.fading(connection, own, end, RECENT, BEFORE) if c[2] >= TIE_EXCHANGES
     ]
-    found: list[Action] = []
+    named = {a.person for a in found}
     for platform, account, exchanges in candidates:
         if len(found) >= PER_KIND["reconnect"]:
             break
@@ -94,7 +96,7 @@ def reconnect_actions(
             continue
         person = store.people(connection, platform, [account]).get(account)
         handle = _handle(platform, account, person.handle if person else None)
-        if (person and person.is_bot) or is_known_bot(platform, handle):
+        if (person and person.is_bot) or is_known_bot(platform, handle) or handle in named:
             continue
         found.append(
             Action(
@@ -106,6 +108,30 @@ def reconnect_actions(
                     days=_ago(last, end),
                 ),
                 person=handle,
+            )
+        )
+    return found
+
+
+def cadence_actions(connection: sa.Connection, end: datetime) -> list[Action]:
+    """Reconnects the user asked for: cadences due at the end of the day looked at."""
+    from kompas.store.keep import cadence_due
+
+    found = []
+    for due in cadence_due(connection, end):
+        person = due.handle or due.account.split(":", 1)[1]
+        why = (
+            message(
+                "inbox.why.cadence",
+                cadence=due.cadence_days,
+                count=_ago(due.last_exchange, end),
+            )
+            if due.last_exchange is not None
+            else message("inbox.why.cadence_never", cadence=due.cadence_days)
+        )
+        found.append(
+            Action(
+                "reconnect", message("inbox.action.reconnect", person=person), why, person=person
             )
         )
     return found

@@ -1,0 +1,112 @@
+"""``kompas today --json`` as a plan, on a small constructed store (every expected value
+worked out by hand in the comments): a reply to the item waiting, a reconnect for a due
+cadence and for a fading tie, a check of a new follower that declares itself a bot, a post
+on the quiet pillar, and the feed item a rule routes to notify."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import WEB_AND_LIFE_STRATEGY, Kompas
+from kompas.model import Account, Follow, Interaction, InteractionKind, Platform, Post, PostKind
+from kompas.store.writer import write_import
+from kompas.workspace import Workspace
+
+M = Platform.MASTODON
+END = datetime(2026, 3, 1, 12, tzinfo=UTC)  # the newest activity: the day `today` looks at
+
+
+def days_before(days: float) -> datetime:
+    return END - timedelta(days=days)
+
+
+@pytest.fixture
+def kompas(tmp_path: Path) -> Kompas:
+    me = "me"
+    records = [
+        Account(M, me, handle="me@example.social", is_self=True),
+        Account(M, "ann", handle="ann@example.social"),
+        Account(M, "bo", handle="bo@example.social"),
+        Account(M, "dan", handle="dan@example.social"),
+        Account(M, "robot", handle="robot@example.social", is_bot=True),
+        # ann: four replies of the user 40 to 100 days ago, nothing in the last 30 days.
+        *(
+            Post(
+                M,
+                f"to-ann-{n}",
+                me,
+                days_before(40 + 20 * n),
+                PostKind.REPLY,
+                reply_to_id=f"ann-{n}",
+                reply_to_author_id="ann",
+            )
+            for n in range(4)
+        ),
+        # The user's own post today (about the family: the Life pillar; Web stays quiet).
+        Post(M, "mine", me, END, text="A long walk with the family"),
+        # bo replies to it and waits.
+        Post(
+            M,
+            "bo-1",
+            "bo",
+            END + timedelta(minutes=5),
+            PostKind.REPLY,
+            text="Where did you walk?",
+            reply_to_id="mine",
+            reply_to_author_id=me,
+        ),
+        Interaction(M, InteractionKind.REPLY, "bo", me, "mine", "bo-1", END + timedelta(minutes=5)),
+        # dan: one exchange 20 days ago (a cadence of 7 days is due).
+        Interaction(M, InteractionKind.MENTION, me, "dan", None, "to-dan", days_before(20)),
+        # robot: a new follower (3 days ago), a declared bot.
+        Follow(M, "robot", me, days_before(3)),
+    ]
+    home = tmp_path / "home"
+    write_import(Workspace.resolve(home).engine, records, source="test", path="constructed")
+    made = Kompas(home)
+    (home / "strategy.yaml").write_text(WEB_AND_LIFE_STRATEGY)
+    assert made("people", "cadence", "mastodon:dan", "7d").exit_code == 0
+    return made
+
+
+def test_today_proposes_each_kind_with_why(kompas: Kompas) -> None:
+    result = kompas("today", "--json")
+    assert result.exit_code == 0, result.output
+    actions = json.loads(result.stdout)["actions"]
+    assert 3 <= len(actions) <= 7
+    by_kind = [(a["kind"], a["person"], a["post"]) for a in actions]
+    assert by_kind == [
+        ("reply", "bo@example.social", "bo-1"),
+        ("reconnect", "dan@example.social", None),  # the cadence first
+        ("reconnect", "ann@example.social", None),  # then the fading tie
+        ("post", None, None),  # Web: nothing in 7 days
+        ("check", "robot@example.social", None),
+    ]
+    why = {a["person"] or a["kind"]: a["why"] for a in actions}
+    assert "Where did you walk?" in actions[0]["text"]
+    assert "first reply" in why["bo@example.social"]
+    assert "every 7 days" in why["dan@example.social"] and "20 days" in why["dan@example.social"]
+    assert "4 times" in why["ann@example.social"]
+    assert "40 days" in why["ann@example.social"]
+    assert "Web" in actions[3]["text"]
+    assert "automated" in why["robot@example.social"] or "bot" in why["robot@example.social"]
+
+
+def test_a_marked_item_leaves_the_plan(kompas: Kompas) -> None:
+    item = json.loads(kompas("inbox", "--json").stdout)["items"][0]
+    assert item["post"] == "bo-1"
+    assert kompas("inbox", "ignore", item["id"]).exit_code == 0
+    actions = json.loads(kompas("today", "--json").stdout)["actions"]
+    assert "reply" not in {a["kind"] for a in actions}
+
+
+def test_today_prints_the_plan(kompas: Kompas) -> None:
+    result = kompas("today")
+    assert result.exit_code == 0
+    assert "1. [reply] Reply to bo@example.social: “Where did you walk?”" in result.stdout
+    assert "why: Their first reply to you" in result.stdout
+    assert "[reconnect] Reconnect with ann@example.social." in result.stdout
