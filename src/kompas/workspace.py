@@ -16,12 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
-import sqlalchemy as sa
 
 from kompas.errors import Busy, KompasError
-from kompas.store.db import create_engine, sqlite_url
+from kompas.store.sqlite_file import sqlite_url
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 #: How long a second writer waits for the first (override: KOMPAS_LOCK_TIMEOUT, seconds).
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -52,6 +55,9 @@ class Workspace:
     @cached_property
     def engine(self) -> sa.Engine:
         """The database engine, created and migrated on first use."""
+        # Imported here: `kompas status` reads a current SQLite store without SQLAlchemy.
+        from kompas.store.db import create_engine
+
         self.ensure_home()
         prefix = "sqlite:///"
         if self.db_url.startswith(prefix) and self.db_url != prefix + ":memory:":

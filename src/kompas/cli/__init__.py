@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kompas.cli import crash
 from kompas.cli._common import State, err, fail, out, plain
+from kompas.cli._startup import keep_plain_values, only_the_command
 from kompas.errors import KompasError
 
 if TYPE_CHECKING:
-    from kompas.store.queries import PlatformCounts
+    from kompas.store.status import PlatformCounts
     from kompas.workspace import Workspace
 
 # Start-up stays cheap (`kompas --help` in about the time of importing Typer): every module
@@ -81,9 +81,18 @@ def _waiting(message: str) -> None:
 
 
 def _run_import(kind: str, path: Path) -> None:
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from kompas.importing import import_export
 
     workspace = State.workspace()
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -154,15 +163,19 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for programs.")] = False,
 ) -> None:
     """What the local database holds, per platform."""
-    from kompas.store.queries import feed_count, status
-
     workspace = State.workspace()
-    try:
-        with workspace.engine.connect() as connection:
-            counts = status(connection)
-            feeds = feed_count(connection)
-    except KompasError as error:
-        raise fail(error) from None
+    found = _status_without_sqlalchemy(workspace)
+    if found is not None:
+        counts, feeds = found
+    else:
+        from kompas.store.queries import feed_count, status
+
+        try:
+            with workspace.engine.connect() as connection:
+                counts = status(connection)
+                feeds = feed_count(connection)
+        except KompasError as error:
+            raise fail(error) from None
     if as_json:
         payload = {
             "platforms": {
@@ -174,6 +187,34 @@ def status_command(
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     _print_status(counts, feeds, workspace)
+
+
+def _status_without_sqlalchemy(
+    workspace: Workspace,
+) -> tuple[dict[str, PlatformCounts], int] | None:
+    """The counts of a SQLite store already at the newest schema, read through the standard
+    library (importing SQLAlchemy alone is twice `kompas status`'s start-up budget);
+    ``None`` for any other store, which the engine then opens, migrates or reports."""
+    import sqlite3
+
+    from kompas.store.sqlite_file import open_current, sqlite_path
+    from kompas.store.status import FEEDS_SQL, STATUS_SQL, counts_by_platform
+
+    path = sqlite_path(workspace.db_url)
+    if path is None:
+        return None
+    workspace.ensure_home()
+    connection = open_current(path)
+    if connection is None:
+        return None
+    try:
+        counts = counts_by_platform(connection.execute(STATUS_SQL))
+        feeds = int(connection.execute(FEEDS_SQL).fetchone()[0])
+    except sqlite3.Error:
+        return None  # the engine's path names the problem
+    finally:
+        connection.close()
+    return counts, feeds
 
 
 def _print_status(counts: dict[str, PlatformCounts], feeds: int, workspace: Workspace) -> None:
@@ -236,7 +277,8 @@ def main() -> None:
         if reconfigure is not None:
             reconfigure(errors="replace")
     try:
-        app()
+        keep_plain_values()
+        only_the_command(app, sys.argv[1:])()
     except Exception as error:  # the last line of defence; see kompas.cli.crash
         sys.exit(crash.report(error))
 

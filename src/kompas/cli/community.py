@@ -12,7 +12,6 @@ from rich.text import Text
 
 from kompas.cli._common import State, err, fail, out, own_domains
 from kompas.errors import KompasError
-from kompas.model import Platform
 from kompas.period import PeriodError, note, period_of
 
 if TYPE_CHECKING:
@@ -62,6 +61,7 @@ def _load(
     """The report of the period the flags name (by default the 90 days up to where the
     data ends), and the line to show first about that period."""
     from kompas.community import report
+    from kompas.model import Platform
     from kompas.store.queries import data_span
 
     try:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kompas.cli._common import State, err, fail, out, plain
@@ -156,6 +155,14 @@ def score_command(
         else:
             if not path.is_file():
                 raise SourceError(str(path), "no such file", expected="a JSON Lines file")
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             progress = Progress(
                 TextColumn("[bold]scoring"),
                 BarColumn(),

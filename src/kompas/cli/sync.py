@@ -17,7 +17,6 @@ from rich.table import Table
 from kompas.cli._common import State, err, fail, out, plain, say_error
 from kompas.errors import KompasError
 from kompas.sync import credentials
-from kompas.sync.identifiers import DEFAULT_SERVICE, PUBLIC_APPVIEW, parse_account
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -26,6 +25,12 @@ if TYPE_CHECKING:
     from kompas.sync.http import PlatformUnreachable, RetryPolicy
     from kompas.sync.lookup import Lookup
     from kompas.sync.report import SyncReport
+
+
+#: kompas.sync.identifiers' DEFAULT_SERVICE and PUBLIC_APPVIEW, written out so that start-up
+#: does not import the account parser (tests/test_startup.py checks that they agree).
+DEFAULT_SERVICE = "https://bsky.social"
+PUBLIC_APPVIEW = "https://public.api.bsky.app"
 
 # The HTTP clients and the platform SDKs load inside each command, not for `--help`.
 
@@ -276,6 +281,7 @@ def lookup_command(
     from kompas.sync.http import PlatformUnreachable
 
     try:
+        from kompas.sync.identifiers import parse_account
         from kompas.sync.lookup import lookup
 
         ref = parse_account(account)

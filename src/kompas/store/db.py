@@ -10,16 +10,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from kompas.errors import StoreError
+from kompas.store.revisions import MIGRATIONS, script_heads
+from kompas.store.sqlite_file import sqlite_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def sqlite_url(path: Path) -> str:
-    """The SQLAlchemy URL of a SQLite file."""
-    return f"sqlite:///{path}"
+__all__ = ["MIGRATIONS", "create_engine", "migrate", "script_heads", "sqlite_url"]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,47 +54,9 @@ def create_engine(url: str) -> sa.Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     try:
         migrate(engine)
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DatabaseError as exc:  # unreadable, not a database, locked…
         raise StoreError(f"cannot open the database {engine.url!r}: {exc.orig}") from exc
     return engine
-
-
-def script_heads() -> set[str] | None:
-    """The head revisions of the migration scripts, read from their ``revision`` and
-    ``down_revision`` literals without importing Alembic; ``None`` when a script does not
-    state them as literals (then only Alembic can tell)."""
-    import ast
-
-    unknown = object()
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (MIGRATIONS / "versions").glob("*.py"):
-        if script.name == "__init__.py":
-            continue
-        values: dict[str, object] = {}
-        for node in ast.parse(script.read_bytes()).body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target, value = node.targets[0], node.value
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                target, value = node.target, node.value
-            else:
-                continue
-            if isinstance(target, ast.Name):
-                try:
-                    values[target.id] = ast.literal_eval(value)
-                except ValueError:
-                    values[target.id] = unknown
-        revision, down = values.get("revision"), values.get("down_revision", unknown)
-        if not isinstance(revision, str):
-            return None
-        revisions.add(revision)
-        if isinstance(down, str):
-            parents.add(down)
-        elif isinstance(down, tuple | list) and all(isinstance(d, str) for d in down):
-            parents.update(down)
-        elif down is not None:
-            return None
-    return revisions - parents
 
 
 def _stored_heads(connection: sa.Connection) -> set[str] | None:

@@ -2,114 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
-from kompas.model import InteractionKind, PostKind
 from kompas.period import DataSpan
 from kompas.store.schema import (
     accounts,
-    current_follow,
     feed_subscriptions,
-    follows,
     interactions,
     posts,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformCounts:
-    """What the store holds for one platform, from the user's side.
-
-    ``posts`` counts all of the user's own posts (replies and reposts included);
-    ``likes`` and ``bookmarks`` are what the user gave.
-    """
-
-    posts: int = 0
-    replies: int = 0
-    reposts: int = 0
-    likes: int = 0
-    bookmarks: int = 0
-    followers: int = 0
-    following: int = 0
-    accounts: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        """The counts as a plain dict (the ``kompas status --json`` shape)."""
-        return asdict(self)
-
-
-def _self_ids() -> sa.Select[tuple[str, str]]:
-    return sa.select(accounts.c.platform, accounts.c.id).where(accounts.c.is_self)
+from kompas.store.status import STATUS_SQL, PlatformCounts, counts_by_platform
 
 
 def status(connection: sa.Connection) -> dict[str, PlatformCounts]:
     """Counts per platform, for every platform that has any data."""
-    own = _self_ids().subquery()
-    figures: dict[str, dict[str, int]] = {}
-
-    def put(rows: Iterable[Any], name: str) -> None:
-        for row in rows:
-            figures.setdefault(row[0], {})[name] = int(row[1])
-
-    own_posts = sa.join(
-        posts, own, sa.and_(posts.c.platform == own.c.platform, posts.c.author_id == own.c.id)
-    )
-    post_rows = connection.execute(
-        sa.select(posts.c.platform, posts.c.kind, sa.func.count())
-        .select_from(own_posts)
-        .group_by(posts.c.platform, posts.c.kind)
-    )
-    for platform, kind, count in post_rows:
-        bucket = figures.setdefault(platform, {})
-        bucket["posts"] = bucket.get("posts", 0) + int(count)
-        if kind == PostKind.REPLY:
-            bucket["replies"] = int(count)
-        elif kind == PostKind.REPOST:
-            bucket["reposts"] = int(count)
-
-    own_actions = sa.join(
-        interactions,
-        own,
-        sa.and_(interactions.c.platform == own.c.platform, interactions.c.actor_id == own.c.id),
-    )
-    for kind, name in ((InteractionKind.LIKE, "likes"), (InteractionKind.BOOKMARK, "bookmarks")):
-        put(
-            connection.execute(
-                sa.select(interactions.c.platform, sa.func.count())
-                .select_from(own_actions)
-                .where(interactions.c.kind == kind.value)
-                .group_by(interactions.c.platform)
-            ),
-            name,
-        )
-    for column, name in (
-        (follows.c.followee_id, "followers"),
-        (follows.c.follower_id, "following"),
-    ):
-        edges = sa.join(
-            follows, own, sa.and_(follows.c.platform == own.c.platform, column == own.c.id)
-        )
-        put(
-            connection.execute(
-                sa.select(follows.c.platform, sa.func.count())
-                .select_from(edges)
-                .where(current_follow)
-                .group_by(follows.c.platform)
-            ),
-            name,
-        )
-    put(
-        connection.execute(
-            sa.select(accounts.c.platform, sa.func.count()).group_by(accounts.c.platform)
-        ),
-        "accounts",
-    )
-    return {platform: PlatformCounts(**values) for platform, values in sorted(figures.items())}
+    return counts_by_platform(connection.exec_driver_sql(STATUS_SQL))
 
 
 def feed_count(connection: sa.Connection) -> int:

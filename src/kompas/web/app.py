@@ -29,7 +29,8 @@ from kompas import i18n as messages
 from kompas.errors import KompasError
 from kompas.store import dashboard as store
 from kompas.store import identities
-from kompas.store.queries import PlatformCounts, feed_count, status
+from kompas.store.queries import feed_count, status
+from kompas.store.status import PlatformCounts
 from kompas.text import sanitize_html
 from kompas.web import charts, i18n, pillars
 from kompas.web.security import Guard, csrf_token, middleware, require_csrf
