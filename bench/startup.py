@@ -11,7 +11,10 @@ It runs, alternately and ``--runs`` times each, in fresh interpreters of this en
 - ``python -m kompas status`` on an empty workspace (created and migrated by a first,
   untimed run, so the timed runs measure a user's everyday ``status``).
 
-and prints the median CPU seconds (user + system, of the child process: other load on the
+With ``--before SRC`` (a ``src`` folder of another checkout, e.g. from ``git archive``), the
+kompas commands also run with that code first on ``PYTHONPATH``, alternating in the same run.
+
+It prints the median CPU seconds (user + system, of the child process: other load on the
 machine barely changes it) of each, and its ratio to the peer. The issue's target: ``--help``
 and ``status`` at most 2x the peer.
 """
@@ -39,6 +42,7 @@ def cpu_seconds(command: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="Runs of each command.")
+    parser.add_argument("--before", type=Path, help="Another checkout's src folder to compare.")
     args = parser.parse_args()
     python = sys.executable
     with tempfile.TemporaryDirectory() as home:
@@ -52,16 +56,24 @@ def main() -> None:
         }
         if subprocess.run([*commands["kompas --version"]], capture_output=True).returncode:
             del commands["kompas --version"]  # not on this branch yet
+        envs = {name: env for name in commands}
+        if args.before is not None:
+            before_env = {**env, "KOMPAS_HOME": str(Path(home) / "before")}
+            before_env["PYTHONPATH"] = str(args.before.resolve())
+            for name in [name for name in commands if name.startswith("kompas")]:
+                commands[f"before: {name}"] = commands[name]
+                envs[f"before: {name}"] = before_env
+            cpu_seconds(commands["before: kompas status (empty workspace)"], before_env)
         cpu_seconds(commands["kompas status (empty workspace)"], env)  # creates the store
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, command in commands.items():
-                times[name].append(cpu_seconds(command, env))
+                times[name].append(cpu_seconds(command, envs[name]))
     peer = statistics.median(times["peer: import typer, rich.console"])
     print(f"median CPU seconds of {args.runs} runs each (user + system), this Python: {python}")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"  {name:34} {median:6.3f} s   {median / peer:5.2f}x the peer")
+        print(f"  {name:42} {median:6.3f} s   {median / peer:5.2f}x the peer")
     print("target: --help and status <= 2.00x the peer")
 
 
