@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kompas.errors import KompasError, UsageError
+from kompas.i18n import message
 from kompas.model import InteractionKind
 from kompas.store import schema
 from kompas.store.identities import AccountRef
@@ -100,12 +101,12 @@ def check_note(text: str) -> str:
     (PostgreSQL refuses it) and no other control character but newline and tab."""
     text = text.strip()
     if not text:
-        raise UsageError("the note is empty")
+        raise UsageError(message("keep.note_empty"))
     if len(text) > NOTE_LIMIT:
-        raise UsageError(f"the note is {len(text):,} characters; at most {NOTE_LIMIT:,}")
+        raise UsageError(message("keep.note_too_long", length=len(text), limit=NOTE_LIMIT))
     bad = [c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t"]
     if bad:
-        raise UsageError(f"the note holds a control character ({ord(bad[0]):#04x})")
+        raise UsageError(message("keep.note_control", char=f"{ord(bad[0]):#04x}"))
     return text
 
 
@@ -115,10 +116,7 @@ def check_tag(tag: str) -> str:
     ``met-at-fosdem``)."""
     folded = tag.strip().casefold()
     if not _TAG.fullmatch(folded) or len(folded) > TAG_LIMIT:
-        raise UsageError(
-            f"{tag!r} is not a tag: one word of letters, digits and . + - _ "
-            f"(at most {TAG_LIMIT} characters), e.g. friend or met-at-fosdem"
-        )
+        raise UsageError(message("keep.not_a_tag", tag=repr(tag), limit=TAG_LIMIT))
     return folded
 
 
@@ -132,10 +130,7 @@ def parse_cadence(text: str) -> int | None:
     if match:
         days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
     if not match or not 1 <= days <= CADENCE_LIMIT:
-        raise UsageError(
-            f"{text!r} is not a cadence: a number of days or weeks between 1d and "
-            f"{CADENCE_LIMIT}d (e.g. 30d or 2w), or off"
-        )
+        raise UsageError(message("keep.not_a_cadence", value=repr(text), limit=CADENCE_LIMIT))
     return days
 
 
@@ -208,7 +203,7 @@ def remove_note(connection: sa.Connection, refs: Sequence[AccountRef], note_id: 
         sa.delete(person_notes).where((person_notes.c.id == note_id) & _of(person_notes, refs))
     )
     if not done.rowcount:
-        raise UnknownNote(f"no note {note_id} on {refs[0].key}")
+        raise UnknownNote(message("keep.no_note", note=note_id, account=refs[0].key))
 
 
 def notes_for(connection: sa.Connection, refs: AccountRef | Sequence[AccountRef]) -> list[Note]:

@@ -32,7 +32,7 @@ from kompas.store import identities
 from kompas.store.queries import feed_count, status
 from kompas.store.status import PlatformCounts
 from kompas.text import sanitize_html
-from kompas.web import charts, i18n, pillars
+from kompas.web import charts, i18n, person, pillars
 from kompas.web.security import Guard, csrf_token, middleware, require_csrf
 
 HERE = Path(__file__).parent
@@ -115,6 +115,7 @@ def _environment() -> jinja2.Environment:
     env.globals["PAGE_PATHS"] = PAGE_PATHS
     env.globals["COMMUNITY_ROWS"] = COMMUNITY_ROWS
     env.filters["safe_html"] = lambda html: Markup(sanitize_html(html or ""))
+    env.globals["person_path"] = person.page_path
     env.globals["spark"] = lambda trend: charts.sparkline([p.get("value") for p in trend])
     return env
 
@@ -543,6 +544,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
             latest = store.latest_posts(connection, own)
         return render(request, "_posts.html", "data", posts=latest, platform=platform)
 
+    person.routes(app, engine, render, connect, _back)
     return app
 
 
