@@ -395,11 +395,15 @@ def exchanges(
 
 
 def last_exchange(
-    connection: sa.Connection, refs: Sequence[AccountRef], as_of: datetime | None = None
+    connection: sa.Connection,
+    refs: Sequence[AccountRef],
+    as_of: datetime | None = None,
+    selves: dict[str, str] | None = None,
 ) -> datetime | None:
     """When the user and these accounts last exchanged a word, either way (at or before
-    ``as_of`` when given); ``None`` when the store shows none."""
-    selves = _selves(connection)
+    ``as_of`` when given); ``None`` when the store shows none. ``selves`` (the user's
+    account per platform) saves reading them again when asking about many people."""
+    selves = _selves(connection) if selves is None else selves
     latest: datetime | None = None
     for ref in refs:
         me = selves.get(ref.platform)
@@ -478,11 +482,15 @@ class Cadence:
 
 
 def cadence_state(
-    connection: sa.Connection, ref: AccountRef, days: int, as_of: datetime
+    connection: sa.Connection,
+    ref: AccountRef,
+    days: int,
+    as_of: datetime,
+    selves: dict[str, str] | None = None,
 ) -> Cadence:
     """Where the cadence ``days`` set on ``ref`` stands at ``as_of``."""
     person, refs = person_of(connection, ref)
-    last = last_exchange(connection, refs, as_of)
+    last = last_exchange(connection, refs, as_of, selves)
     due_at = last + timedelta(days=days) if last is not None else None
     handle = connection.execute(
         sa.select(accounts.c.handle).where(
@@ -502,8 +510,9 @@ def cadences(connection: sa.Connection, as_of: datetime) -> list[Cadence]:
     ).all()
     found: list[Cadence] = []
     people: set[str] = set()
+    selves = _selves(connection) if rows else {}
     for platform, account_id, days in rows:
-        state = cadence_state(connection, AccountRef(platform, account_id), days, as_of)
+        state = cadence_state(connection, AccountRef(platform, account_id), days, as_of, selves)
         # Cadences on two linked accounts are one person's: the shortest stands.
         if state.person is not None:
             if state.person in people:
