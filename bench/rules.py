@@ -35,8 +35,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import rule_engine
-
 from kompas.rules import Item, compile_rules
 from kompas.rules.item import domain_of
 from kompas.sources.feed_fetch import parse_feed
@@ -283,6 +281,8 @@ def peer_item(item: Item) -> dict[str, Any]:
 
 
 def run_peer(items: list[Item]) -> list[tuple[bool, int, tuple[str, ...], tuple[str, ...]]]:
+    import rule_engine  # here, so bench/timelines.py can share this file without it
+
     context = rule_engine.Context(default_value=None)
     compiled = [
         (rule_engine.Rule(expression, context=context), keep, score, tags, routes, stop)

@@ -74,6 +74,8 @@ class Faults:
         for prefix, queue in self.queued.items():
             if path.startswith(prefix) and queue:
                 fault = queue.popleft()
+                if fault == "ok":  # served normally: lets a fault hit a later request
+                    return None
                 if fault == "429":
                     return Response(
                         json.dumps({"error": "Too many requests"}),
@@ -294,6 +296,8 @@ class MastodonFake:
             self.bookmarks.items.append((9500 + n, self.theirs[59 - n]))
         self.add_notifications()
         self.token_requests: list[dict[str, str]] = []
+        #: Writes to the lists API, in order: (what, list id, title or account id).
+        self.list_writes: list[tuple[str, str, str]] = []
         self.add_timelines(home, page)
         #: The user's private notes on accounts (API id → text), as Relationships carry them.
         self.account_notes: dict[str, str] = {}
@@ -449,8 +453,8 @@ class MastodonFake:
                     content_type="application/json",
                 )
             return json_response(self.relationships(request.args.getlist("id[]")))
-        if path == "/api/v1/lists" and request.method == "GET":
-            return json_response(self.lists)
+        if path.startswith("/api/v1/lists"):
+            return self.lists_api(request, path)
         match = re.fullmatch(r"/api/v1/statuses/(\d+)/context", path)
         if match:
             if match.group(1) not in self.known_statuses:
@@ -567,7 +571,7 @@ class MastodonFake:
                 {
                     "access_token": ACCESS_TOKEN,
                     "token_type": "Bearer",
-                    "scope": "read",
+                    "scope": request.form.get("scope", "read"),  # what was granted
                     "created_at": 1767600000,
                 }
             )
@@ -602,6 +606,77 @@ class MastodonFake:
             for i in ids
             if i in known
         ]
+
+    def lists_api(self, request: Request, path: str) -> Response:
+        """The lists API (https://docs.joinmastodon.org/methods/lists/) as Mastodon 4.3
+        answers it: a blank title is refused (422), only followed accounts can be added
+        (404 otherwise), an account already listed is refused (422)."""
+        if request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+            return Response(
+                json.dumps({"error": "The access token is invalid"}),
+                status=401,
+                content_type="application/json",
+            )
+        form = request.form
+
+        def flag(name: str, default: bool) -> bool:
+            value = form.get(name)
+            return default if value is None else value.lower() in ("true", "1")
+
+        def refused(status: int, error: str) -> Response:
+            return Response(
+                json.dumps({"error": error}), status=status, content_type="application/json"
+            )
+
+        if path == "/api/v1/lists":
+            if request.method == "GET":
+                return json_response(self.lists)
+            title = form.get("title", "")
+            if not title.strip():
+                return refused(422, "Validation failed: Title can't be blank")
+            made = {
+                "id": str(100 + len(self.lists)),
+                "title": title,
+                "replies_policy": form.get("replies_policy", "list"),
+                "exclusive": flag("exclusive", False),
+            }
+            self.lists.append(made)
+            self.list_members[made["id"]] = []
+            self.list_writes.append(("create", made["id"], title))
+            return json_response(made)
+        match = re.fullmatch(r"/api/v1/lists/(\d+)(/accounts)?", path)
+        listed = next((x for x in self.lists if match and x["id"] == match.group(1)), None)
+        if match is None or listed is None:
+            return refused(404, "Record not found")
+        list_id = listed["id"]
+        if match.group(2) is None:
+            if request.method == "PUT":
+                listed["title"] = form.get("title", listed["title"])
+                listed["exclusive"] = flag("exclusive", listed["exclusive"])
+                listed["replies_policy"] = form.get("replies_policy", listed["replies_policy"])
+                self.list_writes.append(("update", list_id, listed["title"]))
+            return json_response(listed)
+        members = self.list_members[list_id]
+        if request.method == "GET":
+            return json_response(members)
+        followed = {a["id"]: a for _, a in self.following.items}
+        ids = form.getlist("account_ids[]") or request.args.getlist("account_ids[]")
+        if request.method == "POST":
+            for account_id in ids:
+                if account_id not in followed:
+                    return refused(404, "Record not found")
+                if any(m["id"] == account_id for m in members):
+                    return refused(422, "Validation failed: Account has already been taken")
+            for account_id in ids:
+                members.append(followed[account_id])
+                self.list_writes.append(("add", list_id, account_id))
+            return json_response({})
+        if request.method == "DELETE":
+            for account_id in ids:
+                self.list_writes.append(("remove", list_id, account_id))
+            self.list_members[list_id] = [m for m in members if m["id"] not in ids]
+            return json_response({})
+        return refused(405, "Method not allowed")
 
     def instance(self, path: str) -> dict[str, Any]:
         if path.endswith("v2/instance"):

@@ -606,3 +606,51 @@ def test_every_page_fits_a_390_px_phone(
         shot(page, f"phone-{lang}-{name}")
     context.close()
     assert wide == {}
+
+
+def test_lists_plan_and_apply_from_the_feeds_page(
+    serve: Callable[..., Server], tab: Watched
+) -> None:
+    """Timeline posts from a Mastodon instance on 127.0.0.1 (recorded response shapes), rules
+    that route #python authors to a list: the Feeds & rules page names each post's timeline
+    and says why it is there, shows the lists plan as a diff, and its Apply button (a POST
+    with the page's CSRF token) makes it."""
+    from sync_support import mastodon_instance
+    from test_lists_mastodon import members, python_authors, workspace_with_rules
+
+    page = tab.page
+    with mastodon_instance() as fake:
+        server = serve(setup=lambda cli: workspace_with_rules(fake, cli.home))
+        wanted = python_authors(fake)
+        to_add = set(wanted) - members(fake, "43")
+        page.goto(server.url + "/feeds?since=30d")
+        sources = page.eval_on_selector_all(
+            "li.entry .source", "els => els.map(e => e.textContent)"
+        )
+        assert sources and set(sources) <= {
+            "mastodon:home",
+            "mastodon:list:Close friends",
+            "mastodon:list:Python people",
+        }
+        first = page.locator("li.entry").first
+        first.locator(".explain-button").click()
+        why = first.locator(".why .explain-source")
+        why.wait_for()
+        assert why.inner_text().startswith("from mastodon:")
+        page.click("#lists-plan-button")
+        page.wait_for_selector("#lists-apply")
+        shown = page.eval_on_selector_all("li.add", "els => els.map(e => e.dataset.account)")
+        assert set(shown) == to_add
+        assert fake.list_writes == []
+        shot(page, "feeds-lists-plan")
+        page.click("#lists-apply")
+        page.wait_for_selector("#lists-applied")
+        assert page.locator("#lists-applied").get_attribute("data-added") == str(len(to_add))
+        assert members(fake, "43") == set(wanted)
+        assert page.locator("#lists-nothing").count() == 1
+        shot(page, "feeds-lists-applied")
+        page.goto(server.url + "/feeds?lang=fr")
+        page.click("#lists-plan-button")
+        page.wait_for_selector("#lists-nothing")
+        assert "Vos listes sont à jour" in page.locator("#lists-report").inner_text()
+    assert tab.errors == []

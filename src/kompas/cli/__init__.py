@@ -257,6 +257,10 @@ from kompas.cli import sync as _sync  # noqa: E402
 
 app.add_typer(_sync.connect_app, name="connect")
 app.add_typer(_sync.sync_app, name="sync")
+
+from kompas.cli import lists as _lists  # noqa: E402
+
+app.add_typer(_lists.app, name="lists")
 app.command("lookup")(_sync.lookup_command)
 
 from kompas.cli import inbox as _inbox  # noqa: E402

@@ -76,8 +76,17 @@ def connect_mastodon(
             "--code", help="The authorisation code the instance showed (else you are asked)."
         ),
     ] = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Also let kompas change your lists (scope write:lists), for `kompas lists "
+            "apply`; without it kompas only reads.",
+        ),
+    ] = False,
 ) -> None:
-    """Authorise kompas (read-only) on your Mastodon instance through OAuth."""
+    """Authorise kompas (read-only, or --write for lists) on your Mastodon instance
+    through OAuth."""
     from kompas.sync import mastodon
     from kompas.sync.http import PlatformUnreachable
 
@@ -85,9 +94,12 @@ def connect_mastodon(
 
     policy = _policy()
     try:
-        pending = mastodon.begin_connect(instance, policy)
+        pending = mastodon.begin_connect(
+            instance, policy, mastodon.WRITE_SCOPES if write else mastodon.SCOPES
+        )
+        access = "read and change your lists" if write else "read-only"
         err.print(
-            "Open this URL, approve kompas (read-only), and copy the code shown:",
+            f"Open this URL, approve kompas ({access}), and copy the code shown:",
             highlight=False,
         )
         err.print(pending.authorize_url, highlight=False, markup=False, soft_wrap=True)

@@ -303,12 +303,7 @@ class RuleSet:
     @staticmethod
     def _points(actions: Actions, item: Item, ranking: Ranking) -> int:
         """What a ranking rule adds to ``item``'s score."""
-        points = 0
-        if actions.score_by is not None:
-            points += ranking.relationship(item.account, item.author)[0]
-        if actions.quiet_first:
-            points += ranking.quiet(item.account, item.author)[0]
-        return points
+        return ranking.points(item.account, actions.score_by is not None, actions.quiet_first)
 
     def _batch(
         self,
@@ -346,12 +341,20 @@ class RuleSet:
             Decision(item.id, *row)
             for item, row in zip(items, map(rows.__getitem__, keys), strict=True)
         ]
-        if self._ranked:  # points that depend on each item's author
+        if self._ranked:  # points that depend on each item's author, once per author
             for index, hits in fired:
                 actions = self._ranked.get(index)
-                if actions is not None:
-                    for i in indices(hits):
-                        decisions[i].score += self._points(actions, items[i], ranking)
+                if actions is None:
+                    continue
+                by_account: dict[str | None, int] = {}
+                relationship, quiet = actions.score_by is not None, actions.quiet_first
+                for i in indices(hits):
+                    account = items[i].account
+                    points = by_account.get(account)
+                    if points is None:
+                        points = by_account[account] = ranking.points(account, relationship, quiet)
+                    if points:
+                        decisions[i].score += points
         for i in indices(batch.timed_out):
             decisions[i] = out_of_time(decisions[i])
         return decisions

@@ -46,6 +46,19 @@ class Ranking:
     talk_days: int = TALK_DAYS
     posts_days: int = POSTS_DAYS
 
+    def points(self, account: str | None, relationship: bool, quiet: bool) -> int:
+        """The points alone (the batch path: no reasons built), the same as
+        :meth:`relationship` and :meth:`quiet` give."""
+        if account is None:
+            return 0
+        total = 0
+        if relationship and self.talk_until is not None:
+            total += min(self.talk.get(account, 0), RELATIONSHIP_CAP)
+        if quiet and self.posts_until is not None:
+            count = self.posts.get(account, 0)
+            total += quiet_points(count) if count else 0
+        return total
+
     def relationship(self, account: str | None, author: str | None) -> tuple[int, Message]:
         """The points ``score_by: relationship`` gives an item by ``account``, and why."""
         who = author or account or "?"

@@ -659,3 +659,64 @@ def timeline_post_counts(
         .group_by(feed_items.c.platform, feed_items.c.author_id)
     )
     return {f"{platform}:{author}": int(n) for platform, author, n in rows}, end
+
+
+def routed_authors(connection: sa.Connection, route: str, platform: str) -> dict[str, str | None]:
+    """The authors (account id → handle) of the kept ``platform`` posts that the rules
+    routed to ``route`` (``list:NAME``, ``people-to-meet``), the user's own excepted."""
+    text = sa.cast(rule_decisions.c.routes, sa.Text)
+    pattern = '%"' + route.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+    own = sa.select(accounts.c.id).where(accounts.c.is_self, accounts.c.platform == platform)
+    query = (
+        sa.select(feed_items.c.author_id, feed_items.c.author, rule_decisions.c.routes)
+        .join(rule_decisions, rule_decisions.c.item_id == feed_items.c.id)
+        .where(
+            rule_decisions.c.kept,
+            feed_items.c.platform == platform,
+            feed_items.c.author_id.is_not(None),
+            feed_items.c.author_id.not_in(own),
+            text.like(pattern, escape="\\"),  # narrows in SQL; the exact test is below
+        )
+        .order_by(feed_items.c.author_id)
+    )
+    found: dict[str, str | None] = {}
+    for row in connection.execute(query):
+        if route in (row.routes or ()):
+            found[row.author_id] = found.get(row.author_id) or row.author
+    return found
+
+
+def list_routes(connection: sa.Connection) -> dict[str, set[str]]:
+    """Every ``list:NAME`` route of kept timeline posts → the platforms of those posts."""
+    text = sa.cast(rule_decisions.c.routes, sa.Text)
+    query = (
+        sa.select(feed_items.c.platform, rule_decisions.c.routes)
+        .join(rule_decisions, rule_decisions.c.item_id == feed_items.c.id)
+        .where(
+            rule_decisions.c.kept,
+            feed_items.c.platform.is_not(None),
+            text.like('%"list:%'),
+        )
+    )
+    found: dict[str, set[str]] = {}
+    for row in connection.execute(query):
+        for route in row.routes or ():
+            if isinstance(route, str) and route.startswith("list:"):
+                found.setdefault(route.removeprefix("list:"), set()).add(row.platform)
+    return found
+
+
+def handles(connection: sa.Connection, platform: str, ids: Iterable[str]) -> dict[str, str]:
+    """The stored handles of ``platform`` accounts (those with one)."""
+    wanted = sorted(set(ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        rows = connection.execute(
+            sa.select(accounts.c.id, accounts.c.handle).where(
+                accounts.c.platform == platform,
+                accounts.c.id.in_(wanted[start : start + 500]),
+                accounts.c.handle.is_not(None),
+            )
+        )
+        found.update({row.id: row.handle for row in rows})
+    return found

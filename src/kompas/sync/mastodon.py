@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = Platform.MASTODON.value
 SCOPES = ["read"]
+#: ``kompas connect mastodon --write``: reading, and changing the user's lists.
+WRITE_SCOPES = ["read", "write:lists"]
 REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 APP_NAME = "kompas"
 STREAMS = (
@@ -154,17 +156,22 @@ class PendingConnection:
     client_id: str
     client_secret: str
     authorize_url: str
+    scopes: tuple[str, ...] = tuple(SCOPES)
 
 
-def begin_connect(instance: str, policy: RetryPolicy) -> PendingConnection:
-    """Register kompas as an app on ``instance`` and build the authorisation URL."""
+def begin_connect(
+    instance: str, policy: RetryPolicy, scopes: list[str] | None = None
+) -> PendingConnection:
+    """Register kompas as an app on ``instance`` and build the authorisation URL, for
+    ``scopes`` (default: read-only)."""
+    scopes = list(scopes or SCOPES)
     instance = normalise_instance(instance)
     session = RetryingSession(policy)
     client_id, client_secret = call(
         "registering the app",
         lambda: Mastodon.create_app(
             APP_NAME,
-            scopes=SCOPES,
+            scopes=scopes,
             redirect_uris=REDIRECT,
             website="https://github.com/kompas",
             api_base_url=instance,
@@ -176,10 +183,10 @@ def begin_connect(instance: str, policy: RetryPolicy) -> PendingConnection:
     url = call(
         "building the authorisation URL",
         lambda: api.auth_request_url(
-            redirect_uris=REDIRECT, scopes=SCOPES, allow_http=instance.startswith("http://")
+            redirect_uris=REDIRECT, scopes=scopes, allow_http=instance.startswith("http://")
         ),
     )
-    return PendingConnection(instance, client_id, client_secret, url)
+    return PendingConnection(instance, client_id, client_secret, url, tuple(scopes))
 
 
 def finish_connect(home: Path, pending: PendingConnection, code: str, policy: RetryPolicy) -> str:
@@ -193,7 +200,7 @@ def finish_connect(home: Path, pending: PendingConnection, code: str, policy: Re
             lambda: api.log_in(
                 code=code.strip(),
                 redirect_uri=REDIRECT,
-                scopes=SCOPES,
+                scopes=list(pending.scopes),
                 allow_http=pending.instance.startswith("http://"),
             ),
         )
@@ -215,6 +222,7 @@ def finish_connect(home: Path, pending: PendingConnection, code: str, policy: Re
             "access_token": token,
             "account_id": account_uri(me, home_host),
             "api_id": str(me["id"]),
+            "scopes": " ".join(pending.scopes),
         },
     )
     return str(me.get("acct") or me.get("username") or "")

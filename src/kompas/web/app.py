@@ -405,7 +405,11 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
         return _back(request, "/people", done="linked")
 
     @app.get("/feeds", response_class=HTMLResponse)
-    def feeds(request: Request, since: Annotated[str, Query(max_length=16)] = "7d") -> HTMLResponse:
+    def feeds(
+        request: Request,
+        since: Annotated[str, Query(max_length=16)] = "7d",
+        lists: Annotated[str, Query(max_length=16)] = "",
+    ) -> HTMLResponse:
         with connect() as connection:
             subscriptions = feed_count(connection)
             view = pillars.feeds(connection, since)
@@ -416,6 +420,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
             view=view,
             subscriptions=subscriptions,
             windows=pillars.DIGEST_WINDOWS,
+            lists_applied=lists == "applied",
         )
 
     @app.get("/fragments/feeds", response_class=HTMLResponse)
@@ -433,6 +438,30 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
         with connect() as connection:
             explanation = pillars.explain(connection, item)
         return render(request, "_explain.html", "feeds", explanation=explanation, item=item)
+
+    @app.get("/fragments/lists", response_class=HTMLResponse)
+    def lists_fragment(request: Request) -> HTMLResponse:
+        """The lists plan (it reads the platforms: fetched when asked for)."""
+        from kompas.web.lists import view
+
+        return render(request, "_lists.html", "feeds", lists=view(engine, home))
+
+    @app.post("/lists/apply")
+    def apply_lists(
+        request: Request, form: Annotated[FormData | None, Depends(require_csrf)]
+    ) -> Response:
+        """The Apply button: make the plan (as ``kompas lists apply --yes``), then show
+        what was done and the plan after it."""
+        from kompas.web.lists import view
+
+        done = view(engine, home, apply=True)
+        htmx = bool(request.headers.get("hx-request"))
+        if not htmx and done.problem is None:
+            return _back(request, "/feeds", lists="applied")
+        page = render(request, "_lists.html", "feeds", lists=done)
+        if done.problem is not None and not htmx:
+            page.status_code = 502 if done.unreachable else 400
+        return page
 
     def strategy_view(connection: sa.Connection, date: str, days: int) -> pillars.View:
         days = days if days in (7, 30) else 7
