@@ -274,6 +274,7 @@ def addresses(workspace: Path) -> list[str]:
         "/people/myspace:tom",
         "/feeds",
         "/feeds?since=3650d",
+        "/fragments/lists",
         "/data",
         "/fragments/posts?platform=mastodon",
         "/community",

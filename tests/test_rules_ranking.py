@@ -184,6 +184,7 @@ def test_explain_says_where_each_point_came_from(kompas_db: Kompas) -> None:
     text = kompas_db("rules", "explain", first_item("dave")).stdout
     assert "no exchange known between you and dave@social.example: +0" in text
     assert "score 5" in text
+    assert "from mastodon:home · dave@social.example" in text
 
 
 def test_batch_one_by_one_and_explain_agree(tmp_path: Path) -> None:

@@ -252,6 +252,8 @@ def explain_command(
     verdict = "[green]kept[/]" if decided.kept else "[red]dropped[/]"
     by = f" by rule {decided.decided_by!r}" if decided.decided_by else " (default)"
     out.print(f"[bold]{_plain(stored.item.title) or item_id}[/]  ({_plain(stored.item.url or '')})")
+    author = f" · {stored.item.author}" if stored.item.author else ""
+    out.print(f"from {_plain(stored.item.source)}{_plain(author)}", highlight=False)
     out.print(f"{verdict}{_plain(by)}, score {decided.score}")
     if decided.tags:
         out.print("tags: " + _plain(", ".join(decided.tags)))
