@@ -278,3 +278,22 @@ def test_the_dashboard_shows_the_plan_and_applies_it_with_csrf(
         assert members(fake, "43") == set(wanted)
         again = client.get("/fragments/lists").text
         assert 'id="lists-apply"' not in again and 'id="lists-nothing"' in again
+
+
+def test_people_to_meet_fill_a_list_of_their_own(fake: MastodonFake, tmp_path: Path) -> None:
+    kompas = workspace_with_rules(fake, tmp_path / "home")
+    (tmp_path / "home" / "rules.yaml").write_text(
+        "rules:\n  - name: meet\n    when: {has_tag: python}\n    then: {route: people-to-meet}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "home" / "lists.yaml").write_text(
+        "lists:\n  - {name: to meet, platform: mastodon, members: people-to-meet}\n",
+        encoding="utf-8",
+    )
+    assert kompas("rules", "run").exit_code == 0
+    (planned,) = json.loads(kompas("lists", "plan", "--json").stdout)["lists"]
+    assert planned["members"] == "people-to-meet" and planned["create"]
+    assert {m["account"] for m in planned["add"]} == set(python_authors(fake))
+    assert kompas("lists", "apply", "--yes").exit_code == 0
+    (made,) = [x for x in fake.lists if x["title"] == "to meet"]
+    assert members(fake, made["id"]) == set(python_authors(fake))
