@@ -297,3 +297,32 @@ def test_people_to_meet_fill_a_list_of_their_own(fake: MastodonFake, tmp_path: P
     assert kompas("lists", "apply", "--yes").exit_code == 0
     (made,) = [x for x in fake.lists if x["title"] == "to meet"]
     assert members(fake, made["id"]) == set(python_authors(fake))
+
+
+def test_people_you_talked_with_fill_a_list(fake: MastodonFake, tmp_path: Path) -> None:
+    """Ada's statuses reply to and boost others: people she talked with; the one she
+    follows is added, the others are skipped (Mastodon lists hold only followed accounts)."""
+    home = tmp_path / "home"
+    kompas = workspace_with_rules(fake, home)
+    from kompas.workspace import Workspace
+
+    mastodon.sync(Workspace.resolve(home).engine, home, quick(), streams=("statuses",))
+    partners: set[str] = set()
+    for _, status in fake.statuses.items:
+        if status["reblog"]:
+            partners.add(status["reblog"]["account"]["uri"])
+        if status["in_reply_to_account_id"]:
+            partners |= {
+                a["uri"] for a in fake.others if a["id"] == status["in_reply_to_account_id"]
+            }
+    followed = next(a for a in fake.others if a["uri"] in partners)
+    fake.following.items.append((4999, followed))
+    (home / "lists.yaml").write_text(
+        "lists:\n  - {name: talked, platform: mastodon, members: talked, days: 30}\n",
+        encoding="utf-8",
+    )
+    (planned,) = json.loads(kompas("lists", "plan", "--json").stdout)["lists"]
+    assert planned["days"] == 30 and planned["create"]
+    assert [m["account"] for m in planned["add"]] == [followed["uri"]]
+    # Mentioned people count too (not computed here: the fake's http URLs are not their ids).
+    assert partners - {followed["uri"]} <= {m["account"] for m in planned["skipped"]}
