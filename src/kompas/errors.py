@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class KompasError(Exception):
     """Base of every error kompas raises on purpose."""
@@ -33,6 +35,19 @@ class SourceError(KompasError):
             message = f"{message} (expected {expected})"
         # One line, whatever the export put in a name or a cell.
         super().__init__(" ".join(message.splitlines()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable with all it says, so a parse worker's error reaches the importing
+        # process as it was raised (Exception's own pickling would call __init__ with the
+        # message alone).
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(kind: type[SourceError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = Exception.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class StoreError(KompasError):

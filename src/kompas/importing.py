@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
+from kompas import parse_worker
 from kompas.model import Record
-from kompas.store.writer import write_import
+from kompas.store.writer import columns, write_import
 
 #: The export kinds ``kompas import`` understands (CLI name → module, parser). Parsers are
 #: imported when used, so the CLI starts fast (the atproto SDK alone takes half a second).
@@ -35,10 +37,15 @@ def import_export(
     path: str | Path,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Import one export in one transaction; return the rows added per table.
+    """Import one export in one transaction; return the rows added per table. A large
+    export is parsed in a second process while this one writes (:mod:`kompas.parse_worker`).
 
     Raises :class:`kompas.errors.SourceError` (and changes nothing) on bad input.
     """
-    return write_import(
-        engine, parser_for(kind)(str(path)), source=kind, path=str(path), progress=progress
-    )
+    module, function = PARSERS[kind]
+    records: Iterator[Any]
+    if parse_worker.wanted(str(path)):
+        records = parse_worker.parsed_in_worker(module, function, str(path), columns())
+    else:
+        records = parser_for(kind)(str(path))
+    return write_import(engine, records, source=kind, path=str(path), progress=progress)
