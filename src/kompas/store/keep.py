@@ -335,15 +335,18 @@ class Exchange:
 
 
 def _between(platform: str, me: str, other: str, given: bool) -> sa.ColumnElement[bool]:
-    # One direction at a time, each on its own index: received on (platform, actor_id,
-    # kind), given on (platform, target_account_id); an OR of both would scan.
-    actor, target = (me, other) if given else (other, me)
-    return (
-        (interactions.c.platform == platform)
-        & (interactions.c.actor_id == actor)
-        & (interactions.c.target_account_id == target)
-        & interactions.c.kind.in_(EXCHANGE)
-    )
+    # One direction at a time, each on the index of the other person's side: given on
+    # (platform, target_account_id, ...), received on (platform, actor_id, ...); an OR of
+    # both would scan. The user's own side is compared as ``column || ''`` so SQLite never
+    # picks the user's index instead (a million rows on a busy account, where the other
+    # person's holds a handful); PostgreSQL plans from its own statistics either way.
+    if given:
+        mine = interactions.c.actor_id.concat("") == me
+        theirs = interactions.c.target_account_id == other
+    else:
+        mine = interactions.c.target_account_id.concat("") == me
+        theirs = interactions.c.actor_id == other
+    return (interactions.c.platform == platform) & theirs & mine & interactions.c.kind.in_(EXCHANGE)
 
 
 def exchanges(
