@@ -49,6 +49,7 @@ FLAGS = [
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
 PAGES = {
     "overview": "/",
+    "inbox": "/inbox",
     "community": "/community",
     "people": "/people",
     "feeds": "/feeds",

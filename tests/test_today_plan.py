@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from conftest import WEB_AND_LIFE_STRATEGY, Kompas
-from kompas.model import Account, Follow, Interaction, InteractionKind, Platform, Post, PostKind
+from kompas.model import (
+    Account,
+    Follow,
+    Interaction,
+    InteractionKind,
+    Platform,
+    Post,
+    PostKind,
+    Record,
+)
 from kompas.store.writer import write_import
 from kompas.workspace import Workspace
 
@@ -24,10 +33,11 @@ def days_before(days: float) -> datetime:
     return END - timedelta(days=days)
 
 
-@pytest.fixture
-def kompas(tmp_path: Path) -> Kompas:
+def plan_records() -> list[Record]:
+    """The constructed store: bo waits for an answer, ann's tie fades, dan's cadence is
+    due, robot (a declared bot) just followed."""
     me = "me"
-    records = [
+    return [
         Account(M, me, handle="me@example.social", is_self=True),
         Account(M, "ann", handle="ann@example.social"),
         Account(M, "bo", handle="bo@example.social"),
@@ -65,8 +75,12 @@ def kompas(tmp_path: Path) -> Kompas:
         # robot: a new follower (3 days ago), a declared bot.
         Follow(M, "robot", me, days_before(3)),
     ]
+
+
+@pytest.fixture
+def kompas(tmp_path: Path) -> Kompas:
     home = tmp_path / "home"
-    write_import(Workspace.resolve(home).engine, records, source="test", path="constructed")
+    write_import(Workspace.resolve(home).engine, plan_records(), source="test", path="constructed")
     made = Kompas(home)
     (home / "strategy.yaml").write_text(WEB_AND_LIFE_STRATEGY)
     assert made("people", "cadence", "mastodon:dan", "7d").exit_code == 0

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from kompas.store.inbox import inbox_marks
 from kompas.store.schema import accounts, identity_links, imports, interactions, posts
 from kompas.store.strategy import alignment_corrections
 
@@ -234,8 +235,8 @@ def generation(connection: sa.Connection) -> tuple[Any, ...]:
 
     On a SQLite file every commit (an import, a link, a pillar's own write, from any
     process) touches the file or its write-ahead log, so their modification times and the
-    log's size say it. Elsewhere: the newest import, the identity links and the
-    corrections of alignment.
+    log's size say it. Elsewhere: the newest import, the identity links, the
+    corrections of alignment and the inbox marks.
     """
     url = connection.engine.url
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -258,4 +259,12 @@ def generation(connection: sa.Connection) -> tuple[Any, ...]:
     taught = connection.execute(
         sa.select(sa.func.count(), sa.func.max(alignment_corrections.c.created_at))
     ).first()
-    return (tuple(row) if row is not None else (), tuple(links or ()), tuple(taught or ()))
+    marked = connection.execute(
+        sa.select(sa.func.count(), sa.func.max(inbox_marks.c.marked_at))
+    ).first()
+    return (
+        tuple(row) if row is not None else (),
+        tuple(links or ()),
+        tuple(taught or ()),
+        tuple(marked or ()),
+    )

@@ -36,15 +36,18 @@ from kompas.web import charts, i18n, person, pillars
 from kompas.web.security import Guard, csrf_token, middleware, require_csrf
 
 HERE = Path(__file__).parent
-PAGES = ("overview", "community", "people", "feeds", "strategy", "data")
+PAGES = ("overview", "inbox", "community", "people", "feeds", "strategy", "data")
 PAGE_PATHS = {
     "overview": "/",
+    "inbox": "/inbox",
     "community": "/community",
     "people": "/people",
     "feeds": "/feeds",
     "strategy": "/strategy",
     "data": "/data",
 }
+#: The snoozes the Inbox page offers.
+INBOX_SNOOZES = ("1d", "3d", "1w")
 STATUS_COLUMNS = ("posts", "replies", "reposts", "likes", "bookmarks", "followers", "following")
 WINDOWS = (7, 28)
 #: The community figures the Community page tabulates (keys of the pillar's ``Figures``).
@@ -264,6 +267,76 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
                 lambda: pillars.glance(connection, pillar, end, home),
             )
         return render(request, "_glance.html", "overview", name=pillar, view=view)
+
+    @app.get("/fragments/today", response_class=HTMLResponse)
+    def today_fragment(request: Request) -> HTMLResponse:
+        with connect() as connection:
+            view: pillars.View = figures.get(
+                connection,
+                # Snoozes run out with time: recomputed every hour too.
+                f"today:{_modified(home, 'strategy.yaml')}:{_modified(home, 'rules.yaml')}"
+                f":{datetime.now(UTC):%Y-%m-%d %H}",
+                lambda: pillars.today_plan(connection, home),
+            )
+        return render(request, "_today.html", "overview", view=view)
+
+    def inbox_page(
+        request: Request, platform: str, show_all: bool, problem: Any = None
+    ) -> HTMLResponse:
+        with connect() as connection:
+            view = pillars.inbox(connection, home, platform, show_all)
+        page = render(
+            request,
+            "inbox.html",
+            "inbox",
+            view=view,
+            platform=platform,
+            show_all=show_all,
+            mark_problem=problem,
+            durations=INBOX_SNOOZES,
+        )
+        if problem is not None:
+            page.status_code = 400
+        return page
+
+    @app.get("/inbox", response_class=HTMLResponse)
+    def inbox(
+        request: Request,
+        platform: Annotated[str, Query(max_length=16)] = "",
+        show_all: Annotated[bool, Query(alias="all")] = False,
+    ) -> HTMLResponse:
+        return inbox_page(request, platform, show_all)
+
+    @app.post("/inbox/mark")
+    def inbox_mark(
+        request: Request, form: Annotated[FormData | None, Depends(require_csrf)]
+    ) -> Response:
+        """Done, snooze, ignore or undo on one item, stored as ``kompas inbox done|snooze|
+        ignore|undo`` stores it; then back to the Inbox (a problem shows on the page, 400)."""
+        from kompas.inbox import mark, parse_duration, unmark
+
+        values = form if form is not None else FormData()
+        item = str(values.get("item", "")).strip()[:600]
+        action = str(values.get("action", ""))
+        duration = str(values.get("duration", "3d"))[:16]
+        platform = str(values.get("platform", ""))[:16]
+        show_all = str(values.get("all", "")) == "true"
+        try:
+            with engine.begin() as connection:
+                if action == "undo":
+                    unmark(connection, item)
+                elif action in ("done", "ignore", "snooze"):
+                    state = {"done": "done", "ignore": "ignored", "snooze": "snoozed"}[action]
+                    length = parse_duration(duration) if action == "snooze" else None
+                    mark(connection, item, state, length)
+                else:
+                    raise KompasError(messages.message("inbox.unknown_action", action=action))
+        except KompasError as error:
+            return inbox_page(request, platform, show_all, messages.said(error))
+        params = {"done": action, **({"platform": platform} if platform else {})}
+        if show_all:
+            params["all"] = "true"
+        return _back(request, "/inbox", **params)
 
     @app.get("/fragments/activity", response_class=HTMLResponse)
     def activity_fragment(request: Request, days: Annotated[int, Query()] = 7) -> HTMLResponse:

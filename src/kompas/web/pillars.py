@@ -5,7 +5,9 @@ pillar is not available yet. Nothing here computes a figure of its own."""
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.util
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +41,18 @@ class View:
 UNAVAILABLE = View(available=False)
 
 P = ParamSpec("P")
+_IMPORTS = threading.Lock()
+
+
+def warm(*modules: str) -> None:
+    """Import pillar packages one thread at a time. The overview's fragments load in
+    parallel, and two threads importing packages that import each other (strategy and
+    community, say) can deadlock inside importlib, which then fails one of them."""
+    # Always under the lock: a package another thread is still importing is already in
+    # sys.modules, half initialised.
+    with _IMPORTS:
+        for name in modules:
+            importlib.import_module(name)
 
 
 def installed(pillar: str) -> bool:
@@ -83,6 +97,8 @@ GLANCE_PILLARS = ("community", "rules", "people", "strategy")
 def glance(connection: sa.Connection, pillar: str, end: datetime, home: Path | None) -> View:
     """One pillar's headline figures for the overview: the 7 days before ``end`` and the 7
     days before those."""
+    if installed(pillar):
+        warm(f"kompas.{pillar}")
     if pillar == "community":
         return _community_glance(connection, end, 7)
     if pillar == "rules":
@@ -481,3 +497,40 @@ def sync(connection: sa.Connection) -> View:
     from kompas.store import dashboard
 
     return View(True, dashboard.sync_streams(connection))
+
+
+def inbox(connection: sa.Connection, home: Path | None, platform: str, show_all: bool) -> View:
+    """``kompas inbox --json`` (``show_all``: ``--all``) for the Inbox page; a broken rules
+    file is shown as the page's problem."""
+    warm("kompas.community", "kompas.inbox")
+    from kompas.inbox import build_inbox, rules_of
+
+    try:
+        if platform and platform not in ("mastodon", "bluesky"):
+            raise KompasError(message("inbox.unknown_platform", platform=repr(platform)))
+        found = build_inbox(connection, platform or None, show_all, rules_of(home))
+    except KompasError as error:
+        return View(True, None, problem=said(error))
+    return View(True, found)
+
+
+def today_plan(connection: sa.Connection, home: Path | None) -> View:
+    """``kompas today``'s actions for the Overview, on the last day of the data (without a
+    strategy file: the people's actions only, reply, reconnect, check, notify)."""
+    warm("kompas.community", "kompas.strategy", "kompas.people.stored", "kompas.inbox.plan")
+    from kompas.inbox.plan import with_plan
+    from kompas.period import default_day
+    from kompas.store.queries import data_span
+    from kompas.strategy import build_today, load_strategy
+    from kompas.strategy.model import Strategy
+
+    try:
+        day, _ = default_day(data_span(connection), 1)
+        path = home / "strategy.yaml" if home is not None else None
+        plan = load_strategy(path) if path is not None and path.exists() else Strategy(why="")
+        rules = home / "rules.yaml" if home is not None else None
+        today = build_today(connection, plan, day, rules)
+        today = with_plan(connection, today, home)
+    except KompasError as error:
+        return View(True, None, problem=said(error))
+    return View(True, today)
