@@ -8,7 +8,7 @@ lists every item of the whole history in every state.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,17 +39,20 @@ if TYPE_CHECKING:
 DAYS = 30
 #: How many items the inbox lists by default (``show_all``: every one).
 LIMIT = 50
-#: Control and format characters a terminal or page must never receive from a platform
-#: (newlines and tabs are kept).
-_KEEP = {"\n", "\t"}
+#: Every character to drop: Unicode categories Cc, Cf and Cs (Unicode 14, Python 3.11's),
+#: newline and tab kept. tests/test_inbox_text.py checks it against ``unicodedata``.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891"
+    "\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff"
+    "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def plain_text(text: str) -> str:
     """Platform text made safe to print: control and format characters (bidi overrides,
     escape sequences) removed."""
-    return "".join(
-        c for c in text if c in _KEEP or unicodedata.category(c) not in ("Cc", "Cf", "Cs")
-    ).strip()
+    return _UNSAFE.sub("", text).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,31 +266,41 @@ def _with_rules(items: list[InboxItem], rules: RuleSet, now: datetime) -> list[I
         )
         for i in items
     ]
-    decided = list(rules.decide_all(views, now))
-    return [
-        replace(i, tags=tuple(d.tags), routes=tuple(d.routes), score=d.score)
-        for i, d in zip(items, decided, strict=True)
-    ]
+    for item, decision in zip(items, rules.decide_all(views, now), strict=True):
+        item.tags, item.routes, item.score = (
+            tuple(decision.tags),
+            tuple(decision.routes),
+            decision.score,
+        )
+    return items
 
 
 def _model_checked(connection: sa.Connection, items: list[InboxItem]) -> list[InboxItem]:
-    """The authenticity model's view of the accounts shown that declare nothing: an
-    account it flags as likely automated is marked, with the model's reason."""
-    unknown = [i for i in items if not i.automated]
+    """The authenticity model's view of the accounts shown that declare nothing, scored
+    in one batch: an account it flags as likely automated is marked, with its reason."""
+    unknown = list(dict.fromkeys(i.account for i in items if not i.automated))
     if not unknown:
         return items
     from kompas.people import authenticity
-    from kompas.people.stored import automation
+    from kompas.people.signals import columns_from_profiles
+    from kompas.people.stored import profile
 
-    model = authenticity.shipped()
-    checked: dict[str, tuple[bool, str | None]] = {}
-    for item in unknown:
-        if item.account not in checked:
-            flag = automation(connection, item.platform, item.account.split(":", 1)[1], model)
-            checked[item.account] = (bool(flag.likely), flag.reason if flag.likely else None)
+    found = [(key, profile(connection, *key.split(":", 1))) for key in unknown]
+    known = [(key, p) for key, p in found if p is not None]
+    if not known:
+        return items
+    scores = authenticity.score(
+        authenticity.shipped(), columns_from_profiles([p for _, p in known])
+    )
+    flagged: dict[str, str] = {}
+    for row, (key, _) in enumerate(known):
+        if scores.used[row] == authenticity.UNKNOWN or not scores.flagged[row]:
+            continue
+        codes = authenticity.codes(scores, row)
+        flagged[key] = next(
+            (c for c in codes if c.endswith("automated")), codes[0] if codes else ""
+        )
     return [
-        i
-        if i.automated
-        else replace(i, automated=checked[i.account][0], automated_why=checked[i.account][1])
+        replace(i, automated=True, automated_why=flagged[i.account]) if i.account in flagged else i
         for i in items
     ]

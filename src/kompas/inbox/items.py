@@ -74,10 +74,11 @@ def tie(seen: Exchanges, at: datetime | None, reference: datetime, half_life_day
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InboxItem:
     """One post that waits for (or got) the user's answer, with everything the user needs
-    to decide: who, what, the thread, the relationship, and what the rules say."""
+    to decide: who, what, the thread, the relationship, and what the rules say (built
+    fresh for each inbox, then filled in place: rules, thread, relationship)."""
 
     id: str
     platform: str

@@ -193,7 +193,7 @@ def addressed(
                 & interactions.c.via_post_id.is_not(None)
                 & interactions.c.actor_id.not_in(ids)
             )
-        )
+        ).all()
         for kind, actor, target, via, at in rows:
             known = candidates.get(via)
             if known is None or rank[kind] < rank[known[1]]:
@@ -206,7 +206,7 @@ def addressed(
                 & _window(posts.c.created_at, since, until)
                 & posts.c.author_id.not_in(ids)
             )
-        )
+        ).all()
         for post, author, at, parent in replies:
             known = candidates.get(post)
             if known is None or known[1] != "reply":
@@ -242,7 +242,7 @@ def _answers(
                 sa.select(column, posts.c.author_id, posts.c.created_at).where(
                     (posts.c.platform == platform) & column.in_(chunk)
                 )
-            ):
+            ).all():
                 if author in mine:
                     times[answered].append(at)
     threads: dict[str, list[str]] = defaultdict(list)
@@ -290,7 +290,7 @@ def post_texts(connection: sa.Connection, platform: str, ids: Iterable[str]) -> 
                 posts.c.reply_to_id,
                 posts.c.created_at,
             ).where((posts.c.platform == platform) & posts.c.id.in_(chunk))
-        ):
+        ).all():
             found[row.id] = PostText(
                 row.text or "",
                 row.url,
@@ -322,8 +322,18 @@ def people(connection: sa.Connection, platform: str, ids: Iterable[str]) -> dict
     found: dict[str, Person] = {}
     for chunk in _chunks(list(dict.fromkeys(ids))):
         for row in connection.execute(
-            sa.select(accounts).where((accounts.c.platform == platform) & accounts.c.id.in_(chunk))
-        ):
+            sa.select(
+                accounts.c.id,
+                accounts.c.handle,
+                accounts.c.display_name,
+                accounts.c.is_bot,
+                accounts.c.created_at,
+                accounts.c.followers_count,
+                accounts.c.following_count,
+                accounts.c.posts_count,
+                accounts.c.bio,
+            ).where((accounts.c.platform == platform) & accounts.c.id.in_(chunk))
+        ).all():
             found[row.id] = Person(
                 row.handle,
                 row.display_name,
@@ -455,8 +465,9 @@ def clear_mark(connection: sa.Connection, platform: str, post: str) -> bool:
     return bool(result.rowcount)
 
 
-#: The exchanges that make a tie (likes and bookmarks are reading, not talking).
-TALK = ("reply", "mention", "quote", "repost")
+#: The exchanges that make a tie: talking (likes, bookmarks and reposts are reading and
+#: sharing, not talking).
+TALK = ("reply", "mention", "quote")
 
 
 def fading(

@@ -58,9 +58,10 @@ def data_span(connection: sa.Connection) -> DataSpan:
                 & (interactions.c.target_account_id == account),
             ),
         ):
-            first, last = connection.execute(
-                sa.select(sa.func.min(column), sa.func.max(column)).where(where)
-            ).one()
+            # One aggregate per query: SQLite reads a lone min() or max() off the end of
+            # the index, but scans the whole range for both at once.
+            first = connection.execute(sa.select(sa.func.min(column)).where(where)).scalar()
+            last = connection.execute(sa.select(sa.func.max(column)).where(where)).scalar()
             widen(platform, first, last)
     if not found:
         return DataSpan()

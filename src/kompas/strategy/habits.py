@@ -7,6 +7,7 @@ data (never a zero)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,6 +34,26 @@ class Activity:
     undated: dict[str, int] = field(default_factory=dict)
     #: First and last dated post of the user (all time): outside it there is no data.
     span: tuple[datetime, datetime] | None = None
+    #: The dated posts and actions sorted by time, and their times: each window is a
+    #: bisection, not a pass over the whole span (sixty daily windows of a busy year).
+    _posts: tuple[list[OwnPost], list[datetime]] = field(init=False, repr=False, compare=False)
+    _actions: tuple[list[OwnAction], list[datetime]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        posts = sorted((p for p in self.posts if p.created_at), key=_created)
+        actions = sorted((a for a in self.actions if a.created_at), key=_created)
+        object.__setattr__(self, "_posts", (posts, [_created(p) for p in posts]))
+        object.__setattr__(self, "_actions", (actions, [_created(a) for a in actions]))
+
+    def posts_in(self, since: datetime, until: datetime) -> list[OwnPost]:
+        """The posts dated in ``[since, until)``."""
+        found, times = self._posts
+        return found[bisect_left(times, since) : bisect_left(times, until)]
+
+    def actions_in(self, since: datetime, until: datetime) -> list[OwnAction]:
+        """The actions dated in ``[since, until)``."""
+        found, times = self._actions
+        return found[bisect_left(times, since) : bisect_left(times, until)]
 
     def outside(self, since: datetime, until: datetime) -> Message | None:
         """Why ``[since, until)`` has no data (wholly outside the user's data), or None."""
@@ -54,6 +75,11 @@ class Activity:
         return message("strategy.habit.undated", count=count, action=action)
 
 
+def _created(record: OwnPost | OwnAction) -> datetime:
+    assert record.created_at is not None
+    return record.created_at
+
+
 def _people(post: OwnPost, kind: str | None) -> set[str]:
     """Who a post reaches: the author replied to (reply), reposted (repost), or everyone
     it mentions or replies to (other kinds)."""
@@ -69,19 +95,13 @@ def _people(post: OwnPost, kind: str | None) -> set[str]:
     return {f"{post.platform}:{p}" for p in found - {post.author_id}}
 
 
-def _inside(when: datetime | None, since: datetime, until: datetime) -> bool:
-    return when is not None and since <= when < until
-
-
 def count(habit: Habit, activity: Activity, since: datetime, until: datetime) -> int:
     """How many times ``habit`` (a kind of action) was done in ``[since, until)``."""
     kind = habit.count
     people: set[str] = set()
     total = 0
     if kind in _POST_KINDS or kind in ("link", "mention"):
-        for post in activity.posts:
-            if not _inside(post.created_at, since, until):
-                continue
+        for post in activity.posts_in(since, until):
             if kind in _POST_KINDS:
                 hit = post.kind in _POST_KINDS[kind]
             elif kind == "link":
@@ -92,8 +112,8 @@ def count(habit: Habit, activity: Activity, since: datetime, until: datetime) ->
                 total += 1
                 people |= _people(post, kind)
     else:
-        for action in activity.actions:
-            if action.kind == kind and _inside(action.created_at, since, until):
+        for action in activity.actions_in(since, until):
+            if action.kind == kind:
                 total += 1
                 if action.target_account_id:
                     people.add(f"{action.platform}:{action.target_account_id}")

@@ -156,11 +156,21 @@ def build_today(
     """The day ``day`` (UTC) against the strategy."""
     start = day_start(day)
     end = start + timedelta(days=1)
-    horizon = start - timedelta(days=200)
+    # Only as far back as the habits' streaks look (a week at least, for the pillars),
+    # and only the kinds of action a habit counts: a busy account's likes of a whole
+    # year are never loaded for nothing.
+    reach = max(
+        (habit_checks.HORIZON[h.per] * habit_checks.LENGTH[h.per] for h in strategy.habits),
+        default=timedelta(days=7),
+    )
+    horizon = start - max(reach, timedelta(days=7))
     posts = store.own_posts(connection, horizon, end, platform)
+    kinds = tuple(
+        k for k in ("like", "bookmark", "follow") if k in {h.count for h in strategy.habits}
+    )
     activity = habit_checks.Activity(
         posts,
-        store.own_actions(connection, horizon, end, ("like", "bookmark", "follow"), platform),
+        store.own_actions(connection, horizon, end, kinds, platform) if kinds else [],
         store.undated_actions(connection, platform),
         store.activity_span(connection, platform),
     )
