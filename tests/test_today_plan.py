@@ -124,3 +124,48 @@ def test_today_prints_the_plan(kompas: Kompas) -> None:
     assert "1. [reply] Reply to bo@example.social: “Where did you walk?”" in result.stdout
     assert "why: Their first reply to you" in result.stdout
     assert "[reconnect] Reconnect with ann@example.social." in result.stdout
+
+
+def test_share_and_notify_come_from_the_feeds(kompas: Kompas) -> None:
+    """The feeds' newest week: a kept item about browsers serves Web (the pillar with no
+    post this week: the user's only post is about a family walk), a routed one notifies."""
+    from kompas.model import FeedItem
+    from kompas.rules.engine import compile_rules
+    from kompas.rules.pipeline import ingest
+
+    rules = compile_rules(
+        "rules:\n"
+        "  - name: urgent\n"
+        "    when: {text_contains: urgent}\n"
+        "    then: {route: notify, score: 1}\n"
+        "  - name: browsers\n"
+        "    when: {text_contains: firefox}\n"
+        "    then: {score: 5}\n"
+    )
+    items = [
+        FeedItem(
+            "f-web",
+            "https://news.example/feed",
+            "Firefox ships a faster browser",
+            "The web browser gets faster on Linux.",
+            "https://news.example/firefox",
+            published=END - timedelta(days=1),
+        ),
+        FeedItem(
+            "f-urgent",
+            "https://news.example/feed",
+            "An urgent notice",
+            "Something urgent about the city.",
+            "https://news.example/urgent",
+            published=END - timedelta(days=2),
+        ),
+    ]
+    with Workspace.resolve(kompas.home).engine.begin() as connection:
+        ingest(connection, items, rules, END)
+    actions = json.loads(kompas("today", "--json").stdout)["actions"]
+    assert len(actions) == 7  # the most today proposes
+    kinds = [a["kind"] for a in actions]
+    assert kinds[0] == "notify" and "An urgent notice" in actions[0]["text"]
+    share = next(a for a in actions if a["kind"] == "share")
+    assert share["post"] == "f-web" and share["url"] == "https://news.example/firefox"
+    assert "Web" in share["why"] and "score 5" in share["why"]

@@ -113,9 +113,11 @@ def build_inbox(
     days: int = DAYS,
     limit: int | None = LIMIT,
     model_check: bool = True,
+    cap: int | None = None,
 ) -> Inbox:
     """The inbox: open items of the period (``show_all``: every item, every state),
-    questions first, then people by relationship, newest first."""
+    questions first, then people by relationship, newest first; at most ``limit`` items
+    (not with ``show_all``), and never more than ``cap`` (a page's bound)."""
     now = now or datetime.now(UTC)
     own = store.selves(connection, platform)
     span = data_span(connection).of(platform)
@@ -139,6 +141,8 @@ def build_inbox(
     result = ranked(items)
     if limit is not None and not show_all:
         result = result[:limit]
+    if cap is not None:
+        result = result[:cap]
     result = ranked(_with_context(connection, result, own, reference))
     if model_check:
         result = ranked(_model_checked(connection, result))

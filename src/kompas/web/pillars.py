@@ -499,6 +499,10 @@ def sync(connection: sa.Connection) -> View:
     return View(True, dashboard.sync_streams(connection))
 
 
+#: The most items the Inbox page lists (``kompas inbox --all --json`` has every one).
+INBOX_CAP = 500
+
+
 def inbox(connection: sa.Connection, home: Path | None, platform: str, show_all: bool) -> View:
     """``kompas inbox --json`` (``show_all``: ``--all``) for the Inbox page; a broken rules
     file is shown as the page's problem."""
@@ -508,7 +512,7 @@ def inbox(connection: sa.Connection, home: Path | None, platform: str, show_all:
     try:
         if platform and platform not in ("mastodon", "bluesky"):
             raise KompasError(message("inbox.unknown_platform", platform=repr(platform)))
-        found = build_inbox(connection, platform or None, show_all, rules_of(home))
+        found = build_inbox(connection, platform or None, show_all, rules_of(home), cap=INBOX_CAP)
     except KompasError as error:
         return View(True, None, problem=said(error))
     return View(True, found)
