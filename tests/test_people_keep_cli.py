@@ -55,8 +55,9 @@ def test_note_tag_cadence_show(kompas_db: Kompas) -> None:
     assert [e["post"] for e in given] == [post for _, post in named[:5]]
     last = datetime.fromisoformat(named[0][0].replace("Z", "+00:00"))
     assert datetime.fromisoformat(shown["last_exchange"]) == last
-    # The archive holds only the user's side: nothing received, and no date made up.
-    assert shown["exchanges"]["received"] == []
+    # The archive holds only the user's side: what they said to the user is unknown (not
+    # "nothing"), and no date is made up.
+    assert shown["exchanges"]["received"] is None
     cadence = shown["cadence"]
     assert cadence["cadence_days"] == 30
     assert datetime.fromisoformat(cadence["due_at"]) == last + timedelta(days=30)
@@ -70,7 +71,7 @@ def test_note_tag_cadence_show(kompas_db: Kompas) -> None:
     assert "met at [bold]XOXO[/] <script>x</script>" in text.stdout
     assert f"Verdict: {research['verdict']}" in text.stdout
     assert f"Last exchange: {last:%Y-%m-%d}" in text.stdout
-    assert "Them to you: none in the store" in text.stdout
+    assert "Them to you: unknown (the store holds no reply, mention or quote to you" in text.stdout
     assert "Tags: friend, music" in text.stdout
 
     assert kompas_db("people", "note", ACCOUNT, "--remove", "1").exit_code == 0
@@ -114,10 +115,11 @@ def test_exchanges_unknown_without_own_account(kompas: Kompas) -> None:
     assert shown["exchanges"] is None and shown["last_exchange"] is None
     text = kompas("people", "show", "mastodon:@ann@b.example").stdout
     assert "Exchanges: unknown (the store holds no account of yours on mastodon" in text
-    # On X the user is known: an X follower she never talked with has no exchange at all.
+    # On X the user is known: she never wrote to this follower; what the follower wrote
+    # to her no X archive holds (no one else's words are in it), so that way is unknown.
     follower = x_file(X_ARCHIVE, "follower")[0]["follower"]["accountId"]
     shown = json.loads(kompas("people", "show", f"x:{follower}", "--json").stdout)
-    assert shown["exchanges"] == {"given": [], "received": []}
+    assert shown["exchanges"] == {"given": [], "received": None}
     assert shown["last_exchange"] is None
     assert "Last exchange: none in the store" in kompas("people", "show", f"x:{follower}").stdout
 

@@ -122,6 +122,35 @@ def test_exchanges_both_ways_across_linked_accounts(db_url: str) -> None:
         assert keep.last_exchange(connection, [AccountRef("mastodon", CAT)]) is None
 
 
+def test_a_way_the_store_never_holds_is_unknown(db_url: str) -> None:
+    engine = _engine(db_url)
+    cat = AccountRef("mastodon", CAT)
+    with engine.connect() as connection:
+        # Bob quoted the user on Mastodon: the store holds that side there, and Cat never
+        # exchanged with the user either way.
+        assert keep.exchanges(connection, [cat]) == {"given": [], "received": []}
+    # Only the user's side (an archive): whether anyone answered on Mastodon is unknown.
+    alone = create_engine(db_url.replace("kompas.db", "alone.db"))
+    if alone.dialect.name == "postgresql":
+        return  # one PostgreSQL database per test: the case above runs on SQLite
+    write_import(
+        alone,
+        [
+            Account(M, ME_M, "me@a.example", is_self=True),
+            Account(M, ANN_M, "ann@b.example"),
+            Account(M, CAT, "cat@c.example"),
+            *_talk(M, InteractionKind.REPLY, ME_M, ANN_M, 1, T0),
+        ],
+        source="t",
+        path="t",
+    )
+    with alone.connect() as connection:
+        found = keep.exchanges(connection, [AccountRef("mastodon", ANN_M)])
+        assert found is not None and found["received"] is None
+        assert [e.kind for e in found["given"] or []] == ["reply"]
+        assert keep.exchanges(connection, [cat]) == {"given": [], "received": None}
+
+
 def test_exchanges_unknown_without_an_own_account(db_url: str) -> None:
     engine = create_engine(db_url)
     write_import(engine, [Account(M, ANN_M, "ann@b.example")], source="t", path="t")

@@ -85,6 +85,17 @@ def test_notes_on_mastodon_come_with_sync(fake: MastodonFake, tmp_path: Path) ->
     ]
     assert "talked about [bold]maps[/]" in kompas("people", "show", handle).stdout
     assert kompas("people", "note", handle, "my own note").exit_code == 0
+    # After a sync the other side is known: what the mentioner said to Ada shows.
+    said = [
+        n["status"]["uri"]
+        for _, n in fake.notifications.items
+        if n["type"] == "mention" and n["account"]["id"] == mentioner["id"]
+    ]
+    assert said
+    theirs = f"mastodon:@{mentioner['acct']}@{fake.host}"
+    shown = json.loads(kompas("people", "show", theirs, "--json").stdout)
+    assert [e["post"] for e in shown["exchanges"]["received"]] == said
+    assert shown["exchanges"]["given"] == []  # Ada never wrote to them
 
     # Changed on Mastodon, cleared on Mastodon: the next sync follows; the user's own
     # kompas note stays.

@@ -70,7 +70,8 @@ def test_the_page_shows_what_people_show_says(cli: Kompas, browser: TestClient) 
     assert given[: len(shown["exchanges"]["given"])] == [
         e["post"] for e in shown["exchanges"]["given"]
     ]
-    assert 'id="exchanges-received-none"' in text  # the archive holds the user's side only
+    # The archive holds the user's side only: what they said is unknown, not "nothing".
+    assert 'id="exchanges-received-unknown" data-value="unknown"' in text
     assert 'id="cadence-state" data-value="due"' in text
     assert shown["cadence"]["due_at"][:10] in text
     verdict = shown["research"]["verdict"]

@@ -675,10 +675,22 @@ def show_command(
         )
         for way, label in (("given", "You to them"), ("received", "Them to you")):
             items = view.exchanges[way]
+            if items is None:
+                platforms = ", ".join(sorted({a.platform for a in view.accounts}))
+                why = (
+                    f"the store holds no reply, mention or quote by you on {platforms}"
+                    if way == "given"
+                    else f"the store holds no reply, mention or quote to you on {platforms}: "
+                    "an archive holds only your side, a sync brings theirs"
+                )
+                out.print(f"{label}: unknown ({why})", highlight=False)
+                continue
             out.print(f"{label}:" + ("" if items else " none in the store"), highlight=False)
             for item in items:
                 when = f"{item.at:%Y-%m-%d}" if item.at else "undated"
-                said = f": {plain(' '.join(item.text.split())[:120])}" if item.text else ""
+                flat = " ".join((item.text or "").split())
+                cut = flat if len(flat) <= 100 else flat[:100].rstrip() + "…"
+                said = f": {plain(cut)}" if flat else ""
                 out.print(f"  {when} {item.kind}{said}", highlight=False)
     cadence = view.cadence
     if cadence is None:

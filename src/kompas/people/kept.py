@@ -49,14 +49,16 @@ class PersonView:
     """Everything kompas keeps on one person.
 
     ``exchanges`` is ``None`` when the store holds none of the user's own accounts on the
-    person's platforms: then whether they ever talked is unknown, not "never".
+    person's platforms, and one way (``given``, ``received``) is ``None`` when the store
+    holds no exchange that way with anyone there (an archive holds only the user's side):
+    then whether they talked is unknown, not "never".
     ``cadence`` is ``None`` when the user set none.
     """
 
     account: LinkedAccount
     person: str | None
     accounts: list[LinkedAccount]
-    exchanges: dict[str, list[keep.Exchange]] | None
+    exchanges: dict[str, list[keep.Exchange] | None] | None
     last_exchange: datetime | None
     notes: list[keep.Note]
     tags: list[str]
@@ -69,7 +71,10 @@ class PersonView:
         exchanges = (
             None
             if self.exchanges is None
-            else {way: [e.as_json() for e in items] for way, items in self.exchanges.items()}
+            else {
+                way: None if items is None else [e.as_json() for e in items]
+                for way, items in self.exchanges.items()
+            }
         )
         return {
             "account": self.account.account,

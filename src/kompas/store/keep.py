@@ -349,14 +349,31 @@ def _between(platform: str, me: str, other: str, given: bool) -> sa.ColumnElemen
     return (interactions.c.platform == platform) & theirs & mine & interactions.c.kind.in_(EXCHANGE)
 
 
+def _holds_any(connection: sa.Connection, platform: str, me: str, given: bool) -> bool:
+    """Does the store hold any exchange of the user's on ``platform`` that way, with
+    anyone? An archive holds only the user's side: nothing received at all means the
+    store cannot tell, not that nobody answered."""
+    if given:
+        mine = (interactions.c.actor_id == me) & (interactions.c.target_account_id.concat("") != me)
+    else:
+        mine = (interactions.c.target_account_id == me) & (interactions.c.actor_id.concat("") != me)
+    query = sa.select(sa.literal(1)).where(
+        (interactions.c.platform == platform) & mine & interactions.c.kind.in_(EXCHANGE)
+    )
+    return connection.execute(query.limit(1)).first() is not None
+
+
 def exchanges(
     connection: sa.Connection, refs: Sequence[AccountRef], limit: int = 5
-) -> dict[str, list[Exchange]] | None:
+) -> dict[str, list[Exchange] | None] | None:
     """The latest ``limit`` exchanges each way (``given``, ``received``) between the user
-    and these accounts, newest first; ``None`` when the store holds no account of the user
-    on any of their platforms (then nothing can be said either way)."""
+    and these accounts, newest first. ``None`` when the store holds no account of the user
+    on any of their platforms; a way is ``None`` when the store holds no exchange that way
+    with anyone on those platforms (an archive holds only the user's side): then nothing
+    can be said, which is not "never"."""
     selves = _selves(connection)
     found: dict[str, list[Exchange]] = {"given": [], "received": []}
+    held = {"given": False, "received": False}
     known = False
     for ref in refs:
         me = selves.get(ref.platform)
@@ -364,6 +381,9 @@ def exchanges(
             continue
         known = True
         for direction in found:
+            held[direction] = held[direction] or _holds_any(
+                connection, ref.platform, me, direction == "given"
+            )
             rows = connection.execute(
                 sa.select(
                     interactions.c.kind,
@@ -391,10 +411,11 @@ def exchanges(
                 found[direction].append(Exchange(ref.key, direction, kind, at, post, text or None))
     if not known:
         return None
+    result: dict[str, list[Exchange] | None] = {}
     for direction, items in found.items():
         items.sort(key=lambda e: e.at.timestamp() if e.at else float("-inf"), reverse=True)
-        found[direction] = items[:limit]
-    return found
+        result[direction] = items[:limit] if held[direction] or items else None
+    return result
 
 
 def last_exchange(
