@@ -277,14 +277,21 @@ def _plans(path: Path) -> None:
             "'2026-10-01' AND created_at < '2026-11-01' AND kind IN ('reply','quote','mention')",
         ),
         (
+            "what the user said to others (fading ties)",
+            "SELECT target_account_id, count(*) FROM interactions WHERE platform='mastodon' AND "
+            "actor_id IN ('https://example.social/users/me') AND created_at >= '2026-06-01' AND "
+            "created_at < '2026-10-01' AND kind IN ('reply','mention','quote') "
+            "GROUP BY target_account_id",
+        ),
+        (
             "replies to the user in a window",
             "SELECT id FROM posts WHERE platform='mastodon' AND reply_to_author_id IN "
             "('https://example.social/users/me') AND created_at >= '2026-10-01'",
         ),
         (
             "the user's answers",
-            "SELECT reply_to_id, created_at FROM posts WHERE platform='mastodon' AND author_id "
-            "IN ('https://example.social/users/me') AND reply_to_id IN ('a','b')",
+            "SELECT reply_to_id, author_id, created_at FROM posts WHERE platform='mastodon' "
+            "AND reply_to_id IN ('a','b')",
         ),
     ):
         plan = "; ".join(str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql))

@@ -51,6 +51,14 @@ ix_interactions_target_time = sa.Index(
     interactions.c.target_account_id,
     interactions.c.created_at,
 )
+#: What others addressed to the user, by kind, without reading the likes in between.
+ix_interactions_target_kind_time = sa.Index(
+    "ix_interactions_platform_target_account_id_kind_created_at",
+    interactions.c.platform,
+    interactions.c.target_account_id,
+    interactions.c.kind,
+    interactions.c.created_at,
+)
 ix_posts_reply_author_time = sa.Index(
     "ix_posts_platform_reply_to_author_id_created_at",
     posts.c.platform,

@@ -117,8 +117,7 @@ interactions = sa.Table(
     sa.Column("target_post_id", sa.String(512)),
     sa.Column("via_post_id", sa.String(512)),
     sa.Column("created_at", UTCDateTime),
-    sa.Index(None, "platform", "actor_id", "kind"),
-    sa.Index(None, "platform", "target_account_id"),
+    sa.Index(None, "platform", "actor_id", "kind", "created_at"),
     sa.Index(None, "created_at"),
 )
 
