@@ -106,7 +106,10 @@ def index_of(data: CommunityData) -> Index:
         if act.actor_id in index.selves[platform]:
             other = act.target_account_id
             if act.kind is InteractionKind.QUOTE and act.via_post_id:
-                index.quote_authors[(platform, act.via_post_id)] = other
+                # The smallest known author, whatever order the rows came in (as in SQL).
+                quoted = (platform, act.via_post_id)
+                known = index.quote_authors.get(quoted)
+                index.quote_authors[quoted] = other if known is None else min(known, other or known)
             if (platform, act.via_post_id or "") in own_ids or index.is_self(platform, other):
                 continue  # read off the user's own post below; or the user to themselves
             direction, person = GIVEN, None if other is None else index.person(platform, other)

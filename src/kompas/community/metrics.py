@@ -8,10 +8,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from kompas.community.compute import compute
+from kompas.community import aggregate
 from kompas.community.report import HALF_LIFE_DAYS, CommunityReport
 from kompas.period import Period
-from kompas.store import community as store
 
 #: Every metric :func:`metric` knows, by name (``mix.*`` are shares of the user's posts).
 METRICS: tuple[str, ...] = (
@@ -54,8 +53,9 @@ def report(
     platform: str | None = None,
     own_domains: Iterable[str] = (),
 ) -> CommunityReport:
-    """Load the user's rows once and compute the community report of ``period``."""
-    return compute(store.load(connection, platform), period, half_life_days, platform, own_domains)
+    """The community report of ``period``, counted by the database (grouped queries; the
+    reference over loaded rows is :func:`kompas.community.compute.compute`)."""
+    return aggregate.report(connection, period, half_life_days, platform, own_domains)
 
 
 def value(result: CommunityReport, name: str, platform: str | None = None) -> float | None:

@@ -20,7 +20,7 @@ from kompas.period import Period
 
 
 @dataclass
-class _Tally:
+class Tally:
     """What the user and one person exchanged, while it is being counted."""
 
     accounts: set[tuple[str, str]] = field(default_factory=set)
@@ -76,11 +76,11 @@ def relationships(
 ) -> list[Relationship]:
     """Every person the user ever exchanged anything with (up to the end of the period),
     strength aged to ``reference`` (and to the period's start, for the fading ones)."""
-    found: dict[str, _Tally] = {}
+    found: dict[str, Tally] = {}
     for c in contacts:
         if c.person is None or (c.when is not None and c.when >= reference):
             continue
-        tally = found.setdefault(c.person, _Tally())
+        tally = found.setdefault(c.person, Tally())
         tally.accounts.add((c.platform, c.account or ""))
         tally.exchanges += 1
         if c.direction != GIVEN:
@@ -100,34 +100,41 @@ def relationships(
             tally.before += decay(period.since - c.when, half_life_days)
         tally.first = c.when if tally.first is None else min(tally.first, c.when)
         tally.last = c.when if tally.last is None else max(tally.last, c.when)
-    result = []
-    for person, t in found.items():
-        platforms = {p for p, _ in t.accounts}
-        if t.received_ever or person in known.followers:
-            way = TWO_WAY
-        elif platforms & (known.received | known.follower_lists):
-            way = ONE_WAY
-        else:
-            way = UNKNOWN_WAY
-        shown = [display_handle(p, a, handles.get((p, a))) for p, a in sorted(t.accounts)]
-        bot = any(
-            key in automated or is_known_bot(key[0], handle)
-            for key, handle in zip(sorted(t.accounts), shown, strict=True)
-        )
-        result.append(
-            Relationship(
-                person=person,
-                accounts=tuple(f"{p}:{a}" for p, a in sorted(t.accounts)),
-                handles=tuple(dict.fromkeys(h for h in shown if h)),
-                strength=t.strength,
-                strength_before=t.before,
-                given=t.given,
-                received=t.received,
-                first_seen=t.first,
-                last_seen=t.last,
-                way=way,
-                automated=bot,
-                exchanges=t.exchanges,
-            )
-        )
-    return result
+    return [finish(person, t, known, handles, automated) for person, t in found.items()]
+
+
+def finish(
+    person: str,
+    t: Tally,
+    known: Knowledge,
+    handles: dict[tuple[str, str], str],
+    automated: set[tuple[str, str]],
+) -> Relationship:
+    """One person's relationship from what was counted: which way it goes, the handles to
+    show, and whether the person is an automated account."""
+    platforms = {p for p, _ in t.accounts}
+    if t.received_ever or person in known.followers:
+        way = TWO_WAY
+    elif platforms & (known.received | known.follower_lists):
+        way = ONE_WAY
+    else:
+        way = UNKNOWN_WAY
+    shown = [display_handle(p, a, handles.get((p, a))) for p, a in sorted(t.accounts)]
+    bot = any(
+        key in automated or is_known_bot(key[0], handle)
+        for key, handle in zip(sorted(t.accounts), shown, strict=True)
+    )
+    return Relationship(
+        person=person,
+        accounts=tuple(f"{p}:{a}" for p, a in sorted(t.accounts)),
+        handles=tuple(dict.fromkeys(h for h in shown if h)),
+        strength=t.strength,
+        strength_before=t.before,
+        given=t.given,
+        received=t.received,
+        first_seen=t.first,
+        last_seen=t.last,
+        way=way,
+        automated=bot,
+        exchanges=t.exchanges,
+    )

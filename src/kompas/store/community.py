@@ -77,8 +77,12 @@ def _post(row: Any) -> Post:
     )
 
 
-def load(connection: sa.Connection, platform: str | None = None) -> CommunityData:
-    """The user's community rows, on one platform or all of them."""
+def load(
+    connection: sa.Connection, platform: str | None = None, rows: bool = True
+) -> CommunityData:
+    """The user's community rows, on one platform or all of them; without ``rows``, only
+    what is about accounts (selves, follows, handles, undated counts), not the posts and
+    interactions the grouped queries count in the database."""
 
     def only(column: Any) -> sa.ColumnElement[bool]:
         return sa.true() if platform is None else column == platform
@@ -106,30 +110,6 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
         _is_self(posts.c.platform, posts.c.author_id)
     )
     others = posts.alias("others")
-    found = [
-        _post(row)
-        for row in connection.execute(
-            sa.select(*post_columns).where(
-                only(posts.c.platform) & _is_self(posts.c.platform, posts.c.author_id)
-            )
-        )
-    ]
-    found += [
-        _post(row)
-        for row in connection.execute(
-            sa.select(*(others.c[c.name] for c in post_columns)).where(
-                only(others.c.platform)
-                & ~_is_self(others.c.platform, others.c.author_id)
-                & (
-                    _is_self(others.c.platform, others.c.reply_to_author_id)
-                    | sa.tuple_(others.c.platform, others.c.reply_to_id).in_(own_ids)
-                )
-            )
-        )
-    ]
-    given_or_received = _is_self(interactions.c.platform, interactions.c.actor_id) | _is_self(
-        interactions.c.platform, interactions.c.target_account_id
-    )
     anonymous_rows = (
         interactions.c.target_account_id.is_(None)
         & interactions.c.created_at.is_(None)
@@ -147,20 +127,50 @@ def load(connection: sa.Connection, platform: str | None = None) -> CommunityDat
             .group_by(interactions.c.platform, interactions.c.kind)
         )
     }
-    rows = connection.execute(
-        sa.select(
-            interactions.c.platform,
-            interactions.c.kind,
-            interactions.c.actor_id,
-            interactions.c.target_account_id,
-            interactions.c.target_post_id,
-            interactions.c.via_post_id,
-            interactions.c.created_at,
-        ).where(only(interactions.c.platform) & given_or_received & ~anonymous_rows)
-    )
-    platforms = {p.value: p for p in Platform}
-    kinds = {k.value: k for k in InteractionKind}
-    acts = [Interaction(platforms[r[0]], kinds[r[1]], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+    found: list[Post] = []
+    acts: list[Interaction] = []
+    if rows:
+        found = [
+            _post(row)
+            for row in connection.execute(
+                sa.select(*post_columns).where(
+                    only(posts.c.platform) & _is_self(posts.c.platform, posts.c.author_id)
+                )
+            )
+        ]
+        found += [
+            _post(row)
+            for row in connection.execute(
+                sa.select(*(others.c[c.name] for c in post_columns)).where(
+                    only(others.c.platform)
+                    & ~_is_self(others.c.platform, others.c.author_id)
+                    & (
+                        _is_self(others.c.platform, others.c.reply_to_author_id)
+                        | sa.tuple_(others.c.platform, others.c.reply_to_id).in_(own_ids)
+                    )
+                )
+            )
+        ]
+        given_or_received = _is_self(interactions.c.platform, interactions.c.actor_id) | _is_self(
+            interactions.c.platform, interactions.c.target_account_id
+        )
+        found_rows = connection.execute(
+            sa.select(
+                interactions.c.platform,
+                interactions.c.kind,
+                interactions.c.actor_id,
+                interactions.c.target_account_id,
+                interactions.c.target_post_id,
+                interactions.c.via_post_id,
+                interactions.c.created_at,
+            ).where(only(interactions.c.platform) & given_or_received & ~anonymous_rows)
+        )
+        platforms = {p.value: p for p in Platform}
+        kinds = {k.value: k for k in InteractionKind}
+        acts = [
+            Interaction(platforms[r[0]], kinds[r[1]], r[2], r[3], r[4], r[5], r[6])
+            for r in found_rows
+        ]
     edges = [
         Follow(Platform(row.platform), row.follower_id, row.followee_id, row.followed_at)
         for row in connection.execute(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from kompas.errors import StoreError
+from kompas.store import sqlfn
 from kompas.store.revisions import MIGRATIONS, script_heads
 from kompas.store.sqlite_file import sqlite_url
 
@@ -49,6 +50,7 @@ def create_engine(url: str) -> sa.Engine:
         raise StoreError(f"cannot use database URL: {exc}") from exc
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "connect", sqlfn.install)
         database = engine.url.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)

@@ -15,10 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from kompas.community import METRICS as COMMUNITY_METRICS
-from kompas.community import CommunityReport, Period, compute
+from kompas.community import CommunityReport, Period
+from kompas.community.aggregate import Community
 from kompas.community.metrics import value as community_value
 from kompas.i18n import Message, message
-from kompas.store import community as community_store
 
 
 class MetricKind(StrEnum):
@@ -101,8 +101,8 @@ NO_DATA: dict[str, str] = {
 
 
 class MetricContext:
-    """Computes metrics for windows of time over one database connection, loading the
-    community rows once and each window's community report once."""
+    """Computes metrics for windows of time over one database connection: the community
+    pillar's derived tables are built once, and each window is its grouped queries."""
 
     def __init__(
         self,
@@ -113,7 +113,7 @@ class MetricContext:
         self.connection = connection
         self.platform = platform
         self.own_domains = own_domains
-        self._community: community_store.CommunityData | None = None
+        self._community: Community | None = None
         self._reports: dict[tuple[datetime | None, datetime | None], CommunityReport] = {}
 
     def community(self, since: datetime | None, until: datetime | None) -> CommunityReport:
@@ -121,12 +121,9 @@ class MetricContext:
         key = (since, until)
         if key not in self._reports:
             if self._community is None:
-                self._community = community_store.load(self.connection, self.platform)
-            self._reports[key] = compute(
-                self._community,
-                Period(since, until),
-                platform=self.platform,
-                own_domains=self.own_domains,
+                self._community = Community(self.connection, self.platform)
+            self._reports[key] = self._community.report(
+                Period(since, until), own_domains=self.own_domains
             )
         return self._reports[key]
 

@@ -129,13 +129,13 @@ COMMUNITY_GLANCE = ("replies_given", "conversations", "people_interacted", "repo
 
 @pillar_view("community")
 def _community_glance(connection: sa.Connection, end: datetime, days: int) -> View:
-    from kompas.community import Period, compute
-    from kompas.store import community as community_store
+    from kompas.community import Period
+    from kompas.community.aggregate import Community
 
-    data = community_store.load(connection)  # loaded once, computed for both periods
+    community = Community(connection)  # derived once, counted for both periods
     span = timedelta(days=days)
-    now = compute(data, Period(end - span, end)).figures["all"]
-    before = compute(data, Period(end - 2 * span, end - span)).figures["all"]
+    now = community.report(Period(end - span, end)).figures["all"]
+    before = community.report(Period(end - 2 * span, end - span)).figures["all"]
     if not now.has_data:
         return View(True, None)
     items = [

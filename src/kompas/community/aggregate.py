@@ -1,0 +1,230 @@
+"""The community report from grouped queries: what the CLI, the dashboard and the strategy
+pillar use. The database counts (:class:`kompas.store.community_queries.CommunityQueries`);
+only accounts, follow edges and one row per person come back to Python. The figures are
+those of the reference, :func:`kompas.community.compute.compute`, which a property test
+compares with this path on random stores."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from kompas.community.contacts import Index
+from kompas.community.figures import Scope, Tallies, Vanity, assemble, weeks
+from kompas.community.follows import Follows
+from kompas.community.mix import OwnPlaces
+from kompas.community.relationships import Knowledge, Tally, finish
+from kompas.community.report import HALF_LIFE_DAYS, CommunityReport, Figures, Relationship
+from kompas.model import InteractionKind
+from kompas.period import Period
+from kompas.store import community as store
+from kompas.store.community_queries import CommunityQueries, Window
+from kompas.store.inbox import responsiveness
+
+
+class Community:
+    """The community reports of one connection: accounts and follow edges are read once,
+    the database's derived tables built once, and each period is a handful of grouped
+    queries (so the review's windows and the dashboard's two periods share the work)."""
+
+    def __init__(self, connection: sa.Connection, platform: str | None = None) -> None:
+        self.platform = platform
+        self.data = store.load(connection, platform, rows=False)
+        self.index = Index(persons=self.data.persons)
+        for me in self.data.selves:
+            self.index.selves[me.platform.value].add(me.id)
+            self.index.self_persons.add(self.index.person(me.platform.value, me.id))
+        self.queries = CommunityQueries(connection)
+        self.ends: dict[str, tuple[datetime, datetime]] = {}
+        self.received_known: set[str] = set()
+        if self.data.selves:
+            self.queries.build(
+                [(me.platform.value, me.id) for me in self.data.selves], self.data.persons
+            )
+            self.ends = self.queries.ends()
+            self.received_known = self.queries.received_known()
+        self.follows = Follows(self.index, self.data.follows, self.data.selves)
+
+    def report(
+        self,
+        period: Period,
+        half_life_days: float = HALF_LIFE_DAYS,
+        own_domains: Iterable[str] = (),
+    ) -> CommunityReport:
+        """The community report of ``period``, per platform plus ``all``."""
+        if half_life_days <= 0:
+            raise ValueError("the half-life must be positive")
+        domains = tuple(own_domains)
+        own = OwnPlaces.of(domains, self.data.profile_pages)
+        if self.data.selves:
+            self.queries.own_places(own.owns, (*sorted(own.domains), "|", *own.pages))
+        firsts = [first for first, _ in self.ends.values()]
+        lasts = [last for _, last in self.ends.values()]
+        data_start = min(firsts) if firsts else None
+        data_end = max(lasts) if lasts else None
+        start = period.since or data_start or datetime.now(UTC)
+        end = period.until or (data_end + timedelta(seconds=1) if data_end else datetime.now(UTC))
+        counting = _Period(self, period, Scope(period, weeks(start, end)), end, half_life_days)
+        present = sorted({a.platform.value for a in self.data.selves})
+        figures: dict[str, Figures] = {}
+        relations: dict[str, list[Relationship]] = {}
+        done: dict[frozenset[str], tuple[Figures, list[Relationship]]] = {}
+        for name, scope in [*((p, {p}) for p in present), ("all", set(present))]:
+            key = frozenset(scope)
+            if key not in done:
+                done[key] = counting.figures(scope)
+            figures[name], relations[name] = done[key]
+        return CommunityReport(
+            period=period,
+            half_life_days=half_life_days,
+            figures=figures,
+            relationships=relations,
+            data_start=data_start,
+            data_end=data_end,
+        )
+
+
+class _Period:
+    """One period's figures, one scope at a time."""
+
+    def __init__(
+        self,
+        community: Community,
+        period: Period,
+        scope: Scope,
+        reference: datetime,
+        half_life_days: float,
+    ) -> None:
+        self.c = community
+        self.q = community.queries
+        self.period = period
+        self.scope = scope
+        self.window = Window(period.since, period.until)
+        self.reference = reference
+        self.half_life = half_life_days
+
+    def _vanity(self, platforms: set[str]) -> Vanity:
+        follows = self.c.follows
+        ends = [self.c.ends[p][1] for p in platforms if p in self.c.ends]
+        followers, following = follows.vanity(platforms)
+        return Vanity(
+            followers,
+            following,
+            follows.mutuals(platforms),
+            max(ends) if ends else None,
+            follows.series(self.scope, platforms),
+        )
+
+    def _relations(self, platforms: set[str], t: Tallies) -> list[Relationship]:
+        """Everyone exchanged with up to the end of the period (one row per account from
+        the database, added up per person), and each person's first dated exchange."""
+        tallies: dict[str, Tally] = {}
+        for row in self.q.people(platforms, self.window, self.reference, self.half_life):
+            if row.first_dated is not None:
+                earliest = t.first_dated.get(row.person)
+                if earliest is None or row.first_dated < earliest:
+                    t.first_dated[row.person] = row.first_dated
+            if row.undated:
+                t.undated_people.add(row.person)
+            if not row.exchanges:
+                continue
+            tally = tallies.setdefault(row.person, Tally())
+            tally.accounts.add((row.platform, row.account))
+            tally.exchanges += row.exchanges
+            tally.received_ever += row.received_ever
+            tally.given += row.given
+            tally.received += row.received
+            tally.strength += row.strength
+            tally.before += row.strength_before
+            for when in (row.first_seen, row.last_seen):
+                if when is None:
+                    continue
+                tally.first = when if tally.first is None else min(tally.first, when)
+                tally.last = when if tally.last is None else max(tally.last, when)
+        known = Knowledge(
+            received=frozenset(platforms & self.c.received_known),
+            follower_lists=frozenset(platforms & set(self.c.follows.followers)),
+            followers=self.c.follows.everyone_following(),
+        )
+        data = self.c.data
+        return [
+            finish(person, tally, known, data.handles, data.automated)
+            for person, tally in sorted(tallies.items())
+        ]
+
+    def figures(self, platforms: set[str]) -> tuple[Figures, list[Relationship]]:
+        """The figures and relationships of one scope."""
+        q, window, period, scope = self.q, self.window, self.period, self.scope
+        anonymous = Counter[str]()
+        for (platform, kind), number in self.c.data.anonymous.items():
+            if platform in platforms:
+                anonymous[kind] += number
+        t = Tallies(False, 0, [], self._vanity(platforms))
+        if not self.c.data.selves:
+            return assemble(scope, t, platforms), []
+        t.relations = self._relations(platforms, t)
+        own = q.own_counts(platforms, window)
+        contacts = q.contact_counts(platforms, window)
+        t.has_data = bool(own.posts or contacts["now"]) or (
+            period.all_time and (bool(anonymous) or q.anyone(platforms))
+        )
+        if not period.all_time:
+            t.undated = sum(anonymous.values()) + contacts["undated_learning"]
+            anonymous.clear()  # undated: in no bounded period
+        if not t.has_data:
+            return assemble(scope, t, platforms), t.relations
+        t.received_known = bool(platforms & self.c.received_known)
+        t.posts, t.replies_given, t.mix = own.posts, own.replies_given, own.mix
+        t.self_promotion, t.links_shared = own.self_promotion, own.links_shared
+        t.reposts, t.quotes, t.rates = own.reposts, own.quotes, own.rates
+        if t.received_known:
+            t.replies_received = contacts["replies_received"]
+            t.median_reply_minutes, t.unanswered_share = responsiveness(
+                a
+                for a in self.c.data.addressed
+                if a.platform in platforms and period.contains(a.at)
+            )
+        t.started, t.joined = q.threads(platforms, window)
+        t.shared_people = Counter(q.shared_people(platforms, window))
+        t.likes = anonymous[InteractionKind.LIKE.value] + contacts["likes"]
+        t.bookmarks = anonymous[InteractionKind.BOOKMARK.value] + contacts["bookmarks"]
+        t.sources_learned = contacts["sources"]
+        t.follow_back = self.c.follows.follow_back(q.replied(platforms, window), platforms)
+        t.series = self._series(platforms, t)
+        return assemble(scope, t, platforms), t.relations
+
+    def _series(self, platforms: set[str], t: Tallies) -> dict[str, list[int] | None]:
+        size = len(self.scope.week_starts)
+        first = self.scope.week_starts[0].timestamp()
+
+        def series(counts: Iterable[tuple[int, int]]) -> list[int]:
+            found = [0] * size
+            for week, number in counts:
+                if 0 <= week < size:
+                    found[week] += number
+            return found
+
+        weekly = self.q.own_weekly(platforms, self.window, first)
+        bots = [r.person for r in t.relations if r.automated]
+        replies, people = self.q.contact_weekly(platforms, self.window, first, bots)
+        return {
+            "posts": series((w, n) for w, n, _, _ in weekly),
+            "replies_given": series((w, n) for w, _, n, _ in weekly),
+            "replies_received": series(replies.items()) if t.received_known else None,
+            "reposts_of_others": series((w, n) for w, _, _, n in weekly),
+            "people_interacted": series(people.items()),
+        }
+
+
+def report(
+    connection: sa.Connection,
+    period: Period,
+    half_life_days: float = HALF_LIFE_DAYS,
+    platform: str | None = None,
+    own_domains: Iterable[str] = (),
+) -> CommunityReport:
+    """The community report of ``period`` from grouped queries (see :class:`Community`)."""
+    return Community(connection, platform).report(period, half_life_days, own_domains)
