@@ -281,3 +281,6 @@ def _check(engine: sa.Engine) -> None:
                         expected = compute(data, period, half_life, platform, domains)
                         result = community.report(period, half_life, domains)
                         assert_same(expected, result)
+                        active = community.report(period, half_life, domains, False)
+                        for scope, figures in expected.figures.items():
+                            assert active.figures[scope] == figures, scope

@@ -53,8 +53,12 @@ class Community:
         period: Period,
         half_life_days: float = HALF_LIFE_DAYS,
         own_domains: Iterable[str] = (),
+        every_relationship: bool = True,
     ) -> CommunityReport:
-        """The community report of ``period``, per platform plus ``all``."""
+        """The community report of ``period``, per platform plus ``all``. Without
+        ``every_relationship`` the report's relationships are only the people of the
+        period (every figure is the same; the fading ones are not there): what a key
+        result's windows and the overview need."""
         if half_life_days <= 0:
             raise ValueError("the half-life must be positive")
         domains = tuple(own_domains)
@@ -68,6 +72,7 @@ class Community:
         start = period.since or data_start or datetime.now(UTC)
         end = period.until or (data_end + timedelta(seconds=1) if data_end else datetime.now(UTC))
         counting = _Period(self, period, Scope(period, weeks(start, end)), end, half_life_days)
+        counting.active_only = not every_relationship
         present = sorted({a.platform.value for a in self.data.selves})
         figures: dict[str, Figures] = {}
         relations: dict[str, list[Relationship]] = {}
@@ -105,6 +110,7 @@ class _Period:
         self.window = Window(period.since, period.until)
         self.reference = reference
         self.half_life = half_life_days
+        self.active_only = False
 
     def _vanity(self, platforms: set[str]) -> Vanity:
         follows = self.c.follows
@@ -122,7 +128,9 @@ class _Period:
         """Everyone exchanged with up to the end of the period (one row per account from
         the database, added up per person), and each person's first dated exchange."""
         tallies: dict[str, Tally] = {}
-        for row in self.q.people(platforms, self.window, self.reference, self.half_life):
+        for row in self.q.people(
+            platforms, self.window, self.reference, self.half_life, self.active_only
+        ):
             if row.first_dated is not None:
                 earliest = t.first_dated.get(row.person)
                 if earliest is None or row.first_dated < earliest:

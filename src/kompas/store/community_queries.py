@@ -895,12 +895,26 @@ class CommunityQueries:
         window: Window,
         reference: datetime,
         half_life_days: float,
+        active_only: bool = False,
     ) -> list[PersonRow]:
         """Per person and account: exchanges up to ``reference`` and their strength there
         (and at the period's start), given and received in the period, and the person's
-        first dated and any undated exchange (at any time)."""
+        first dated and any undated exchange (at any time). ``active_only``: only the
+        people exchanged with in the period (what every figure needs; not the fading)."""
         k = CONTACTS.c
         c = self.connection
+        scope = k.platform.in_(list(platforms)) & k.person.is_not(None)
+        if active_only:
+            active = CONTACTS.alias("active")
+            scope &= k.person.in_(
+                sa.select(active.c.person)
+                .where(
+                    active.c.platform.in_(list(platforms))
+                    & window.holds(active.c.at)
+                    & (active.c.at.is_(None) | (active.c.at < reference))
+                )
+                .distinct()
+            )
         rate = -math.log(2) / 86400 / half_life_days
         before_end = k.at.is_(None) | (k.at < reference)
         if window.all_time:
@@ -949,7 +963,7 @@ class CommunityQueries:
                 sa.type_coerce(sa.func.min(k.at), UTCDateTime),
                 total(k.at.is_(None)),
             )
-            .where(k.platform.in_(list(platforms)) & k.person.is_not(None))
+            .where(scope)
             .group_by(k.person, k.platform, k.account)
         )
         return [

@@ -123,7 +123,7 @@ class MetricContext:
             if self._community is None:
                 self._community = Community(self.connection, self.platform)
             self._reports[key] = self._community.report(
-                Period(since, until), own_domains=self.own_domains
+                Period(since, until), own_domains=self.own_domains, every_relationship=False
             )
         return self._reports[key]
 

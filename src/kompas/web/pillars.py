@@ -134,8 +134,10 @@ def _community_glance(connection: sa.Connection, end: datetime, days: int) -> Vi
 
     community = Community(connection)  # derived once, counted for both periods
     span = timedelta(days=days)
-    now = community.report(Period(end - span, end)).figures["all"]
-    before = community.report(Period(end - 2 * span, end - span)).figures["all"]
+    now = community.report(Period(end - span, end), every_relationship=False).figures["all"]
+    before = community.report(Period(end - 2 * span, end - span), every_relationship=False).figures[
+        "all"
+    ]
     if not now.has_data:
         return View(True, None)
     items = [
