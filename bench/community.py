@@ -1,48 +1,84 @@
-"""Benchmark: the community figures of the milahu104 X sample (~2k posts, ~9k interactions).
+"""Benchmark: the community report against ``kompas status`` on the same store (issue #18).
 
-Run it with ``.venv/bin/python bench/community.py`` (``--runs N``, default 5). It imports
-the sample into a fresh temporary workspace, then computes the whole report (all time,
-every figure, relationships and weekly trends) ``--runs`` times, loading the rows from the
-database each time, and prints the median and the worst wall time. The issue's target is
-under 1 s.
+Run it with ``OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/community.py --posts 200000``
+(``--home DIR`` reuses a store it built before; ``--reference`` also times the pure-Python
+reference over loaded rows). It builds an X archive shaped like the real sample (as
+``bench/scale.py`` does), imports it, then runs, each in its own process, alternating
+``--rounds`` times: ``kompas status``, ``kompas community --all --json`` and ``kompas review
+--week``, and prints each one's CPU seconds (user + system) and peak RSS, and the ratios the
+issue sets: community ≤ 3x the CPU and ≤ 2x the peak memory of status.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from kompas.community import Period, report
-from kompas.importing import import_export
+from import_x import MB, OUT, Run, measure
+from scale import build_archive, kompas
+
+REFERENCE = """
+import sys, warnings
+warnings.simplefilter("ignore")
+from kompas.community import Period, compute
+from kompas.store import community
 from kompas.workspace import Workspace
+with Workspace.resolve(sys.argv[1]).engine.connect() as connection:
+    compute(community.load(connection), Period())
+"""
 
-SAMPLE = Path(__file__).parent.parent / "tests" / "data" / "x-archive" / "milahu104" / "archive.zip"
+
+def _store(posts: int, home: Path) -> None:
+    archive = home.parent / f"x-{posts}.zip"
+    build_archive(posts, archive, datetime.now(UTC))
+    subprocess.run(kompas(home, "import", "x-archive", str(archive)), check=True)
+    subprocess.run(kompas(home, "strategy", "init"), capture_output=True, check=True)
+    archive.unlink()
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="how many times to compute")
-    runs = parser.parse_args().runs
-    with tempfile.TemporaryDirectory() as home:
-        workspace = Workspace.resolve(home)
-        import_export(workspace.engine, "x-archive", SAMPLE, None)
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            with workspace.engine.connect() as connection:
-                result = report(connection, Period())
-            times.append(time.perf_counter() - started)
-        workspace.engine.dispose()
-    x = result.figures["x"]
+    parser.add_argument("--posts", type=int, default=200_000, help="posts in the archive")
+    parser.add_argument("--home", type=Path, help="a workspace this bench built before")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
+    parser.add_argument("--reference", action="store_true", help="time the reference too")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} at the start")
+    with tempfile.TemporaryDirectory(prefix="community-", dir=OUT) as folder:
+        home = args.home or Path(folder) / "home"
+        if args.home is None:
+            _store(args.posts, home)
+        commands = {
+            "status": kompas(home, "status"),
+            "community --all --json": kompas(home, "community", "--all", "--json"),
+            "review --week": kompas(home, "review", "--week"),
+        }
+        if args.reference:
+            commands["reference (loaded rows)"] = [sys.executable, "-c", REFERENCE, str(home)]
+        runs: dict[str, list[Run]] = {name: [] for name in commands}
+        for _ in range(args.rounds):
+            for name, command in commands.items():
+                runs[name].append(measure(command, Path(folder) / "log"))
+    cpu = {name: statistics.median(r.cpu_seconds for r in found) for name, found in runs.items()}
+    peak = {name: max(r.peak_bytes for r in found) for name, found in runs.items()}
+    for name in commands:
+        print(f"{name}: {cpu[name]:.2f} s CPU, {peak[name] / MB:.0f} MB peak")
+    community, status = "community --all --json", "status"
     print(
-        f"community report, X sample ({x.posts:,} posts, {x.people_interacted:,} people): "
-        f"median {statistics.median(times):.3f} s, worst {max(times):.3f} s "
-        f"over {runs} runs (target < 1 s)"
+        f"community / status: {cpu[community] / cpu[status]:.1f}x CPU (target ≤ 3x), "
+        f"{peak[community] / peak[status]:.2f}x peak memory (target ≤ 2x)"
     )
+    print(f"review --week: {cpu['review --week']:.2f} s CPU (target < 1 s)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
