@@ -11,9 +11,11 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import typer.main
+import typer.utils
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -21,7 +23,7 @@ from alembic.script import ScriptDirectory
 import kompas.cli
 from conftest import MASTODON_ARCHIVE, X_ARCHIVE, Kompas
 from kompas.cli import sync as cli_sync
-from kompas.cli._startup import only_the_command
+from kompas.cli._startup import only_the_command, read_signatures_once
 from kompas.community.report import HALF_LIFE_DAYS
 from kompas.model import InteractionKind, PostKind
 from kompas.sources.feed_fetch import DEFAULT_MAX_BYTES
@@ -194,3 +196,29 @@ def test_defaults_written_out_for_help_agree_with_the_library() -> None:
     from kompas.cli import strategy
 
     assert strategy.STYLES == STYLES
+
+
+def _shape(command: Any) -> list[tuple[Any, ...]]:
+    """Every command's path and parameters (names, flags, defaults, required), in order."""
+    found = []
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        for param in node.params:
+            found.append((path, param.name, tuple(param.opts), repr(param.default), param.required))
+        for name, sub in sorted(getattr(node, "commands", {}).items()):
+            walk(sub, (*path, name))
+
+    walk(command, ())
+    return found
+
+
+def test_reading_each_signature_once_builds_the_same_commands() -> None:
+    alone = _shape(typer.main.get_command(kompas.cli.app))
+    read_signatures_once()
+    try:
+        shared = _shape(typer.main.get_command(kompas.cli.app))
+        again = _shape(typer.main.get_command(kompas.cli.app))
+    finally:
+        typer.main.get_params_from_function = typer.utils.get_params_from_function  # type: ignore[attr-defined]
+    assert len(alone) > 100
+    assert shared == alone == again

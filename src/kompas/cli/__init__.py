@@ -16,7 +16,7 @@ from rich.table import Table
 
 from kompas.cli import crash
 from kompas.cli._common import State, err, fail, out, plain
-from kompas.cli._startup import keep_plain_values, only_the_command
+from kompas.cli._startup import keep_plain_values, only_the_command, read_signatures_once
 from kompas.errors import KompasError
 
 if TYPE_CHECKING:
@@ -282,6 +282,7 @@ def main() -> None:
             reconfigure(errors="replace")
     try:
         keep_plain_values()
+        read_signatures_once()
         only_the_command(app, sys.argv[1:])()
     except Exception as error:  # the last line of defence; see kompas.cli.crash
         sys.exit(crash.report(error))

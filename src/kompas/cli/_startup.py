@@ -5,6 +5,10 @@ Only the command asked for: Typer builds the Click object of every command of th
 (reading ~100 signatures and evaluating their annotations, 0.05 s) before running one, so
 the app is pruned to the top-level command or group the command line names.
 
+Each signature read once: Typer reads every command's parameters twice (for the Click
+parameters, then for the callback that receives them), evaluating every annotation each
+time; the second reading is the first's result (only its names are used).
+
 Text and flag values without Pydantic: Typer 0.29 coerces every parameter value through
 a Pydantic ``TypeAdapter``, and importing Pydantic costs as much as importing Typer and Rich
 together (0.15 s of every command, ``kompas status`` included). A text value from the
@@ -14,15 +18,18 @@ as they are; any other value still goes through Typer's own coercion."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import typer
 import typer._click as click
+import typer.main
+import typer.utils
 from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import _TyperParameter
 from typer.main import get_command_name
+from typer.models import ParamMeta
 
 #: The annotations whose values the command line already gives in their final type.
 _KEPT = (str, bool)
@@ -96,3 +103,20 @@ def only_the_command(app: typer.Typer, argv: Sequence[str]) -> typer.Typer:
     pruned.registered_commands = commands
     pruned.registered_groups = groups
     return pruned
+
+
+def read_signatures_once() -> None:
+    """From now on in this process, Typer reads each command function's parameters once."""
+    read: Callable[[Callable[..., Any]], dict[str, ParamMeta]]
+    read = typer.utils.get_params_from_function
+    if typer.main.get_params_from_function is not read:  # type: ignore[attr-defined]
+        return  # done already
+    known: dict[Callable[..., Any], dict[str, ParamMeta]] = {}
+
+    def once(func: Callable[..., Any]) -> dict[str, ParamMeta]:
+        found = known.get(func)
+        if found is None:
+            found = known[func] = read(func)
+        return found
+
+    typer.main.get_params_from_function = once  # type: ignore[attr-defined]
