@@ -73,12 +73,22 @@ def inbox_command(
     _print(inbox, show_all)
 
 
+#: Why an inbox built from exports alone is empty, and what fills it.
+NO_DATA = (
+    "No data: nothing addressed to you is in the store. Exports hold what you did, not the "
+    "replies, mentions and quotes others sent you; `kompas sync mastodon` or "
+    "`kompas sync bluesky` brings them."
+)
+
+
 def _print(inbox: Inbox, show_all: bool) -> None:
     if inbox.note:
         out.print(Text(inbox.note))
     if not inbox.items:
         if inbox.addressed:
             out.print(Text(f"Nothing waits for you: all {inbox.addressed} answered or marked."))
+        elif not inbox.ever_addressed:
+            out.print(Text(NO_DATA))
         else:
             out.print(Text("Nothing was addressed to you in this period."))
     for item in inbox.items:

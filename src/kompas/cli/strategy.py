@@ -387,6 +387,15 @@ def today_command(
         for number, action in enumerate(result.actions, 1):
             out.print(Text(f"  {number}. [{action.kind}] {action.text}"))
             out.print(Text(f"     why: {action.why}"), style="dim")
+    else:
+        out.print(
+            Text(
+                "No action to propose: nobody waits for an answer in your inbox (exports hold "
+                "no replies to you: `kompas sync` brings them), every pillar had a post in the "
+                "last 7 days, no reconnect is due (`kompas people cadence ACCOUNT 30d`), and "
+                "your rules kept no feed item to share (`kompas feeds pull`)."
+            )
+        )
     if result.notices:
         out.print("Your rules flagged (notify):", style="bold")
         for notice in result.notices:

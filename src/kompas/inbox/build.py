@@ -69,6 +69,9 @@ class Inbox:
     median_reply_minutes: float | None
     unanswered_share: float | None
     has_accounts: bool
+    #: Whether anything was ever addressed to the user in the store (``False`` from
+    #: exports alone: they hold what the user did, not what others sent).
+    ever_addressed: bool = True
 
     @property
     def note(self) -> str | None:
@@ -91,6 +94,7 @@ class Inbox:
             "open": self.open,
             "median_reply_minutes": self.median_reply_minutes,
             "unanswered_share": self.unanswered_share,
+            "ever_addressed": self.ever_addressed,
         }
 
 
@@ -156,6 +160,7 @@ def build_inbox(
         median_reply_minutes=median,
         unanswered_share=share,
         has_accounts=bool(own),
+        ever_addressed=bool(rows) or store.ever_addressed(connection, own),
     )
 
 

@@ -231,6 +231,27 @@ def addressed(
     return found
 
 
+def ever_addressed(connection: sa.Connection, own: dict[str, list[str]]) -> bool:
+    """Whether the store holds anything addressed to the user at all: exports hold what
+    the user did, so an empty inbox from them means "no data", not "nobody wrote"."""
+    for platform, ids in own.items():
+        interaction = sa.select(interactions.c.id).where(
+            (interactions.c.platform == platform)
+            & interactions.c.target_account_id.in_(ids)
+            & interactions.c.kind.in_(ADDRESSING)
+            & interactions.c.actor_id.not_in(ids)
+        )
+        reply = sa.select(posts.c.id).where(
+            (posts.c.platform == platform)
+            & posts.c.reply_to_author_id.in_(ids)
+            & posts.c.author_id.not_in(ids)
+        )
+        for query in (interaction, reply):
+            if connection.execute(query.limit(1)).first() is not None:
+                return True
+    return False
+
+
 def _answers(
     connection: sa.Connection,
     platform: str,
