@@ -6,6 +6,7 @@ KOMPAS_TEST_PG_URL names one."""
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import shutil
 import tempfile
@@ -207,16 +208,41 @@ def _store(engine: sa.Engine, found: list[Record], linked: list[tuple[str, str, 
             )
 
 
-def _rounded(relationships: list[Relationship]) -> list[Relationship]:
-    """Relationships in one order, strengths to 9 decimals (the database adds floats in
-    its own order)."""
-    return sorted(
-        (
-            replace(r, strength=round(r.strength, 9), strength_before=round(r.strength_before, 9))
-            for r in relationships
-        ),
-        key=lambda r: r.person,
-    )
+def _same_relationships(found: list[Relationship], expected: list[Relationship]) -> None:
+    """Equal, strengths to a relative 1e-9: the database adds and exponentiates floats in
+    its own order, so the last bit may differ (and rounding such a value to 9 decimals can
+    fall either side of a tie, as 0.0166015625 does)."""
+    assert [r.person for r in sorted(found, key=lambda r: r.person)] == [
+        r.person for r in sorted(expected, key=lambda r: r.person)
+    ]
+    for got, want in zip(
+        sorted(found, key=lambda r: r.person), sorted(expected, key=lambda r: r.person), strict=True
+    ):
+        for name in ("strength", "strength_before"):
+            assert math.isclose(getattr(got, name), getattr(want, name), rel_tol=1e-9), (
+                got.person,
+                name,
+            )
+        assert replace(got, strength=0.0, strength_before=0.0) == replace(
+            want, strength=0.0, strength_before=0.0
+        )
+
+
+def _same_json(found: Any, expected: Any, where: str = "") -> None:
+    """Equal JSON, but for floats that the output rounds to 4 decimals: two values a last
+    bit apart may round to neighbours when they sit on a tie (0.03125)."""
+    if isinstance(expected, float) and isinstance(found, float):
+        assert abs(found - expected) <= 1.0001e-4, where
+    elif isinstance(expected, dict) and isinstance(found, dict):
+        assert list(found) == list(expected), where
+        for key in expected:
+            _same_json(found[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list) and isinstance(found, list):
+        assert len(found) == len(expected), where
+        for n, (a, b) in enumerate(zip(found, expected, strict=True)):
+            _same_json(a, b, f"{where}[{n}]")
+    else:
+        assert found == expected, where
 
 
 def assert_same(expected: CommunityReport, found: CommunityReport) -> None:
@@ -227,12 +253,12 @@ def assert_same(expected: CommunityReport, found: CommunityReport) -> None:
         other_figures = found.figures[scope]
         for f in fields(figures):
             assert getattr(other_figures, f.name) == getattr(figures, f.name), (scope, f.name)
-        assert _rounded(found.relationships[scope]) == _rounded(expected.relationships[scope])
+        _same_relationships(found.relationships[scope], expected.relationships[scope])
         for ranked in ("top", "fading", "automated"):
             assert [r.person for r in getattr(found, ranked)(scope)] == [
                 r.person for r in getattr(expected, ranked)(scope)
             ], (scope, ranked)
-    assert _json(found) == _json(expected)
+    _same_json(_json(found), _json(expected))
 
 
 def _json(result: CommunityReport) -> Any:
@@ -241,7 +267,7 @@ def _json(result: CommunityReport) -> Any:
 
 @pytest.mark.parametrize("database", DATABASES)
 @settings(
-    max_examples=40,
+    max_examples=int(os.environ.get("KOMPAS_PROPERTY_EXAMPLES", "20")),
     deadline=None,
     phases=PHASES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
