@@ -11,33 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 from conftest import WEB_AND_LIFE_STRATEGY, Kompas
 from sync_support import T0, MastodonFake, m_status
-from test_sync_mastodon import connected
+from test_sync_mastodon import connected, fake, server
 
-
-@pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    running = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    running.start()
-    yield running
-    running.clear()
-    running.stop()
-
-
-@pytest.fixture
-def fake(server: HTTPServer) -> MastodonFake:
-    made = MastodonFake(server.url_for("").rstrip("/"))
-    server.expect_request(re.compile(".*")).respond_with_handler(made.handle)
-    return made
+__all__ = ["fake", "server"]  # the recorded Mastodon instance, shared with the sync tests
 
 
 def mentions(fake: MastodonFake) -> dict[str, dict[str, Any]]:
