@@ -31,7 +31,7 @@ demo: $(BIN)/kompas
 
 ## Set up with dev dependencies and run the whole test suite (exit 5, "no tests", is a failure).
 test: $(BIN)/kompas
-	$(BIN)/python -m pytest --durations=25; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	$(BIN)/python -m pytest -n $${KOMPAS_TEST_WORKERS:-auto} --dist loadfile --durations=25; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 lint: $(BIN)/kompas
 	$(BIN)/ruff check src tests bench scripts

@@ -40,7 +40,32 @@ pillars:
       - Rode forty miles this morning and napped all afternoon.
 """
 
-PG_URL = os.environ.get("KOMPAS_TEST_PG_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker wipes and fills its own PostgreSQL database
+    (``NAME_gw0``, ``NAME_gw1``, ...), created on first use, so workers never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    server, _, name = url.rpartition("/")
+    mine = f"{name}_{worker}"
+    admin = sa.create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        exists = connection.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine}
+        ).first()
+        if exists is None:
+            connection.execute(sa.text(f'CREATE DATABASE "{mine}"'))
+    admin.dispose()
+    mine_url = f"{server}/{mine}"
+    os.environ["KOMPAS_TEST_PG_URL"] = mine_url  # modules that read it themselves agree
+    return mine_url
+
+
+PG_URL = _worker_database(os.environ.get("KOMPAS_TEST_PG_URL"))
 DATABASES = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
