@@ -41,7 +41,6 @@ pillars:
 """
 
 
-
 def _worker_database(url: str | None) -> str | None:
     """Under pytest-xdist each worker wipes and fills its own PostgreSQL database
     (``NAME_gw0``, ``NAME_gw1``, ...), created on first use, so workers never share one."""
