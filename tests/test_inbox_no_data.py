@@ -37,3 +37,11 @@ def test_today_says_why_it_proposes_nothing(kompas: Kompas) -> None:
     screen = " ".join(kompas("today").stdout.split())
     assert "No action to propose: nobody waits for an answer in your inbox" in screen
     assert "`kompas feeds pull`" in screen
+
+
+def test_an_empty_workspace_says_import_first(kompas: Kompas) -> None:
+    screen = kompas("inbox")
+    assert screen.exit_code == 0, screen.output
+    assert screen.stdout.strip() == (
+        "No account of yours in the store yet: import an export or `kompas sync`."
+    )

@@ -84,6 +84,8 @@ NO_DATA = (
 def _print(inbox: Inbox, show_all: bool) -> None:
     if inbox.note:
         out.print(Text(inbox.note))
+    if not inbox.has_accounts:
+        return  # the note said what to do first
     if not inbox.items:
         if inbox.addressed:
             out.print(Text(f"Nothing waits for you: all {inbox.addressed} answered or marked."))
