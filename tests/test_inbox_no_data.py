@@ -45,3 +45,24 @@ def test_an_empty_workspace_says_import_first(kompas: Kompas) -> None:
     assert screen.stdout.strip() == (
         "No account of yours in the store yet: import an export or `kompas sync`."
     )
+
+
+def test_the_pages_say_no_data_too(kompas: Kompas) -> None:
+    """The Inbox page shows no "0 of 0 unanswered" from exports alone; the Overview's
+    Today says why it proposes nothing instead of "nobody waits"."""
+    from fastapi.testclient import TestClient
+
+    from kompas.web.app import create_app
+    from kompas.workspace import Workspace
+
+    assert kompas("import", "bluesky-car", BLUESKY_CAR).exit_code == 0
+    assert kompas("strategy", "init").exit_code == 0
+    workspace = Workspace.resolve(kompas.home)
+    app = create_app(workspace.engine, home=workspace.home)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        page = client.get("/inbox").text
+        assert "No data: nothing addressed to you is in the store" in page
+        assert 'id="inbox-figures"' not in page
+        today = client.get("/fragments/today").text
+        assert "No action to propose from your data" in today
+        assert "nobody waits" not in today
