@@ -18,6 +18,8 @@ from typing import TypeVar
 
 from atproto import Client, models
 
+from conftest import Kompas
+
 #: The PDS of the network (proxies ``app.bsky.*`` reads to the AppView).
 PDS_URL = os.environ.get("KOMPAS_TEST_APPVIEW_PDS_URL")
 #: The AppView itself, for public unauthenticated reads.
@@ -64,6 +66,21 @@ class Account:
             models.ComAtprotoServerCreateAppPassword.Data(name="kompas-test")
         )
         return str(made.password)
+
+
+def connect(kompas: Kompas, account: Account) -> None:
+    """``kompas connect bluesky`` as ``account``, on the local network."""
+    result = kompas(
+        "connect",
+        "bluesky",
+        "--handle",
+        account.handle,
+        "--service",
+        account.base,
+        "--app-password",
+        account.app_password(),
+    )
+    assert result.exit_code == 0, result.output
 
 
 def eventually(read: Callable[[], T], ready: Callable[[T], bool], timeout: float = 30.0) -> T:

@@ -16,22 +16,8 @@ from typing import Any
 
 from atproto import client_utils
 
-from bluesky_network import PDS_URL, Account, eventually
+from bluesky_network import PDS_URL, Account, connect, eventually
 from conftest import WEB_AND_LIFE_STRATEGY, Kompas
-
-
-def connect(kompas: Kompas, account: Account) -> None:
-    result = kompas(
-        "connect",
-        "bluesky",
-        "--handle",
-        account.handle,
-        "--service",
-        account.base,
-        "--app-password",
-        account.app_password(),
-    )
-    assert result.exit_code == 0, result.output
 
 
 def inbox(kompas: Kompas) -> dict[str, dict[str, Any]]:

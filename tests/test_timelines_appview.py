@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from atproto import client_utils, models
 
-from bluesky_network import PDS_URL, Account, eventually
+from bluesky_network import PDS_URL, Account, connect, eventually
 from conftest import Kompas
 from kompas.store import schema
 from kompas.store.feeds import feed_items
@@ -38,20 +38,6 @@ rules:
     when: {kind: reply, to_tag: question}
     then: {tag: helped}
 """
-
-
-def connect(kompas: Kompas, account: Account) -> None:
-    result = kompas(
-        "connect",
-        "bluesky",
-        "--handle",
-        account.handle,
-        "--service",
-        account.base,
-        "--app-password",
-        account.app_password(),
-    )
-    assert result.exit_code == 0, result.output
 
 
 def curation_list(owner: Account, name: str, *members: Account) -> str:
