@@ -267,6 +267,10 @@ from kompas.cli import inbox as _inbox  # noqa: E402
 
 app.add_typer(_inbox.app, name="inbox")
 
+from kompas.cli import post as _post  # noqa: E402
+
+app.add_typer(_post.app, name="post")
+
 from kompas.cli import web as _web  # noqa: E402
 
 app.command("serve")(_web.serve_command)
