@@ -1,0 +1,155 @@
+"""``kompas post queue``, ``list``, ``cancel`` and ``run``: the local queue of posts to send
+later (registered on ``kompas post`` by :mod:`kompas.cli`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.text import Text
+
+from kompas.cli._common import State, fail, out
+from kompas.errors import KompasError, UsageError
+
+if TYPE_CHECKING:
+    from kompas.store.post_queue import QueuedPost
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+PostId = Annotated[str, typer.Argument(help="The queued post's id, as `kompas post list` shows.")]
+
+
+def _print_json(payload: object) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_draft(text: str | None, file: Path | None) -> str:
+    """The draft from the TEXT argument or ``--file`` (exactly one of them)."""
+    if (text is None) == (file is None):
+        raise UsageError("give the draft as TEXT or with --file F (one of them)")
+    if text is not None:
+        return text
+    assert file is not None
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KompasError(f"--file {str(file)!r}: no such file") from None
+    except UnicodeDecodeError:
+        raise KompasError(f"--file {str(file)!r} is not UTF-8 text") from None
+    except OSError as error:
+        raise KompasError(f"--file {str(file)!r}: {error.strerror}") from None
+
+
+def queue_command(
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at",
+            help='When to send it, in your local time: "in 2h", "tomorrow 9:00", '
+            '"friday 18:30", "2026-12-24 09:00" or ISO 8601.',
+        ),
+    ],
+    to: Annotated[str, typer.Option("--to", help="The network: mastodon or bluesky.")],
+    text: Annotated[str | None, typer.Argument(help="The draft (or use --file).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the draft from F.")] = None,
+    reply_to: Annotated[
+        str | None, typer.Option("--reply-to", help="The post it answers (its id or URL).")
+    ] = None,
+    image: Annotated[Path | None, typer.Option("--image", help="An image to attach.")] = None,
+    alt: Annotated[str | None, typer.Option("--alt", help="The image's alt text.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Queue a post to send at a given time (`kompas post run` sends what is due)."""
+    from kompas.post import queue, schedule
+
+    try:
+        draft = read_draft(text, file)
+        request = schedule.Request(draft, to, at, reply_to, image, alt)
+        now = datetime.now(UTC)
+        post = schedule.enqueue(State.workspace().engine, request, now)
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        _print_json(post.as_json())
+        return
+    out.print(
+        Text(
+            f"Queued #{post.id} for {post.network}, due {queue.describe(post.due_at, now)}. "
+            "`kompas post run` sends what is due (from cron or a systemd timer: docs/post.md)."
+        )
+    )
+
+
+def list_command(
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="Also the posts sent and cancelled (default: not done yet)."),
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """The queue: posts waiting, being sent or failed (with their errors)."""
+    from kompas.post import schedule
+
+    try:
+        posts = schedule.pending(State.workspace().engine, everything)
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        _print_json({"posts": [post.as_json() for post in posts]})
+        return
+    if not posts:
+        out.print(
+            Text(
+                "Nothing was ever queued."
+                if everything
+                else "The queue is empty (`kompas post list --all` shows what was sent)."
+            )
+        )
+        return
+    now = datetime.now(UTC)
+    for post in posts:
+        _print_post(post, now)
+
+
+def _short(text: str, size: int = 100) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= size else line[: size - 1] + "…"
+
+
+def _print_post(post: QueuedPost, now: datetime) -> None:
+    from kompas.post import queue
+
+    about = [post.state, post.network]
+    if post.state in (queue.QUEUED, queue.SENDING, queue.FAILED):
+        about.append(f"due {queue.describe(post.due_at, now)}")
+    elif post.finished_at is not None:
+        about.append(f"{post.state} {queue.describe(post.finished_at, now)}")
+    if post.attempts:
+        about.append(f"{post.attempts} attempt{'s' if post.attempts != 1 else ''}")
+    if len(post.parts) > 1:
+        about.append(f"thread of {len(post.parts)}, {len(post.sent)} posted")
+    out.print(Text.assemble((f"#{post.id}", "bold"), "  " + "  ".join(about)))
+    out.print(Text("    " + _short(post.text)))
+    if post.reply_to:
+        out.print(Text(f"    in reply to {post.reply_to}"), style="dim")
+    if post.image:
+        out.print(Text(f"    image {post.image}" + (" (no alt text)" if not post.alt else "")))
+    for part in post.sent:
+        out.print(Text(f"    posted: {part.url or part.uri}"))
+    if post.last_error and post.state != queue.SENT:
+        out.print(Text(f"    error: {post.last_error}"), style="red")
+
+
+def cancel_command(post_id: PostId) -> None:
+    """Cancel a queued (or failed) post: it will not be sent."""
+    from kompas.post import schedule
+
+    try:
+        number = schedule.parse_id(post_id)
+        post = schedule.cancel(State.workspace().engine, number, datetime.now(UTC))
+    except KompasError as error:
+        raise fail(error) from None
+    out.print(Text(f"Cancelled #{post.id} ({post.network}): it will not be sent."))
