@@ -50,8 +50,10 @@ def mastodon_file(archive: Path, name: str) -> Any:
         return json.load(handle)
 
 
-def mastodon_counts(archive: Path) -> dict[str, int]:
-    """What ``kompas status --json`` must say for a Mastodon archive."""
+def mastodon_counts(archive: Path) -> dict[str, int | None]:
+    """What ``kompas status --json`` must say for a Mastodon archive: an archive lists no
+    followers, and whom the user follows only in ``following_accounts.csv`` (no data
+    without it)."""
     items = mastodon_file(archive, "outbox.json")["orderedItems"]
     creates = [i for i in items if i["type"] == "Create"]
     return {
@@ -60,9 +62,21 @@ def mastodon_counts(archive: Path) -> dict[str, int]:
         "reposts": sum(1 for i in items if i["type"] == "Announce"),
         "likes": len(mastodon_file(archive, "likes.json")["orderedItems"]),
         "bookmarks": len(mastodon_file(archive, "bookmarks.json")["orderedItems"]),
-        "followers": 0,
-        "following": 0,
+        "followers": None,
+        "following": _mastodon_following(archive),
     }
+
+
+def _mastodon_following(archive: Path) -> int | None:
+    with tarfile.open(archive) as tar:
+        member = next(
+            (m for m in tar.getmembers() if m.name.endswith("following_accounts.csv")), None
+        )
+        if member is None:
+            return None
+        stream = tar.extractfile(member)
+        assert stream is not None
+        return len(list(csv.DictReader(io.TextIOWrapper(stream, "utf-8")))) or None
 
 
 _DATED_ROW = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,", re.MULTILINE)
@@ -73,7 +87,7 @@ def linkedin_text(export: Path, name: str) -> str:
         return z.read(name).decode("utf-8")
 
 
-def linkedin_counts(export: Path) -> dict[str, int]:
+def linkedin_counts(export: Path) -> dict[str, int | None]:
     """Shares are counted by distinct share link (one post can fill several rows, one per
     media image); comments by the rows that start with a timestamp."""
     shares = linkedin_text(export, "Shares.csv")
@@ -85,9 +99,17 @@ def linkedin_counts(export: Path) -> dict[str, int]:
         "reposts": 0,
         "likes": 0,
         "bookmarks": 0,
-        "followers": 0,
-        "following": 0,
+        "followers": _linkedin_connections(export),
+        "following": _linkedin_connections(export),
     }
+
+
+def _linkedin_connections(export: Path) -> int | None:
+    with zipfile.ZipFile(export) as z:
+        if "Connections.csv" not in z.namelist():
+            return None
+    rows = [r for r in csv_rows(linkedin_text(export, "Connections.csv")) if len(r) > 2]
+    return max(len(rows) - 1, 0) or None
 
 
 def csv_rows(text: str) -> list[list[str]]:

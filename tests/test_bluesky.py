@@ -61,7 +61,7 @@ def test_status_counts(kompas_db: Kompas) -> None:
         "reposts": EXPECTED["reposts"],
         "likes": EXPECTED["likes"],
         "bookmarks": 0,
-        "followers": 0,
+        "followers": None,  # a repository holds whom it follows, never its followers
         "following": EXPECTED["follows"],
     }
     assert "nothing new" in kompas_db("import", "bluesky-car", BLUESKY_CAR).stdout

@@ -123,8 +123,9 @@ def classify(t: Tweet) -> str:
 
 
 FOLLOWERS = {f["follower"]["accountId"] for f in x_file(X_ARCHIVE, "follower")}
-#: X's assistant: an automated account the user talks to, never counted as a person.
-GROK = next(i for t in TWEETS for i, s in t.mentions if s.lower() == "grok")
+#: Automated accounts the user talks to (X's assistant and a utility bot the user tags),
+#: never counted as people.
+BOTS = {i for t in TWEETS for i, s in t.mentions if s.lower() in ("grok", "iluminatibot")}
 FOLLOWING = {f["following"]["accountId"] for f in x_file(X_ARCHIVE, "following")}
 
 
@@ -255,7 +256,7 @@ def test_learning_figures(x_home: Path, x_slice: dict[str, Any]) -> None:
 
 
 def test_connection_figures(x_slice: dict[str, Any]) -> None:
-    now = set().union(*(people_of(t) for t in SLICE)) - {GROK}
+    now = set().union(*(people_of(t) for t in SLICE)) - BOTS
     first: dict[str, datetime] = {}
     for t in sorted(TWEETS, key=lambda t: t.when):
         for person in people_of(t):
@@ -315,7 +316,7 @@ def test_weekly_trends(x_home: Path) -> None:
         assert trends["replies_given"][i] == sum(
             1 for t in week if not t.is_rt and t.reply_to and t.reply_to_user != ME
         )
-        assert trends["people_interacted"][i] == len(set().union(*map(people_of, week)) - {GROK})
+        assert trends["people_interacted"][i] == len(set().union(*map(people_of, week)) - BOTS)
     assert trends["replies_received"] is None
     assert trends["followers_gained"] is None  # the archive's follower list has no dates
 
@@ -335,7 +336,7 @@ def test_top_relationships(x_home: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     top = json.loads(result.stdout)["top"]
-    people = ((p, s) for p, s in strengths(END).items() if p != GROK)
+    people = ((p, s) for p, s in strengths(END).items() if p not in BOTS)
     expected = sorted(people, key=lambda kv: (-kv[1], f"x:{kv[0]}"))[:5]
     assert [r["person"] for r in top] == [f"x:{p}" for p, _ in expected]
     assert [r["strength"] for r in top] == pytest.approx([s for _, s in expected], abs=1e-3)
@@ -359,7 +360,7 @@ def test_fading_relationships(x_home: Path) -> None:
     active = set().union(*(people_of(t) for t in TWEETS if since <= t.when < until))
     before = strengths(since)
     expected = sorted(
-        ((p, s) for p, s in before.items() if s >= 1.0 and p not in active and p != GROK),
+        ((p, s) for p, s in before.items() if s >= 1.0 and p not in active and p not in BOTS),
         key=lambda kv: (-kv[1], f"x:{kv[0]}"),
     )[:20]
     assert [r["person"] for r in fading] == [f"x:{p}" for p, _ in expected]

@@ -39,6 +39,9 @@ START = END - timedelta(days=90)
 WINDOW = [t for t in TWEETS if START <= t.when < END]
 #: X's assistant, an automated account the user talks to: never a relationship.
 GROK = next(i for t in TWEETS for i, s in t.mentions if s.lower() == "grok")
+#: A utility bot the user tags (it says so on its profile): never a relationship either.
+ILLUMINATI = next(i for t in TWEETS for i, s in t.mentions if s.lower() == "iluminatibot")
+BOTS = {GROK, ILLUMINATI}
 __all__ = ["x_home"]  # the shared module-scoped fixture
 
 
@@ -75,9 +78,9 @@ def test_follow_back_over_the_whole_archive(x_home: Path) -> None:
     assert any(f"{len(back)} of the {len(replied)}" in r for r in data["style_reasons"]["x"])
     # New connections are two-way only; one-way contacts are people reached.
     everyone = set().union(*(people_of(t) for t in TWEETS))
-    assert data["people_reached"]["x"] == len(everyone - {GROK})  # a bot is not a person
-    assert data["automated_accounts"]["x"] == 1
-    assert data["new_connections"]["x"] == len((everyone - {GROK}) & FOLLOWERS)
+    assert data["people_reached"]["x"] == len(everyone - BOTS)  # a bot is not a person
+    assert data["automated_accounts"]["x"] == len(BOTS)
+    assert data["new_connections"]["x"] == len((everyone - BOTS) & FOLLOWERS)
 
 
 def test_plain_posts_count_in_the_mix() -> None:
@@ -126,7 +129,7 @@ def test_all_time_strength_counts_every_exchange(x_home: Path) -> None:
         for person in people_of(t):
             exchanges[person] += 1
     expected = sorted(
-        ((p, n) for p, n in exchanges.items() if p != GROK),
+        ((p, n) for p, n in exchanges.items() if p not in BOTS),
         key=lambda kv: (-kv[1], f"x:{kv[0]}"),
     )[:5]
     assert [r["person"] for r in data["top"]] == [f"x:{p}" for p, _ in expected]
@@ -142,11 +145,15 @@ def test_automated_accounts_are_not_relationships(x_home: Path) -> None:
     result = Kompas(x_home)("community", "people", "--all", "--top", "5000", "--json")
     data = json.loads(result.stdout)
     handles = {h.lower() for r in data["top"] for h in r["handles"]}
-    assert "grok" not in handles
-    assert [a["handles"] for a in data["automated"]] == [["grok"]]
-    assert data["automated"][0]["given"] == sum(1 for t in TWEETS if GROK in people_of(t))
+    assert not {"grok", "iluminatibot"} & handles
+    given = {a["handles"][0]: a["given"] for a in data["automated"]}
+    assert given == {
+        name: sum(1 for t in TWEETS if bot in people_of(t))
+        for name, bot in (("grok", GROK), ("iluminatibot", ILLUMINATI))
+    }
     screen = Kompas(x_home)("community", "people", "--all")
-    assert "Automated accounts you exchanged with (not ranked): grok" in screen.stdout
+    assert "Automated accounts you exchanged with (not ranked): " in screen.stdout
+    assert "grok" in screen.stdout and "iluminatibot" in screen.stdout
 
 
 def test_strength_decays_to_the_end_of_the_period(x_home: Path) -> None:

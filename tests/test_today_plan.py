@@ -169,3 +169,41 @@ def test_share_and_notify_come_from_the_feeds(kompas: Kompas) -> None:
     share = next(a for a in actions if a["kind"] == "share")
     assert share["post"] == "f-web" and share["url"] == "https://news.example/firefox"
     assert "Web" in share["why"] and "score 5" in share["why"]
+
+
+def test_a_one_way_tie_says_only_the_user_wrote(kompas: Kompas) -> None:
+    """ann never wrote back (the store holds only the user's four replies): the reason says
+    the user wrote to them, not that they talked."""
+    actions = json.loads(kompas("today", "--json").stdout)["actions"]
+    why = next(a["why"] for a in actions if a["person"] == "ann@example.social")
+    assert why.startswith("You wrote to them 4 times")
+    assert "nothing from them is in the store" in why
+
+
+def test_today_needs_no_strategy_file(tmp_path: Path) -> None:
+    """The X sample with no strategy.yaml: today still proposes reconnects (an export holds
+    only the user's side, so each says so), never proposes a known bot, and says how to
+    write a strategy instead of claiming every pillar had a post."""
+    from conftest import X_ARCHIVE
+    from samples import x_file
+
+    kompas = Kompas(tmp_path / "home")
+    assert kompas("import", "x-archive", X_ARCHIVE).exit_code == 0
+    result = kompas("today", "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["habits"] == [] and found["status"] == "no data"
+    assert "kompas strategy init" in found["suggestion"]
+    reconnects = [a for a in found["actions"] if a["kind"] == "reconnect"]
+    assert reconnects, "the sample's fading ties give reconnects"
+    # Independently: the people the user replied to in the raw export, by screen name.
+    tweets = [t["tweet"] for t in x_file(X_ARCHIVE, "tweets")]
+    replied = {t["in_reply_to_screen_name"] for t in tweets if t.get("in_reply_to_screen_name")}
+    assert "iluminatibot" in replied  # a utility bot the user tagged often ...
+    for action in reconnects:
+        assert action["person"] != "iluminatibot"  # ... is never a tie to reconnect
+        assert action["person"] in replied
+        assert action["why"].startswith("You wrote to them")
+    printed = kompas("today").stdout
+    assert "every pillar had a post" not in printed
+    assert "habit" not in printed.splitlines()[1]  # no empty habits table

@@ -24,6 +24,7 @@ KNOWN_BOTS: dict[str, frozenset[str]] = {
             "sendvidbot",
             "downloaderbot",
             "readwiseio",
+            "iluminatibot",
         }
     ),
     "bluesky": frozenset(),

@@ -226,7 +226,8 @@ def _print_status(counts: dict[str, PlatformCounts], feeds: int, workspace: Work
     for platform in counts:
         table.add_column(platform, justify="right")
     for column in (*_COLUMNS, "accounts"):
-        table.add_row(column, *(f"{c.as_dict()[column]:,}" for c in counts.values()))
+        values = (c.as_dict()[column] for c in counts.values())
+        table.add_row(column, *("no data" if v is None else f"{v:,}" for v in values))
     out.print(table)
     out.print(f"Feeds followed (OPML): {feeds:,}", highlight=False)
 

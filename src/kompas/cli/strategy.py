@@ -19,7 +19,9 @@ from kompas.period import default_day
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from kompas.strategy.model import Strategy
     from kompas.strategy.review import Review
+    from kompas.strategy.today import Today
 
 # The pillar and the store load inside each command, not for `--help`.
 
@@ -56,6 +58,33 @@ class InputError(KompasError):
 
 def _strategy_path(path: Path | None) -> Path:
     return path or State.workspace().home / "strategy.yaml"
+
+
+def _print_habits(result: Today, day: datetime) -> None:
+    table = Table(title=f"{day.date()}: {result.status}", title_justify="left")
+    for column in ("habit", "done", "target", "left", "streak"):
+        table.add_column(column)
+    for h in result.habits:
+        done = "no data" if h.done is None else str(h.done)
+        left = "—" if h.left is None else str(h.left)
+        table.add_row(
+            Text(h.habit.name),
+            done,
+            f"{h.habit.target} per {h.habit.per}",
+            left,
+            "—" if h.streak is None else str(h.streak),
+        )
+    out.print(table, markup=False)
+
+
+def _strategy_or_none(path: Path | None) -> Strategy | None:
+    """The strategy file named, or the workspace's; ``None`` when no file was named and
+    the workspace has none yet (``today``'s replies and reconnects need no strategy)."""
+    from kompas.strategy import load_strategy
+
+    if path is None and not _strategy_path(None).exists():
+        return None
+    return load_strategy(_strategy_path(path))
 
 
 def _rules_path() -> Path:
@@ -345,14 +374,19 @@ def today_command(
     as_json: JsonOption = False, date: DateOption = None, path: FileOption = None
 ) -> None:
     """Habits done and left today, today's posts by pillar, and what would help most."""
+    from dataclasses import replace
+
+    from kompas.i18n import message
     from kompas.inbox.plan import with_plan
-    from kompas.strategy import build_today, load_strategy
+    from kompas.strategy import Strategy, build_today
 
     try:
-        strategy = load_strategy(_strategy_path(path))
+        strategy = _strategy_or_none(path)
         with State.workspace().engine.connect() as connection:
             day, first_line = _day(connection, date, 1)
-            result = build_today(connection, strategy, day, _rules_path())
+            result = build_today(connection, strategy or Strategy(why=""), day, _rules_path())
+            if strategy is None:
+                result = replace(result, suggestion=message("strategy.suggest.no_strategy"))
             result = with_plan(connection, result, State.workspace().home)
     except KompasError as error:
         raise fail(error) from None
@@ -361,26 +395,13 @@ def today_command(
         _first(first_line, stderr=True)
         return
     _first(first_line)
-    table = Table(title=f"{day.date()}: {result.status}", title_justify="left")
-    for column in ("habit", "done", "target", "left", "streak"):
-        table.add_column(column)
-    for h in result.habits:
-        done = "no data" if h.done is None else str(h.done)
-        left = "—" if h.left is None else str(h.left)
-        table.add_row(
-            Text(h.habit.name),
-            done,
-            f"{h.habit.target} per {h.habit.per}",
-            left,
-            "—" if h.streak is None else str(h.streak),
-        )
-    out.print(table, markup=False)
+    if result.habits:
+        _print_habits(result, day)
+    else:
+        out.print(f"{day.date()}: {result.status}", style="bold", highlight=False)
     by_pillar = ", ".join(f"{k} {v}" for k, v in result.by_pillar.items())
-    out.print(
-        f"Posts today: {result.posts} ({by_pillar}; unaligned {result.unaligned})",
-        highlight=False,
-        markup=False,
-    )
+    pillars = f" ({by_pillar}; unaligned {result.unaligned})" if result.by_pillar else ""
+    out.print(f"Posts today: {result.posts}{pillars}", highlight=False, markup=False)
     out.print(str(result.suggestion), highlight=False, markup=False)
     if result.actions:
         out.print("Today:", style="bold")
@@ -388,11 +409,16 @@ def today_command(
             out.print(Text(f"  {number}. [{action.kind}] {action.text}"))
             out.print(Text(f"     why: {action.why}"), style="dim")
     else:
+        pillars_said = (
+            "every pillar had a post in the last 7 days, "
+            if result.by_pillar
+            else "there are no pillars to check (no strategy yet), "
+        )
         out.print(
             Text(
                 "No action to propose: nobody waits for an answer in your inbox (exports hold "
-                "no replies to you: `kompas sync` brings them), every pillar had a post in the "
-                "last 7 days, no reconnect is due (`kompas people cadence ACCOUNT 30d`), and "
+                "no replies to you: `kompas sync` brings them), "
+                f"{pillars_said}no reconnect is due (`kompas people cadence ACCOUNT 30d`), and "
                 "your rules kept no feed item to share (`kompas feeds pull`)."
             )
         )

@@ -81,7 +81,11 @@ def reconnect_actions(
 ) -> list[Action]:
     """People whose reconnect cadence is due (``kompas people cadence``), most overdue
     first; then fading ties: people the user talked with in the three months before the
-    last thirty days, and not since (automated accounts left out)."""
+    last thirty days, and not since (accounts that declare automation, known bots and those
+    the authenticity model flags are left out; a tie seen only from the user's side says
+    so, since an export holds only what the user wrote)."""
+    from kompas.people.stored import automation
+
     found = cadence_actions(connection, end)
     candidates = [
         c for c in store.fading(connection, own, end, RECENT, BEFORE) if c[2] >= TIE_EXCHANGES
@@ -98,12 +102,14 @@ def reconnect_actions(
         handle = _handle(platform, account, person.handle if person else None)
         if (person and person.is_bot) or is_known_bot(platform, handle) or handle in named:
             continue
+        if automation(connection, platform, account).likely:
+            continue
         found.append(
             Action(
                 "reconnect",
                 message("inbox.action.reconnect", person=handle),
                 message(
-                    "inbox.why.fading",
+                    "inbox.why.fading" if seen.received else "inbox.why.fading_one_way",
                     count=exchanges,
                     days=_ago(last, end),
                 ),

@@ -18,7 +18,9 @@ class PlatformCounts:
     """What the store holds for one platform, from the user's side.
 
     ``posts`` counts all of the user's own posts (replies and reposts included);
-    ``likes`` and ``bookmarks`` are what the user gave.
+    ``likes`` and ``bookmarks`` are what the user gave. ``followers`` and ``following``
+    are ``None`` (no data) when nothing imported or synced lists them: a Mastodon archive
+    or a Bluesky repository holds no follower list, and that is not zero followers.
     """
 
     posts: int = 0
@@ -26,11 +28,11 @@ class PlatformCounts:
     reposts: int = 0
     likes: int = 0
     bookmarks: int = 0
-    followers: int = 0
-    following: int = 0
+    followers: int | None = 0
+    following: int | None = 0
     accounts: int = 0
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | None]:
         """The counts as a plain dict (the ``kompas status --json`` shape)."""
         return asdict(self)
 
@@ -58,8 +60,22 @@ STATUS_SQL = " UNION ALL ".join(
         f"SELECT t.platform, 'following', NULL, count(*) {_own('follows', 'follower_id')}"
         " AND t.ended_at IS NULL GROUP BY t.platform",
         "SELECT platform, 'accounts', NULL, count(*) FROM accounts GROUP BY platform",
+        # What could list followers and following: the imports by kind, the sync streams.
+        "SELECT source, 'imported', NULL, count(*) FROM imports GROUP BY source",
+        "SELECT platform, 'synced', stream, count(*) FROM sync_state GROUP BY platform, stream",
     )
 )
+
+#: The export kinds that list the user's followers and whom the user follows, by platform.
+#: A Mastodon archive lists whom the user follows only with ``following_accounts.csv``, a
+#: LinkedIn export its connections only with ``Connections.csv`` (then the counts are above
+#: zero); an X archive always has both lists, even empty.
+LISTED_BY_IMPORT = {
+    "x-archive": ("x", ("followers", "following")),
+    "bluesky-car": ("bluesky", ("following",)),
+}
+#: The sync streams that walk those lists whole (Mastodon's and Bluesky's).
+LISTED_BY_STREAM = {"followers": "followers", "following": "following", "follows": "following"}
 
 #: How many feeds the user subscribes to (from OPML).
 FEEDS_SQL = "SELECT count(*) FROM feed_subscriptions"
@@ -67,16 +83,30 @@ FEEDS_SQL = "SELECT count(*) FROM feed_subscriptions"
 
 def counts_by_platform(rows: Iterable[Any]) -> dict[str, PlatformCounts]:
     """The :data:`STATUS_SQL` rows folded into counts per platform, for every platform that
-    has any data, sorted by platform."""
-    figures: dict[str, dict[str, int]] = {}
+    has any data, sorted by platform; a follow list no import or sync could give is
+    ``None``."""
+    figures: dict[str, dict[str, int | None]] = {}
+    listed: set[tuple[str, str]] = set()
     for platform, figure, kind, count in rows:
+        if figure == "imported":
+            where, lists = LISTED_BY_IMPORT.get(platform, ("", ()))
+            listed.update((where, side) for side in lists)
+            continue
+        if figure == "synced":
+            if kind in LISTED_BY_STREAM:
+                listed.add((platform, LISTED_BY_STREAM[kind]))
+            continue
         bucket = figures.setdefault(platform, {})
         if figure != "posts":
             bucket[figure] = int(count)
             continue
-        bucket["posts"] = bucket.get("posts", 0) + int(count)
+        bucket["posts"] = (bucket.get("posts") or 0) + int(count)
         if kind == REPLY:
             bucket["replies"] = int(count)
         elif kind == REPOST:
             bucket["reposts"] = int(count)
-    return {platform: PlatformCounts(**values) for platform, values in sorted(figures.items())}
+    for platform, bucket in figures.items():
+        for side in ("followers", "following"):
+            if not bucket.get(side) and (platform, side) not in listed:
+                bucket[side] = None
+    return {platform: PlatformCounts(**values) for platform, values in sorted(figures.items())}  # type: ignore[arg-type]

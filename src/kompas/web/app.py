@@ -659,8 +659,10 @@ def _modified(home: Path | None, name: str) -> int | None:
         return None
 
 
-def _number(lang: str) -> Callable[[int | float], str]:
-    return lambda value: i18n.format_number(value, lang)
+def _number(lang: str) -> Callable[[int | float | None], str]:
+    """Numbers as ``lang`` writes them; ``None`` (no data) in words, never as 0."""
+    no_data = i18n.translate(lang, "status.no_data")
+    return lambda value: no_data if value is None else i18n.format_number(value, lang)
 
 
 def _back(request: Request, path: str, **params: str) -> Response:
