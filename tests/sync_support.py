@@ -301,6 +301,25 @@ class MastodonFake:
         self.add_timelines(home, page)
         #: The user's private notes on accounts (API id → text), as Relationships carry them.
         self.account_notes: dict[str, str] = {}
+        self.add_posting()
+
+    def add_posting(self) -> None:
+        """What posting needs: statuses made through ``POST /api/v1/statuses`` (in order),
+        the ``Idempotency-Key`` of each, the uploads of ``POST /api/v2/media``."""
+        self.posted: list[dict[str, Any]] = []
+        #: Idempotency-Key → the status it made (Mastodon keeps them an hour).
+        self.idempotent: dict[str, str] = {}
+        #: Every POST /api/v1/statuses received, with its Idempotency-Key.
+        self.status_requests: list[str | None] = []
+        #: media id → {"entity", "polls_left", "size", "mime_type", "file_name"}
+        self.media: dict[str, dict[str, Any]] = {}
+        #: The upload answers 202 (url null), and ``GET /api/v1/media/:id`` answers 206
+        #: this many times before the attachment is processed (200).
+        self.media_processing_polls = 0
+        #: ``configuration.media_attachments.image_size_limit`` (None: left out).
+        self.image_size_limit: int | None = 16 * 1024 * 1024
+        #: The scopes the token was granted (``write`` covers every ``write:*``).
+        self.token_scopes = {"read", "write:statuses", "write:media", "write:lists"}
 
     def add_timelines(self, home: int, page: int) -> None:
         """Ada's home timeline and her two lists (https://docs.joinmastodon.org/entities/List/).
@@ -455,6 +474,10 @@ class MastodonFake:
             return json_response(self.relationships(request.args.getlist("id[]")))
         if path.startswith("/api/v1/lists"):
             return self.lists_api(request, path)
+        if path in ("/api/v1/statuses", "/api/v2/media", "/api/v2/search") or path.startswith(
+            "/api/v1/media/"
+        ):
+            return self.posting_api(request, path)
         match = re.fullmatch(r"/api/v1/statuses/(\d+)/context", path)
         if match:
             if match.group(1) not in self.known_statuses:
@@ -678,8 +701,137 @@ class MastodonFake:
             return json_response({})
         return refused(405, "Method not allowed")
 
+    def posting_api(self, request: Request, path: str) -> Response:
+        """Posting as Mastodon 4.3 answers it (https://docs.joinmastodon.org/methods/statuses/
+        and /methods/media/): a repeated ``Idempotency-Key`` gets the status it already
+        made; too long a text is refused (422); a reply to an unknown status is 404; media
+        still processing cannot be attached (422); a token without the scope gets 403."""
+
+        def answer(payload: Any, status: int = 200) -> Response:
+            return Response(json.dumps(payload), status=status, content_type="application/json")
+
+        if request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+            return answer({"error": "The access token is invalid"}, 401)
+        if path == "/api/v2/search":
+            wanted = request.args.get("q", "")
+            found = [s for s in self.known_statuses.values() if wanted in (s["uri"], s.get("url"))]
+            return answer({"accounts": [], "statuses": found[:1], "hashtags": []})
+        scope = "write:statuses" if path == "/api/v1/statuses" else "write:media"
+        if not {"write", scope} & self.token_scopes:
+            return answer({"error": "This action is outside the authorized scopes"}, 403)
+        if path == "/api/v2/media":
+            return self.upload(request, answer)
+        if path.startswith("/api/v1/media/"):
+            media = self.media.get(path.rsplit("/", 1)[1])
+            if media is None:
+                return answer({"error": "Record not found"}, 404)
+            if media["polls_left"] > 0:
+                media["polls_left"] -= 1
+                return answer(media["entity"], 206)
+            media["entity"]["url"] = f"{self.base}/system/media/{media['entity']['id']}.png"
+            return answer(media["entity"])
+        return self.create_status(request, answer)
+
+    def upload(self, request: Request, answer: Any) -> Response:
+        upload = request.files.get("file")
+        if upload is None:
+            return answer({"error": "Validation failed: File can't be blank"}, 422)
+        data = upload.read()
+        if self.image_size_limit is not None and len(data) > self.image_size_limit:
+            message = "Validation failed: File file size must be less than 16 MB"
+            return answer({"error": message}, 422)
+        media_id = str(900000 + len(self.media))
+        processing = self.media_processing_polls > 0
+        entity = {
+            "id": media_id,
+            "type": "image",
+            "url": None if processing else f"{self.base}/system/media/{media_id}.png",
+            "preview_url": f"{self.base}/system/media/{media_id}-small.png",
+            "remote_url": None,
+            "text_url": None,
+            "meta": {"original": {"width": 640, "height": 480, "size": "640x480", "aspect": 4 / 3}},
+            "description": request.form.get("description"),
+            "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
+        }
+        self.media[media_id] = {
+            "entity": entity,
+            "polls_left": self.media_processing_polls,
+            "size": len(data),
+            "mime_type": upload.mimetype,
+            "file_name": upload.filename,
+        }
+        return answer(entity, 202 if processing else 200)
+
+    def create_status(self, request: Request, answer: Any) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        self.status_requests.append(key)
+        if key is not None and key in self.idempotent:
+            return answer(self.known_statuses[self.idempotent[key]])
+        form = request.form
+        text = form.get("status", "")
+        media_ids = form.getlist("media_ids[]")
+        if len(text) > 500:
+            return answer({"error": "Validation failed: Text character limit of 500 exceeded"}, 422)
+        if not text.strip() and not media_ids:
+            return answer({"error": "Validation failed: Text can't be blank"}, 422)
+        parent = None
+        if form.get("in_reply_to_id"):
+            parent = self.known_statuses.get(form["in_reply_to_id"])
+            if parent is None:
+                message = "The post you are trying to reply to does not appear to exist."
+                return answer({"error": message}, 404)
+        attachments = []
+        for media_id in media_ids:
+            media = self.media.get(media_id)
+            if media is None:
+                continue  # Mastodon ignores ids that are not the user's unattached media
+            if media["entity"]["url"] is None:
+                message = (
+                    "Cannot attach files that have not finished processing. Try again in a moment!"
+                )
+                return answer({"error": message}, 422)
+            attachments.append(media["entity"])
+        people = [self.me, *self.others]
+        mentioned = [
+            a for a in people if re.search(rf"(?<![\w@])@{re.escape(a['acct'])}(?![\w@.])", text)
+        ]
+        tags = re.findall(r"(?<![\w#])#(\w+)", text)
+        status_id = 300000 + len(self.posted)
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        status = m_status(
+            status_id,
+            self.me,
+            escaped.replace("\n", "<br>"),
+            created=datetime.now(UTC).replace(microsecond=0),
+            reply_to=parent,
+            mentions=mentioned,
+            tags=tags,
+            counts=(0, 0, 0),
+        )
+        status["media_attachments"] = attachments
+        status["application"] = {"name": "kompas", "website": "https://github.com/kompas"}
+        self.known_statuses[str(status_id)] = status
+        self.posted.append(status)
+        if key is not None:
+            self.idempotent[key] = str(status_id)
+        return answer(status)
+
     def instance(self, path: str) -> dict[str, Any]:
         if path.endswith("v2/instance"):
+            media = (
+                {}
+                if self.image_size_limit is None
+                else {
+                    "media_attachments": {
+                        "supported_mime_types": ["image/jpeg", "image/png", "image/gif"],
+                        "image_size_limit": self.image_size_limit,
+                        "image_matrix_limit": 33177600,
+                        "video_size_limit": 103809024,
+                        "video_frame_rate_limit": 120,
+                        "video_matrix_limit": 8294400,
+                    }
+                }
+            )
             return {
                 "domain": self.host,
                 "title": "Test instance",
@@ -698,6 +850,7 @@ class MastodonFake:
                         "max_media_attachments": 4,
                         "characters_reserved_per_url": 23,
                     },
+                    **media,
                 },
                 "registrations": {"enabled": False, "approval_required": False, "message": None},
                 "contact": {"email": "admin@example.org", "account": self.me},

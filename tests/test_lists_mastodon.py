@@ -225,7 +225,9 @@ def test_a_bad_lists_file_names_the_line(fake: MastodonFake, tmp_path: Path) -> 
     assert "line 2" in result.stderr and "exclusive is a Mastodon list setting" in result.stderr
 
 
-def test_connect_with_write_asks_for_the_lists_scope(fake: MastodonFake, tmp_path: Path) -> None:
+def test_connect_with_write_asks_for_the_lists_and_posting_scopes(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     result = Kompas(home).runner.invoke(
         app,
@@ -233,12 +235,13 @@ def test_connect_with_write_asks_for_the_lists_scope(fake: MastodonFake, tmp_pat
         input=f"{AUTH_CODE}\n",
     )
     assert result.exit_code == 0, result.output
-    assert "read and change your lists" in result.stderr
+    assert "read, post and reply, and change your lists" in result.stderr
     url = next(line for line in result.stderr.splitlines() if "/oauth/authorize" in line)
-    assert parse_qs(urlsplit(url.strip()).query)["scope"] == ["read write:lists"]
-    assert fake.token_requests[0]["scope"] == "read write:lists"
+    scopes = "read write:lists write:statuses write:media"
+    assert parse_qs(urlsplit(url.strip()).query)["scope"] == [scopes]
+    assert fake.token_requests[0]["scope"] == scopes
     saved = credentials.load(home, "mastodon")
-    assert saved["scopes"] == "read write:lists" and saved["access_token"] == ACCESS_TOKEN
+    assert saved["scopes"] == scopes and saved["access_token"] == ACCESS_TOKEN
 
 
 def test_the_dashboard_shows_the_plan_and_applies_it_with_csrf(

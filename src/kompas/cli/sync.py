@@ -80,13 +80,14 @@ def connect_mastodon(
         bool,
         typer.Option(
             "--write",
-            help="Also let kompas change your lists (scope write:lists), for `kompas lists "
-            "apply`; without it kompas only reads.",
+            help="Also let kompas post and reply (scopes write:statuses write:media), for "
+            "`kompas post send` and `kompas inbox reply`, and change your lists (write:lists), "
+            "for `kompas lists apply`; without it kompas only reads.",
         ),
     ] = False,
 ) -> None:
-    """Authorise kompas (read-only, or --write for lists) on your Mastodon instance
-    through OAuth."""
+    """Authorise kompas (read-only, or --write to post, reply and change your lists) on
+    your Mastodon instance through OAuth."""
     from kompas.sync import mastodon
     from kompas.sync.http import PlatformUnreachable
 
@@ -97,7 +98,7 @@ def connect_mastodon(
         pending = mastodon.begin_connect(
             instance, policy, mastodon.WRITE_SCOPES if write else mastodon.SCOPES
         )
-        access = "read and change your lists" if write else "read-only"
+        access = "read, post and reply, and change your lists" if write else "read-only"
         err.print(
             f"Open this URL, approve kompas ({access}), and copy the code shown:",
             highlight=False,

@@ -235,8 +235,11 @@ def sync_streams(connection: sa.Connection) -> list[SyncStream]:
     """Every live-sync stream the store has a position for, most recent first."""
     from kompas.store.sync import sync_state
 
+    # The progress of sends (``kompas post send``) shares the table; it is no sync stream.
     rows = connection.execute(
-        sa.select(sync_state).order_by(sync_state.c.updated_at.desc(), sync_state.c.stream)
+        sa.select(sync_state)
+        .where(~sync_state.c.stream.startswith("send:"))
+        .order_by(sync_state.c.updated_at.desc(), sync_state.c.stream)
     )
     return [
         SyncStream(

@@ -83,6 +83,19 @@ def _put_cursor(
     )
 
 
+def drop_cursor(engine: sa.Engine, platform: str, account_id: str, stream: str) -> bool:
+    """Forget one stream's position (it starts afresh); whether there was one."""
+    with engine.begin() as connection:
+        removed = connection.execute(
+            sa.delete(sync_state).where(
+                (sync_state.c.platform == platform)
+                & (sync_state.c.account_id == account_id)
+                & (sync_state.c.stream == stream)
+            )
+        )
+    return bool(removed.rowcount)
+
+
 @dataclass(frozen=True, slots=True)
 class ListWalk:
     """A page belongs to a walk of a *complete* follower or following list of the account,

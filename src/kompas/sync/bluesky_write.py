@@ -64,10 +64,12 @@ class BlueskyWriter:
         made = refusing(what, lambda: self.api.com.atproto.repo.put_record(data))
         return Written(str(made.uri), str(made.cid))
 
-    def create(self, collection: str, record: dict[str, Any], what: str) -> Written:
-        """Create a record under a new key."""
+    def create(
+        self, collection: str, record: dict[str, Any], what: str, rkey: str | None = None
+    ) -> Written:
+        """Create a record under a new key (``rkey``, or one the PDS picks)."""
         data = models.ComAtprotoRepoCreateRecord.Data(
-            repo=self.did, collection=collection, record=record
+            repo=self.did, collection=collection, record=record, rkey=rkey
         )
         made = refusing(what, lambda: self.api.com.atproto.repo.create_record(data))
         return Written(str(made.uri), str(made.cid))

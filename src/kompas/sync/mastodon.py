@@ -52,8 +52,9 @@ log = logging.getLogger(__name__)
 
 PLATFORM = Platform.MASTODON.value
 SCOPES = ["read"]
-#: ``kompas connect mastodon --write``: reading, and changing the user's lists.
-WRITE_SCOPES = ["read", "write:lists"]
+#: ``kompas connect mastodon --write``: reading, changing the user's lists, and posting
+#: (statuses, and the images attached to them).
+WRITE_SCOPES = ["read", "write:lists", "write:statuses", "write:media"]
 REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 APP_NAME = "kompas"
 STREAMS = (
@@ -84,6 +85,28 @@ T = TypeVar("T")
 
 class AuthError(KompasError):
     """The platform refused the saved credentials or the authorisation code."""
+
+
+class ReadOnly(KompasError):
+    """The saved Mastodon token lacks a write scope the command needs."""
+
+
+def granted(saved: Mapping[str, Any], scope: str) -> bool:
+    """Whether the saved token's scopes allow ``scope`` (``write`` allows every
+    ``write:*``; a token saved before kompas recorded scopes was read-only)."""
+    scopes = set(str(saved.get("scopes") or "read").split())
+    return scope in scopes or scope.partition(":")[0] in scopes
+
+
+def require_write(saved: Mapping[str, Any], scopes: tuple[str, ...], purpose: str) -> None:
+    """:class:`ReadOnly`, with the exact command that grants them, unless the saved token
+    has every one of ``scopes``."""
+    missing = [s for s in scopes if not granted(saved, s)]
+    if missing:
+        raise ReadOnly(
+            f"the saved Mastodon token cannot {purpose} (it lacks {' '.join(missing)}); run "
+            f"`kompas connect mastodon --instance {saved.get('instance')} --write` to allow it"
+        )
 
 
 class PlatformError(PlatformUnreachable):

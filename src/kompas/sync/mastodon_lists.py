@@ -16,22 +16,16 @@ from urllib.parse import urlsplit
 
 from mastodon import MastodonAPIError
 
-from kompas.errors import KompasError
 from kompas.lists.config import ListSpec
 from kompas.lists.plan import Current
 from kompas.sync import credentials
 from kompas.sync.bluesky_write import Refused
 from kompas.sync.http import RetryPolicy
-from kompas.sync.mastodon import PLATFORM, call, client
+from kompas.sync.mastodon import PLATFORM, call, client, require_write
 from kompas.sync.mastodon_records import account_handle, account_uri
 
 T = TypeVar("T")
-WRITE_SCOPES = ("write", "write:lists")
 PAGE = 80
-
-
-class ReadOnly(KompasError):
-    """The saved Mastodon token cannot write lists."""
 
 
 def refusing(what: str, function: Callable[[], T]) -> T:
@@ -59,12 +53,8 @@ class MastodonLists:
 
     def __init__(self, home: Path, policy: RetryPolicy, write: bool = False) -> None:
         saved = credentials.load(home, PLATFORM)
-        scopes = str(saved.get("scopes") or "read").split()
-        if write and not set(scopes) & set(WRITE_SCOPES):
-            raise ReadOnly(
-                "the saved Mastodon token is read-only; run `kompas connect mastodon "
-                f"--instance {saved['instance']} --write` to let kompas change your lists"
-            )
+        if write:
+            require_write(saved, ("write:lists",), "change your lists")
         self.instance = str(saved["instance"])
         self.home_host = urlsplit(self.instance).netloc
         self.api = client(self.instance, policy, access_token=saved["access_token"])

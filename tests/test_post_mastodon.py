@@ -1,0 +1,219 @@
+"""Sending to Mastodon (``kompas.post.send``) against the recorded response shapes of
+``POST /api/v1/statuses``, ``POST /api/v2/media`` and ``GET /api/v1/media/:id`` served on
+127.0.0.1 (``tests/sync_support.py``), through the real Mastodon.py client and retry policy.
+
+The instance honours ``Idempotency-Key`` as Mastodon does (a repeated key gets the status
+it made), refuses too long a text (422), answers 202 then 206 while an image is processed,
+and 429 when rate limited. Expectations come from the fake instance's own records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from kompas.post import progress
+from kompas.post.send import (
+    Draft,
+    NotConnected,
+    PlatformUnreachable,
+    ReadOnly,
+    Refused,
+    TooLarge,
+    send,
+)
+from kompas.store import schema
+from kompas.store.dashboard import sync_streams
+from kompas.sync import credentials
+from kompas.workspace import Workspace
+from sync_support import MastodonFake, mastodon_instance
+from test_sync_mastodon import connected, quick
+
+DATA = Path(__file__).parent / "data"
+IMAGE = DATA / "images" / "python.png"
+WRITE = "read write:lists write:statuses write:media"
+
+
+@pytest.fixture
+def fake() -> Iterator[MastodonFake]:
+    with mastodon_instance() as instance:
+        yield instance
+
+
+def writable(home: Path, fake: MastodonFake, scopes: str = WRITE) -> Workspace:
+    workspace = connected(home, fake)
+    saved = dict(credentials.load(home, "mastodon"))
+    credentials.save(home, "mastodon", {**saved, "scopes": scopes})
+    return workspace
+
+
+def stored_posts(workspace: Workspace) -> dict[str, Any]:
+    with workspace.engine.connect() as connection:
+        rows = connection.execute(sa.select(schema.posts))
+        return {r.id: r for r in rows}
+
+
+def test_a_reply_to_a_remote_post_with_an_image(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    remote = fake.theirs[1]  # on other.example: found through the instance's search
+    assert not remote["uri"].startswith(fake.base)
+    fake.media_processing_polls = 2  # 202, then 206 twice, then 200
+    draft = Draft(
+        "mastodon", ("Thanks! #kompas",), reply_to=remote["uri"], image=IMAGE, alt="A logo"
+    )
+    (sent,) = send(home, workspace.engine, draft, quick(), key="r1")
+    (status,) = fake.posted
+    assert sent.uri == status["uri"] and sent.url == status["url"]
+    assert status["in_reply_to_id"] == remote["id"]
+    (attached,) = status["media_attachments"]
+    assert attached["description"] == "A logo"
+    (upload,) = fake.media.values()
+    assert upload["size"] == IMAGE.stat().st_size and upload["mime_type"] == "image/png"
+    assert upload["polls_left"] == 0  # kompas waited until the image was processed
+    assert fake.status_requests == ["r1:0"]
+    post = stored_posts(workspace)[status["uri"]]
+    assert post.reply_to_id == remote["uri"]
+    assert post.reply_to_author_id == remote["account"]["uri"]
+    assert post.text == "Thanks! #kompas" and post.hashtags == ["kompas"]
+    with workspace.engine.connect() as connection:
+        me = connection.execute(
+            sa.select(schema.accounts).where(schema.accounts.c.id == fake.me["uri"])
+        ).one()
+    assert me.is_self
+
+
+def test_the_same_key_never_posts_twice(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    draft = Draft("mastodon", ("Only once",))
+    first = send(home, workspace.engine, draft, quick(), key="k")
+    assert send(home, workspace.engine, draft, quick(), key="k") == first
+    assert fake.status_requests == ["k:0"]  # the second send knew it was done
+    # Even with kompas's own memory of it gone, the instance honours the key.
+    assert progress.forget(workspace.engine, "mastodon", fake.me["uri"], "k")
+    again = send(home, workspace.engine, draft, quick(), key="k")
+    assert [s.uri for s in again] == [s.uri for s in first]
+    assert fake.status_requests == ["k:0", "k:0"] and len(fake.posted) == 1
+    assert len(stored_posts(workspace)) == 1
+    # The progress kept with the sync state is no sync stream on the dashboard.
+    with workspace.engine.connect() as connection:
+        assert progress.load(workspace.engine, "mastodon", fake.me["uri"], "k") is not None
+        assert not [s for s in sync_streams(connection) if s.stream.startswith("send:")]
+
+
+def test_a_thread_rate_limited_at_part_two_resumes_there(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    draft = Draft("mastodon", ("Part one 1/2", "Part two 2/2"))
+    fake.faults.add("/api/v1/statuses", "ok", "429", "429")
+    policy = quick(attempts=2)
+    with pytest.raises(PlatformUnreachable, match="rate limited"):
+        send(home, workspace.engine, draft, policy, key="t")
+    assert policy.waits == [7.0]  # Retry-After honoured once, then given up
+    assert [s["content"] for s in fake.posted] == ["<p>Part one 1/2</p>"]
+    assert list(stored_posts(workspace)) == [fake.posted[0]["uri"]]
+    sent = send(home, workspace.engine, draft, quick(), key="t")
+    one, two = fake.posted
+    assert [s.uri for s in sent] == [one["uri"], two["uri"]]
+    assert two["in_reply_to_id"] == one["id"]
+    assert fake.status_requests == ["t:0", "t:1"]
+    assert stored_posts(workspace)[two["uri"]].reply_to_id == one["uri"]
+
+
+def test_an_image_is_not_uploaded_again_when_the_post_failed(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    draft = Draft("mastodon", ("With a picture",), image=IMAGE, alt="A logo")
+    fake.faults.add("/api/v1/statuses", "503", "503")
+    with pytest.raises(PlatformUnreachable):
+        send(home, workspace.engine, draft, quick(attempts=2), key="m")
+    assert len(fake.media) == 1 and fake.posted == []
+    send(home, workspace.engine, draft, quick(), key="m")
+    assert len(fake.media) == 1  # the upload of the failed try was attached
+    assert fake.posted[0]["media_attachments"][0]["id"] == next(iter(fake.media))
+
+
+def test_an_image_still_processing_after_the_retries_is_kept_for_the_next_try(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    fake.media_processing_polls = 3
+    draft = Draft("mastodon", ("Slow image",), image=IMAGE, alt="A logo")
+    with pytest.raises(PlatformUnreachable, match="has not finished processing the image"):
+        send(home, workspace.engine, draft, quick(attempts=2), key="slow")
+    assert fake.posted == [] and len(fake.media) == 1
+    send(home, workspace.engine, draft, quick(), key="slow")
+    assert len(fake.media) == 1 and len(fake.posted) == 1
+
+
+def test_too_long_a_post_is_refused_with_the_instances_words(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    with pytest.raises(Refused) as refused:
+        send(home, workspace.engine, Draft("mastodon", ("x" * 501,)), quick(), key="long")
+    assert str(refused.value) == (
+        "Mastodon refused the post: HTTP 422 Validation failed: Text character limit of 500 "
+        "exceeded"
+    )
+    assert fake.posted == [] and stored_posts(workspace) == {}
+
+
+def test_an_image_over_the_instance_limit_is_never_uploaded(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    fake.image_size_limit = 1000  # configuration.media_attachments.image_size_limit
+    draft = Draft("mastodon", ("Big",), image=IMAGE)
+    with pytest.raises(TooLarge, match="Mastodon takes at most 1,000 bytes"):
+        send(home, workspace.engine, draft, quick(), key="big")
+    assert fake.media == {} and fake.posted == []
+
+
+def test_a_read_only_token_is_told_the_exact_command(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake, scopes="read write:lists")
+    with pytest.raises(ReadOnly) as raised:
+        send(home, workspace.engine, Draft("mastodon", ("Hi",)), quick(), key="ro")
+    command = f"`kompas connect mastodon --instance {fake.base} --write`"
+    assert command in str(raised.value) and "write:statuses" in str(raised.value)
+    assert fake.status_requests == []
+    # A token whose grant the instance narrowed: its 403 says the same.
+    writable(home, fake)
+    fake.token_scopes = {"read"}
+    with pytest.raises(ReadOnly, match="HTTP 403 This action is outside the authorized scopes"):
+        send(home, workspace.engine, Draft("mastodon", ("Hi",)), quick(), key="ro2")
+
+
+def test_not_connected_names_the_command(tmp_path: Path) -> None:
+    workspace = Workspace.resolve(tmp_path / "home")
+    for network, command in (
+        ("mastodon", "kompas connect mastodon --instance https://YOUR.INSTANCE --write"),
+        ("bluesky", "kompas connect bluesky --handle YOUR.HANDLE"),
+    ):
+        with pytest.raises(NotConnected, match=command.replace(".", r"\.")):
+            send(tmp_path / "home", workspace.engine, Draft(network, ("Hi",)), quick(), key="n")
+
+
+def test_a_reply_to_a_post_nobody_knows_is_the_users_problem(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    for ref in ("https://nowhere.example/@x/1", "999999"):
+        with pytest.raises(Exception, match="Mastodon does not know the post") as raised:
+            send(home, workspace.engine, Draft("mastodon", ("Hi",), reply_to=ref), quick(), key=ref)
+        assert not isinstance(raised.value, PlatformUnreachable)
+    assert fake.posted == []
