@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from kompas.cli._common import State, fail, out
+from kompas.cli._common import State, fail, out, say_error
 from kompas.errors import KompasError, UsageError
 
 if TYPE_CHECKING:
+    from kompas.post.runner import Outcome
     from kompas.store.post_queue import QueuedPost
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
@@ -153,3 +154,59 @@ def cancel_command(post_id: PostId) -> None:
     except KompasError as error:
         raise fail(error) from None
     out.print(Text(f"Cancelled #{post.id} ({post.network}): it will not be sent."))
+
+
+def run_command(as_json: AsJson = False) -> None:
+    """Send the queued posts that are due (for cron or a systemd timer: docs/post.md).
+
+    Exit 3 when a network stays down or rate-limited after retries (those posts stay
+    queued for the next run), 1 when a network refused a post (it stays listed as failed,
+    with the network's reason)."""
+    from kompas.cli.sync import _policy
+    from kompas.post import queue, runner
+
+    try:
+        workspace = State.workspace()
+        policy = _policy()
+        report = runner.run_due(
+            workspace.home,
+            workspace.engine,
+            policy,
+            told=None if as_json else _told,
+        )
+    except KompasError as error:
+        raise fail(error) from None
+    if as_json:
+        _print_json(report.as_json())
+    elif not report.outcomes:
+        upcoming = report.next_due
+        if upcoming is None:
+            out.print(Text("Nothing is due: the queue is empty."))
+        else:
+            out.print(
+                Text(
+                    f"Nothing is due. The next post, #{upcoming.id} ({upcoming.network}), is "
+                    f"due {queue.describe(upcoming.due_at, report.now)}."
+                )
+            )
+    raise typer.Exit(report.exit_code)
+
+
+def _told(outcome: Outcome) -> None:
+    from kompas.post import queue
+
+    post = outcome.post
+    if outcome.state == queue.SENT:
+        where = ", ".join(part.url or part.uri for part in outcome.sent)
+        out.print(Text(f"#{post.id} sent to {post.network}: {where}"))
+    elif outcome.state == queue.FAILED:
+        say_error(
+            f"#{post.id} failed",
+            f"{outcome.error} (it stays listed: `kompas post list`; "
+            f"`kompas post cancel {post.id}` drops it)",
+        )
+    else:
+        say_error(
+            f"#{post.id} not sent",
+            f"{outcome.error} (it stays queued: the next `kompas post run` tries again)",
+        )
