@@ -275,3 +275,45 @@ def test_a_network_not_connected_keeps_its_posts_queued_and_says_how_to_connect(
     assert "kompas connect bluesky" in outcomes[waiting]["error"]
     assert posted_texts(fake) == ["To Mastodon"]
     assert [row["id"] for row in rows(kompas_db)] == [waiting]
+
+
+def test_an_image_uploaded_by_a_failed_try_is_attached_by_the_next_run(
+    fake: MastodonFake, kompas_db: Kompas
+) -> None:
+    writable(kompas_db.home, fake)
+    image = Path(__file__).parent / "data" / "images" / "python.png"
+    made = kompas_db(
+        "post",
+        "queue",
+        "With the logo",
+        "--at",
+        "now",
+        "--to",
+        "mastodon",
+        "--image",
+        image,
+        "--alt",
+        "The Python logo",
+        "--json",
+    )
+    number = json.loads(made.stdout)["id"]
+    fake.faults.add(STATUSES, "503", "503")  # the upload works, the post does not
+    result = kompas_db("post", "run")
+    assert result.exit_code == 3, result.output
+    assert fake.posted == [] and len(fake.media) == 1
+    (row,) = rows(kompas_db)
+    uploaded = next(iter(fake.media))
+    assert row["state"] == "queued" and row["media_id"] == uploaded
+    assert (
+        f"image uploaded as {uploaded}: the next try attaches it"
+        in kompas_db("post", "list").stdout
+    )
+
+    again = kompas_db("post", "run")
+    assert again.exit_code == 0, again.output
+    assert len(fake.media) == 1  # not uploaded twice
+    (status,) = fake.posted
+    assert [m["id"] for m in status["media_attachments"]] == [uploaded]
+    assert status["media_attachments"][0]["description"] == "The Python logo"
+    (row,) = rows(kompas_db, "--all")
+    assert row["id"] == number and row["state"] == "sent"

@@ -138,6 +138,8 @@ def _print_post(post: QueuedPost, now: datetime) -> None:
         out.print(Text(f"    in reply to {post.reply_to}"), style="dim")
     if post.image:
         out.print(Text(f"    image {post.image}" + (" (no alt text)" if not post.alt else "")))
+    if post.media_id and post.state != queue.SENT:
+        out.print(Text(f"    image uploaded as {post.media_id}: the next try attaches it"))
     for part in post.sent:
         out.print(Text(f"    posted: {part.url or part.uri}"))
     if post.last_error and post.state != queue.SENT:

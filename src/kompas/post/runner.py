@@ -207,9 +207,14 @@ def _release(
     posted: dict[int, PostedPart],
     code: int,
 ) -> Outcome:
+    from kompas.post.progress import stream_of
+
     parts = tuple(sorted(posted.values(), key=lambda part: part.part))
     now = datetime.now(UTC)
     with engine.begin() as connection:
+        # An image uploaded by a try that failed is attached by the next one, not uploaded
+        # again: say so on the post.
+        media = store.uploaded_media(connection, post.network, stream_of(post.key))
         held = store.release(
             connection,
             post.id,
@@ -219,6 +224,7 @@ def _release(
             now=now,
             error=error,
             sent=parts,
+            media_id=media,
             finished=state in (queue.SENT, queue.FAILED),
         )
     if not held:  # silent past the lease, and another run took it over

@@ -293,10 +293,11 @@ def release(
     now: datetime,
     error: str | None,
     sent: Sequence[PostedPart] | None = None,
+    media_id: str | None = None,
     finished: bool,
 ) -> bool:
     """End the run ``by``'s hold on ``post_id``: move it to ``state`` with ``error`` (and
-    what was posted); whether it still held it."""
+    what was posted, and the image uploaded); whether it still held it."""
     values: dict[str, Any] = {
         "state": state,
         "last_error": error,
@@ -306,10 +307,34 @@ def release(
     }
     if sent is not None:
         values["sent"] = [part.as_json() for part in sent]
+    if media_id is not None:
+        values["media_id"] = media_id
     done = connection.execute(
         sa.update(post_queue).where(_held(post_id, by, sending)).values(**values)
     )
     return bool(done.rowcount)
+
+
+def uploaded_media(connection: sa.Connection, platform: str, stream: str) -> str | None:
+    """The image a send uploaded and has not attached yet, as the send's progress keeps it
+    (:mod:`kompas.post.progress`, stream ``stream``): a Mastodon media id, or the CID of a
+    Bluesky blob. ``None`` when there is none."""
+    from kompas.store.sync import sync_state
+
+    row = connection.execute(
+        sa.select(sync_state.c.cursor).where(
+            (sync_state.c.platform == platform) & (sync_state.c.stream == stream)
+        )
+    ).first()
+    cursor = row.cursor if row is not None else None
+    media = cursor.get("media") if isinstance(cursor, dict) else None
+    ref = media.get("ref") if isinstance(media, dict) else None
+    if isinstance(ref, str | int):
+        return str(ref)
+    blob = ref.get("blob") if isinstance(ref, dict) else None
+    link = blob.get("ref") if isinstance(blob, dict) else None
+    cid = link.get("$link") if isinstance(link, dict) else None
+    return str(cid) if cid else None
 
 
 def move(
