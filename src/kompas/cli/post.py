@@ -9,3 +9,8 @@ app = typer.Typer(
     help="Check a draft against each network's rules and your strategy, send it, or queue it.",
     no_args_is_help=True,
 )
+
+# Each command lives in its own module and imports its library inside the command.
+from kompas.cli.post_check import check_command  # noqa: E402
+
+app.command("check")(check_command)
