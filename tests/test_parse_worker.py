@@ -19,7 +19,7 @@ from kompas import parse_worker
 from kompas.errors import KompasError
 from kompas.importing import import_export
 from kompas.store import schema
-from kompas.store.writer import _sqlite_utc_text
+from kompas.store.rows import sqlite_bool, sqlite_json, sqlite_time
 from kompas.workspace import Workspace
 
 LINKEDIN = DATA / "linkedin"
@@ -114,6 +114,10 @@ def test_only_a_large_export_starts_a_worker(
 
 _PROCESSOR = schema.posts.c.created_at.type._cached_bind_processor(sqlite.dialect())
 assert _PROCESSOR is not None
+_JSON = schema.posts.c.mentions.type._cached_bind_processor(sqlite.dialect())
+assert _JSON is not None
+_BOOL = schema.accounts.c.is_self.type._cached_bind_processor(sqlite.dialect())
+assert _BOOL is not None
 
 
 @given(
@@ -124,11 +128,41 @@ assert _PROCESSOR is not None
     )
 )
 def test_the_writers_datetime_text_is_sqlalchemys(moment: datetime) -> None:
-    assert _sqlite_utc_text(_PROCESSOR)(moment) == _PROCESSOR(moment)
+    assert sqlite_time(moment) == _PROCESSOR(moment)
 
 
-def test_the_writers_datetime_text_leaves_the_rest_to_sqlalchemy() -> None:
-    convert = _sqlite_utc_text(_PROCESSOR)
-    assert convert(None) is None
+def test_the_writers_datetime_text_refuses_what_sqlalchemy_refuses() -> None:
+    assert sqlite_time(None) is None
     with pytest.raises(ValueError, match="timezone-aware"):
-        convert(datetime(2026, 1, 1))
+        sqlite_time(datetime(2026, 1, 1))
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    st.one_of(
+        st.lists(st.text(), max_size=5).map(tuple),  # what the records hold: tuples of str
+        st.lists(st.text(), max_size=5),
+        _JSON_VALUES,
+    )
+)
+def test_the_writers_json_text_is_sqlalchemys(value: object) -> None:
+    assert sqlite_json(value) == _JSON(value)
+
+
+@pytest.mark.parametrize("value", [True, False, None, 0, 1])
+def test_the_writers_booleans_are_sqlalchemys(value: object) -> None:
+    assert sqlite_bool(value) == _BOOL(value)  # type: ignore[arg-type]
+
+
+def test_the_writers_booleans_refuse_what_sqlalchemy_refuses() -> None:
+    with pytest.raises(ValueError, match="not None, True, or False") as ours:
+        sqlite_bool(2)  # type: ignore[arg-type]
+    with pytest.raises(ValueError) as theirs:
+        _BOOL(2)
+    assert str(ours.value) == str(theirs.value)

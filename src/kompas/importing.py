@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from kompas import parse_worker
 from kompas.model import Record
-from kompas.store.writer import columns, write_import
+from kompas.store.writer import columns, stored_forms, write_import
 
 #: The export kinds ``kompas import`` understands (CLI name → module, parser). Parsers are
 #: imported when used, so the CLI starts fast (the atproto SDK alone takes half a second).
@@ -21,6 +21,11 @@ PARSERS: dict[str, tuple[str, str]] = {
     "bluesky-car": ("kompas.sources.bluesky", "parse_car"),
     "linkedin": ("kompas.sources.linkedin", "parse"),
     "opml": ("kompas.sources.feeds", "parse_opml"),
+}
+#: Parsers that yield rows (:class:`~kompas.store.rows.Rows`) instead of records, for the
+#: import: the same data without building a record per row (issue #18).
+ROW_PARSERS: dict[str, tuple[str, str]] = {
+    "x-archive": ("kompas.sources.x_archive", "parse_rows"),
 }
 
 
@@ -42,10 +47,11 @@ def import_export(
 
     Raises :class:`kompas.errors.SourceError` (and changes nothing) on bad input.
     """
-    module, function = PARSERS[kind]
+    module, function = ROW_PARSERS.get(kind) or PARSERS[kind]
     records: Iterator[Any]
     if parse_worker.wanted(str(path)):
-        records = parse_worker.parsed_in_worker(module, function, str(path), columns())
+        forms = stored_forms(engine.dialect.name)
+        records = parse_worker.parsed_in_worker(module, function, str(path), columns(), forms)
     else:
-        records = parser_for(kind)(str(path))
+        records = getattr(importlib.import_module(module), function)(str(path))
     return write_import(engine, records, source=kind, path=str(path), progress=progress)

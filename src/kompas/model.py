@@ -135,16 +135,28 @@ class Interaction:
     @property
     def id(self) -> str:
         """A stable id, the same on every re-import of the same export."""
-        key = "\x1f".join(
-            (
-                self.kind.value,
-                self.actor_id,
-                self.target_account_id or "",
-                self.target_post_id or "",
-                self.via_post_id or "",
-            )
+        return interaction_id(
+            self.kind.value,
+            self.actor_id,
+            self.target_account_id,
+            self.target_post_id,
+            self.via_post_id,
         )
-        return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def interaction_id(
+    kind: str,
+    actor_id: str,
+    target_account_id: str | None,
+    target_post_id: str | None,
+    via_post_id: str | None,
+) -> str:
+    """The stable id of an :class:`Interaction` with these fields (``kind`` as its value), for
+    parsers that build rows without the record."""
+    key = "\x1f".join(
+        (kind, actor_id, target_account_id or "", target_post_id or "", via_post_id or "")
+    )
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

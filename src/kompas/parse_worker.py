@@ -16,6 +16,7 @@ This module imports no database library: the worker starts in a fraction of the 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -53,13 +54,28 @@ def wanted(path: str) -> bool:
 
 
 def parsed_in_worker(
-    module: str, function: str, path: str, columns: dict[str, list[str]]
+    module: str,
+    function: str,
+    path: str,
+    columns: dict[str, list[str]],
+    forms: dict[str, Any] | None = None,
 ) -> Iterator[Any]:
     """What ``module.function(path)`` yields, parsed in a worker process: records of the
     types ``columns`` names arrive as :class:`~kompas.store.rows.Rows` of those fields,
-    others as themselves. Raises what stopped the parse."""
+    others as themselves; with ``forms`` (per type, the converters of
+    :func:`kompas.store.rows.stored`), the rows arrive in the stored form. Raises what
+    stopped the parse."""
     worker = subprocess.Popen(
-        [sys.executable, "-m", "kompas.parse_worker", module, function, path, json.dumps(columns)],
+        [
+            sys.executable,
+            "-m",
+            "kompas.parse_worker",
+            module,
+            function,
+            path,
+            json.dumps(columns),
+            json.dumps(forms),
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
     )
@@ -106,34 +122,65 @@ def _send(out: IO[bytes], tag: str, payload: Any) -> None:
 
 
 def serve(
-    module: str, function: str, path: str, columns: dict[str, list[str]], out: IO[bytes]
+    module: str,
+    function: str,
+    path: str,
+    columns: dict[str, list[str]],
+    out: IO[bytes],
+    forms: dict[str, Any] | None = None,
 ) -> None:
-    """The worker's side: parse, and send the records as rows, a chunk at a time."""
+    """The worker's side: parse, and send the records as rows (in the stored form when
+    ``forms`` gives it), a chunk at a time. A parser may yield rows itself."""
     from kompas.errors import KompasError
-    from kompas.store.rows import Rows
+    from kompas.store.rows import Rows, stored
 
     readers = {name: attrgetter(*fields) for name, fields in columns.items()}
     pending: dict[type, tuple[Any, list[tuple[Any, ...]]]] = {}  # reader, rows so far
-    others: list[Any] = []
+    outbox: list[Any] = []
+    size = 0
+
+    def finished(kind: type, rows: list[tuple[Any, ...]]) -> Rows:
+        if forms is None:
+            return Rows(kind, rows)
+        try:
+            return Rows(kind, stored(rows, forms[kind.__name__]), stored=True)
+        except Exception:  # a value the writer refuses: it names the row as it would anyway
+            return Rows(kind, rows)
+
+    def post(item: Any, rows: int) -> None:
+        nonlocal outbox, size
+        outbox.append(item)
+        size += rows
+        if size >= CHUNK:
+            _send(out, "items", outbox)
+            outbox, size = [], 0
+
     parse = getattr(importlib.import_module(module), function)
     try:
         for record in parse(path):
+            if isinstance(record, Rows):
+                _, rows = pending.pop(record.kind, (None, []))
+                if rows:  # the rows of one type leave in the order they came
+                    post(finished(record.kind, rows), len(rows))
+                post(finished(record.kind, record.rows), len(record.rows))
+                continue
             kind = type(record)
             known = pending.get(kind)
             if known is None:
                 reader = readers.get(kind.__name__)
                 if reader is None:
-                    others.append(record)
+                    post(record, 1)
                     continue
                 known = pending[kind] = (reader, [])
             reader, rows = known
             rows.append(reader(record))
             if len(rows) >= CHUNK:
-                _send(out, "items", [*others, Rows(kind, rows)])
-                others = []
+                post(finished(kind, rows), len(rows))
                 pending[kind] = (reader, [])
-        rest = [Rows(kind, rows) for kind, (_, rows) in pending.items() if rows]
-        _send(out, "items", [*others, *rest])
+        for kind, (_, rows) in pending.items():
+            if rows:
+                outbox.append(finished(kind, rows))
+        _send(out, "items", outbox)
         _send(out, "done", None)
     except KompasError as error:
         _send(out, "error", error)
@@ -143,12 +190,15 @@ def serve(
 
 
 def main() -> None:
-    """``python -m kompas.parse_worker MODULE FUNCTION PATH COLUMNS_JSON``."""
+    """``python -m kompas.parse_worker MODULE FUNCTION PATH COLUMNS_JSON FORMS_JSON``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the importing process stops us
-    module, function, path, columns = sys.argv[1:5]
+    # A parse makes millions of short-lived objects and no cycle: collections would only
+    # walk them again and again.
+    gc.disable()
+    module, function, path, columns, forms = sys.argv[1:6]
     out = sys.stdout.buffer
     try:
-        serve(module, function, path, json.loads(columns), out)
+        serve(module, function, path, json.loads(columns), out, json.loads(forms))
     except BrokenPipeError:  # the importing process went away: nothing left to do
         os._exit(0)
 

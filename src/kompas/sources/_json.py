@@ -11,13 +11,22 @@ Two readers:
   leave a batch unbalanced). Any other layout falls back to a streaming parse (ijson) of the
   same member behind a depth guard, with each record converted by the same structs.
 - :func:`decode_small` decodes a small document (``account.js``) read with a size cap.
+
+A batch is first decoded by a twin of the record type without its regex patterns
+(:func:`loosened`: msgspec runs each pattern through Python's ``re``, which cost more than
+the rest of the decode), whose values are then checked by plain string tests; a batch that
+fails them is decoded again by the real type, which raises exactly the error it always
+raised, or accepts what the plain test could not tell.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import types
+import typing
 from collections.abc import Callable, Iterator
-from typing import IO, TypeVar
+from typing import IO, Annotated, Any, TypeVar
 
 import msgspec
 import numpy as np
@@ -90,6 +99,102 @@ def decode_small(data: bytes, kind: type[T], path: str, member: str, expected: s
         raise error from None
 
 
+Check = Callable[[Any], bool]
+_DIGITS = re.compile(r"^\^\[0-9\]\{1,(\d+)\}\$$")
+
+
+def _pattern_check(pattern: str) -> Check:
+    """Whether a string matches ``pattern`` as msgspec tests it (``re.search``); the digit
+    strings of the exports (``^[0-9]{1,20}$``) by plain string tests. A plain test may say
+    no where the pattern says yes (``"12\\n"``): the batch is then decoded by the real type."""
+    digits = _DIGITS.match(pattern)
+    if digits is not None:
+        most = int(digits.group(1))
+        return lambda value: 0 < len(value) <= most and value.isascii() and value.isdigit()
+    search = re.compile(pattern).search
+    return lambda value: search(value) is not None
+
+
+def _loosen(annotation: Any) -> tuple[Any, Check | None]:
+    """An annotation without regex patterns, and the check of what they tested (``None``:
+    nothing to check), which a decoded ``None`` passes without being asked."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        base, *extras = typing.get_args(annotation)
+        patterns = [m.pattern for m in extras if isinstance(m, msgspec.Meta) and m.pattern]
+        if not patterns or base is not str:
+            return annotation, None
+        kept = [
+            msgspec.Meta(min_length=m.min_length, max_length=m.max_length)
+            for m in extras
+            if isinstance(m, msgspec.Meta) and (m.min_length, m.max_length) != (None, None)
+        ]
+        loose = Annotated[(str, *kept)] if kept else str
+        if len(patterns) == 1:
+            return loose, _pattern_check(patterns[0])
+        checks = [_pattern_check(p) for p in patterns]
+        return loose, lambda v: all(check(v) for check in checks)
+    if origin in (typing.Union, types.UnionType):
+        members = [_loosen(member) for member in typing.get_args(annotation)]
+        checked = [check for _, check in members if check is not None]
+        if not checked:
+            return annotation, None
+        others = [m for m, check in members if check is None]
+        if len(checked) > 1 or others != [type(None)]:
+            raise TypeError(f"cannot loosen {annotation}")
+        loose = typing.Union[tuple(m for m, _ in members)]  # noqa: UP007 (built from a list)
+        return loose, checked[0]
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        loose_item, item_check = _loosen(item)
+        if item_check is None:
+            return annotation, None
+        loose_list = list[loose_item]  # type: ignore[valid-type]
+        if type(None) in typing.get_args(item):
+            return loose_list, lambda v: all(i is None or item_check(i) for i in v)
+        return loose_list, lambda v: all(map(item_check, v))
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return loosened(annotation)
+    return annotation, None
+
+
+@functools.cache
+def loosened(kind: type) -> tuple[type, Check | None]:
+    """A twin of the struct ``kind`` that decodes the same documents without its regex
+    patterns, and the check that tells whether a decoded twin meets them; ``kind`` itself
+    (and ``None``) when it has none."""
+    hints = typing.get_type_hints(kind, include_extras=True)
+    fields: list[Any] = []
+    checks: list[tuple[str, Check]] = []
+    for info in msgspec.structs.fields(kind):
+        annotation, check = _loosen(hints[info.name])
+        if check is not None:
+            checks.append((info.name, check))
+        if info.default is not msgspec.NODEFAULT:
+            fields.append((info.name, annotation, info.default))
+        elif info.default_factory is not msgspec.NODEFAULT:
+            factory = info.default_factory
+            if isinstance(factory, type) and issubclass(factory, msgspec.Struct):
+                factory = loosened(factory)[0]
+            fields.append((info.name, annotation, msgspec.field(default_factory=factory)))
+        else:
+            fields.append((info.name, annotation))
+    if not checks:
+        return kind, None
+    # Not tracked by the garbage collector (a decoded record holds no cycle): a batch of
+    # them would otherwise set off collections that each walk every live object.
+    twin = msgspec.defstruct(kind.__name__, fields, module=kind.__module__, gc=False)
+
+    def check_all(value: Any) -> bool:
+        for name, check in checks:
+            field = getattr(value, name)
+            if field is not None and not check(field):
+                return False
+        return True
+
+    return twin, check_all
+
+
 def iter_records(
     open_body: Callable[[], IO[bytes]],
     kind: type[T],
@@ -100,6 +205,8 @@ def iter_records(
     """Yield ``(record_number, record)`` for each element of the JSON array ``open_body()``
     returns (a stream positioned at the array), each validated as ``kind``."""
     batch_type = list[kind]  # type: ignore[valid-type]
+    twin, check = loosened(typing.cast(type, kind))
+    loose_type = list[twin]  # type: ignore[valid-type]
     number = 0
     with open_body() as stream:
         buffer = stream.read(_BATCH_BYTES).lstrip()
@@ -123,7 +230,12 @@ def iter_records(
                 text = b"[" + buffer[: cut + 4] + b"]"
                 buffer = buffer[cut + 6 :]
             try:
-                records = msgspec.json.decode(text, type=batch_type)
+                try:
+                    records = msgspec.json.decode(text, type=loose_type)
+                    if check is not None and not all(map(check, records)):
+                        raise msgspec.ValidationError  # the real type says what and where
+                except msgspec.ValidationError:
+                    records = msgspec.json.decode(text, type=batch_type)
             except msgspec.ValidationError as exc:
                 raise _refusal(path, member, exc, number, expected) from None
             except (msgspec.DecodeError, RecursionError):

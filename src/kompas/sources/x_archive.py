@@ -4,6 +4,10 @@ One small reader per archive file (like twitter-to-sqlite's registry), each stre
 ``window.YTD.<name>.partN = [...]`` JavaScript with ijson. Files kompas does not use are
 ignored. A retweet is a tweet whose ``full_text`` starts with ``RT @``; a reply has
 ``in_reply_to_status_id_str``; a quote links to another tweet's status URL.
+
+:func:`parse_rows` builds the store's rows straight from the tweets, a batch at a time
+(issue #18: an import of a large archive is mostly this loop); :func:`parse` gives the same
+data as records.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 from kompas.errors import SourceError
 from kompas.model import (
@@ -27,12 +31,14 @@ from kompas.model import (
     Post,
     PostKind,
     Record,
+    interaction_id,
 )
 from kompas.sources import x_schema as xs
 from kompas.sources._js import strip_ytd_wrapper
 from kompas.sources._json import decode_small, iter_records
 from kompas.sources._time import checked
 from kompas.sources.archive import Export
+from kompas.store.rows import Rows
 
 T = TypeVar("T")
 
@@ -41,6 +47,13 @@ _STATUS_URL = re.compile(r"^https?://(?:mobile\.)?(?:twitter|x)\.com/(\w+)/statu
 _PART = re.compile(r"^(?P<name>[a-z-]+?)(?:-part(?P<part>\d+))?\.js$")
 _TAG = re.compile(r"<[^>]+>")
 _TWEET_FILES = ("tweets", "tweet")
+#: Rows are built with the enums' plain values (the driver binds a plain ``str`` directly).
+_X = X.value
+_POST, _REPLY, _REPOST, _QUOTE = (k.value for k in PostKind)
+_NO_LANGUAGE = frozenset((None, "und", "zxx", "qme", "qht"))
+#: Tweets per batch of rows.
+ROWS_PER_BATCH = 4000
+Row = tuple[Any, ...]
 
 
 def _files(export: Export, name: str) -> list[str]:
@@ -137,8 +150,47 @@ def _time(value: str | None, field: str) -> datetime | None:
     return checked(moment, field)
 
 
-def tweet_to_records(tweet: xs.Tweet, self_id: str, username: str) -> Iterator[Record]:
-    """One archive tweet → its :class:`Post` and the interactions it carries."""
+class _Batch:
+    """The rows of a batch of tweets, per table (in :func:`kompas.store.writer.columns`
+    order; ``tests/test_x_archive.py`` checks it)."""
+
+    def __init__(self) -> None:
+        self.posts: list[Row] = []
+        self.accounts: list[Row] = []
+        self.interactions: list[Row] = []
+        #: The client of each distinct ``source`` (a handful per archive), markup removed.
+        self.clients: dict[str, str] = {}
+
+    def take(self) -> Iterator[Rows]:
+        """The rows so far, as :class:`Rows`; the batch is then empty."""
+        for kind, rows in ((Post, self.posts), (Account, self.accounts)):
+            if rows:
+                yield Rows(kind, rows)
+        if self.interactions:
+            yield Rows(Interaction, self.interactions)
+        self.posts, self.accounts, self.interactions = [], [], []
+
+
+def _interaction(
+    kind: str, actor: str, account: str | None, post: str | None, via: str | None, created: Any
+) -> Row:
+    return (
+        _X,
+        interaction_id(kind, actor, account, post, via),
+        kind,
+        actor,
+        account,
+        post,
+        via,
+        created,
+    )
+
+
+def _tweet_rows(
+    tweet: xs.Tweet, self_id: str, username: str, mentioned: set[str], batch: _Batch
+) -> None:
+    """One archive tweet → its post row, the rows of the accounts it is the first to
+    mention (``mentioned`` holds those seen before), and the interactions it carries."""
     tweet_id: str = tweet.id_str or tweet.id or ""
     if not tweet_id:
         raise ValueError('missing "id_str"')
@@ -146,88 +198,129 @@ def tweet_to_records(tweet: xs.Tweet, self_id: str, username: str) -> Iterator[R
     entities = tweet.entities
     raw_mentions = entities.user_mentions
     mentions = [(m.id_str or m.id or "", m.screen_name or "") for m in raw_mentions]
-    links = tuple(u.expanded_url for u in entities.urls if u.expanded_url)
-    hashtags = tuple(h.text for h in entities.hashtags if h.text)
+    urls, tags = entities.urls, entities.hashtags
+    links = tuple(u.expanded_url for u in urls if u.expanded_url) if urls else ()
+    hashtags = tuple(h.text for h in tags if h.text) if tags else ()
     created = _time(tweet.created_at, "created_at")
     reply_to = tweet.in_reply_to_status_id_str or None
     reply_to_author = tweet.in_reply_to_user_id_str or None
     repost_author: str | None = None
     quote_of: str | None = None
     if text.startswith("RT @"):
-        kind = PostKind.REPOST
-        screen = text[4:].split(":", 1)[0]
-        repost_author = next((i for i, s in mentions if s.lower() == screen.lower()), None)
+        kind = _REPOST
+        screen = text[4:].split(":", 1)[0].lower()
+        repost_author = next((i for i, s in mentions if s.lower() == screen), None)
     elif reply_to:
-        kind = PostKind.REPLY
+        kind = _REPLY
     else:
-        kind = PostKind.POST
+        kind = _POST
         for link in links:
             match = _STATUS_URL.match(link)
             if match and match.group(2) != tweet_id:
-                kind, quote_of = PostKind.QUOTE, match.group(2)
+                kind, quote_of = _QUOTE, match.group(2)
                 break
     lang = tweet.lang
     source = tweet.source
-    yield Post(
-        platform=X,
-        id=tweet_id,
-        author_id=self_id,
-        created_at=created,
-        kind=kind,
-        text=text,
-        language=None if lang in (None, "und", "zxx", "qme", "qht") else lang,
-        url=f"https://x.com/{username or 'i'}/status/{tweet_id}",
-        reply_to_id=reply_to,
-        reply_to_author_id=reply_to_author,
-        quote_of_id=quote_of,
-        repost_of_author_id=repost_author,
-        mentions=tuple(i for i, _ in mentions if i),
-        links=links,
-        hashtags=hashtags,
-        like_count=int(tweet.favorite_count) if tweet.favorite_count else None,
-        repost_count=int(tweet.retweet_count) if tweet.retweet_count else None,
-        client=_TAG.sub("", source) if source else None,
+    client = None
+    if source:
+        client = batch.clients.get(source)
+        if client is None:
+            client = batch.clients[source] = _TAG.sub("", source)
+    favorites, retweets = tweet.favorite_count, tweet.retweet_count
+    batch.posts.append(
+        (
+            _X,
+            tweet_id,
+            self_id,
+            created,
+            kind,
+            text,
+            None,
+            None if lang in _NO_LANGUAGE else lang,
+            f"https://x.com/{username or 'i'}/status/{tweet_id}",
+            reply_to,
+            reply_to_author,
+            quote_of,
+            None,
+            repost_author,
+            None,
+            tuple(i for i, _ in mentions if i) if mentions else (),
+            links,
+            hashtags,
+            int(favorites) if favorites else None,
+            int(retweets) if retweets else None,
+            None,
+            None,
+            client,
+        )
     )
     for mention in raw_mentions:
-        # The archive names everyone the user mentions: keep them as accounts.
+        # The archive names everyone the user mentions: keep them as accounts, once.
         mentioned_id = mention.id_str or ""
-        if mentioned_id and mentioned_id != self_id:
+        if mentioned_id and mentioned_id != self_id and mentioned_id not in mentioned:
+            mentioned.add(mentioned_id)
             handle = mention.screen_name
-            yield Account(
-                X,
-                mentioned_id,
-                handle=handle or None,
-                display_name=mention.name or None,
-                url=f"https://x.com/{handle}" if handle else None,
+            url = f"https://x.com/{handle}" if handle else None
+            batch.accounts.append(
+                _account_row(mentioned_id, handle or None, mention.name or None, url)
             )
-    if kind is PostKind.REPOST:
-        yield Interaction(
-            X, InteractionKind.REPOST, self_id, repost_author, None, tweet_id, created
-        )
+    interactions = batch.interactions
+    if kind == _REPOST:
+        interactions.append(_interaction(_REPOST, self_id, repost_author, None, tweet_id, created))
         return
-    if kind is PostKind.REPLY and reply_to_author != self_id:
-        yield Interaction(
-            X, InteractionKind.REPLY, self_id, reply_to_author, reply_to, tweet_id, created
+    if kind == _REPLY and reply_to_author != self_id:
+        interactions.append(
+            _interaction(_REPLY, self_id, reply_to_author, reply_to, tweet_id, created)
         )
-    if kind is PostKind.QUOTE:
-        yield Interaction(X, InteractionKind.QUOTE, self_id, None, quote_of, tweet_id, created)
+    if kind == _QUOTE:
+        interactions.append(_interaction(_QUOTE, self_id, None, quote_of, tweet_id, created))
+    # The leading @ of a real reply names the reply target, already an interaction; a
+    # tweet that only starts with an @ (no parent tweet) mentions that person.
+    replied = reply_to_author if kind == _REPLY else None
     for account_id, _ in mentions:
-        # The leading @ of a real reply names the reply target, already an interaction;
-        # a tweet that only starts with an @ (no parent tweet) mentions that person.
-        replied = reply_to_author if kind is PostKind.REPLY else None
-        if account_id and account_id not in (self_id, replied):
-            yield Interaction(
-                X, InteractionKind.MENTION, self_id, account_id, None, tweet_id, created
+        if account_id and account_id != self_id and account_id != replied:
+            interactions.append(
+                _interaction("mention", self_id, account_id, None, tweet_id, created)
             )
+
+
+def _records_of(rows: Rows) -> Iterator[Record]:
+    """The records the rows of :func:`_tweet_rows` (and :func:`_parse_rows`) stand for."""
+    kind = rows.kind
+    if kind is Post:
+        for row in rows.rows:
+            yield Post(X, row[1], row[2], row[3], PostKind(row[4]), *row[5:])
+    elif kind is Account:
+        for row in rows.rows:
+            yield Account(X, *row[1:])
+    elif kind is Interaction:
+        for row in rows.rows:
+            yield Interaction(X, InteractionKind(row[2]), *row[3:])
+    elif kind is Follow:
+        for row in rows.rows:
+            yield Follow(X, *row[1:])
+    else:  # pragma: no cover - the rows above are all _parse_rows makes
+        raise TypeError(f"no records for rows of {kind.__name__}")
 
 
 def parse(path: str) -> Iterator[Record]:
     """Every record of an X archive, streamed; raises :class:`SourceError` on bad input."""
+    for item in parse_rows(path):
+        if isinstance(item, Rows):
+            yield from _records_of(item)
+        else:
+            yield item
+
+
+def parse_rows(path: str) -> Iterator[Rows | Record]:
+    """What :func:`parse` yields, with the posts, accounts, interactions and follows as
+    :class:`Rows` (their values as the records hold them, enums as plain values), built
+    without the records; raises :class:`SourceError` on bad input."""
     with Export(path) as export:
-        yield from _parse(export)
+        yield from _parse_rows(export)
 
 
-def _parse(export: Export) -> Iterator[Record]:
+def _parse_rows(export: Export) -> Iterator[Rows | Record]:
     item = _small(export, "account", xs.AccountItem)
     account = item.account if item is not None else None
     if account is None or not account.accountId:
@@ -259,17 +352,12 @@ def _parse(export: Export) -> Iterator[Record]:
         is_self=True,
     )
     tweet_files = next((f for f in (_files(export, n) for n in _TWEET_FILES) if f), [])
-    mentioned: set[str] = set()
+    mentioned: set[str] = set()  # a mentioned account once per import
+    batch = _Batch()
     for member in tweet_files:
         for number, tweet in _records(export, member, xs.TweetItem):
             try:
-                for record in tweet_to_records(tweet.tweet, self_id, username):
-                    # A mentioned account once per import (archives list newest first).
-                    if isinstance(record, Account):
-                        if record.id in mentioned:
-                            continue
-                        mentioned.add(record.id)
-                    yield record
+                _tweet_rows(tweet.tweet, self_id, username, mentioned, batch)
             except ValueError as exc:
                 raise SourceError(
                     export.path,
@@ -278,26 +366,48 @@ def _parse(export: Export) -> Iterator[Record]:
                     location=f"record {number}",
                     expected="a tweet with id_str and a created_at date",
                 ) from exc
+            if len(batch.posts) >= ROWS_PER_BATCH:
+                yield from batch.take()
+    yield from batch.take()
     for member in _files(export, "like"):
+        likes: list[Row] = []
         for _, like in _records(export, member, xs.LikeItem):
-            yield Interaction(X, InteractionKind.LIKE, self_id, None, like.like.tweetId)
+            likes.append(_interaction("like", self_id, None, like.like.tweetId, None, None))
+            if len(likes) >= ROWS_PER_BATCH:
+                yield Rows(Interaction, likes)
+                likes = []
+        if likes:
+            yield Rows(Interaction, likes)
     taken_at = _taken_at(export)
-    followers = _files(export, "follower")
-    for member in followers:
+    for name, side in (("follower", "followers"), ("following", "following")):
+        members = _files(export, name)
+        for member in members:
+            yield from _edge_rows(export, member, name, self_id)
+        if members and taken_at is not None:
+            yield FollowList(X, self_id, side, taken_at)
+
+
+def _account_row(account_id: str, handle: str | None, name: str | None, url: str | None) -> Row:
+    return (_X, account_id, handle, name, url, None, None, None, None, None, False, None)
+
+
+def _edge_rows(export: Export, member: str, name: str, self_id: str) -> Iterator[Rows]:
+    """The accounts and follow edges of ``follower.js`` or ``following.js``."""
+    accounts: list[Row] = []
+    follows: list[Row] = []
+    if name == "follower":
         for _, follower in _records(export, member, xs.FollowerItem):
             other = follower.follower.accountId
-            yield Account(X, other, url=f"https://x.com/i/user/{other}")
-            yield Follow(X, other, self_id)
-    if followers and taken_at is not None:
-        yield FollowList(X, self_id, "followers", taken_at)
-    following = _files(export, "following")
-    for member in following:
+            accounts.append(_account_row(other, None, None, f"https://x.com/i/user/{other}"))
+            follows.append((_X, other, self_id, None))
+    else:
         for _, followed in _records(export, member, xs.FollowingItem):
             other = followed.following.accountId
-            yield Account(X, other, url=f"https://x.com/i/user/{other}")
-            yield Follow(X, self_id, other)
-    if following and taken_at is not None:
-        yield FollowList(X, self_id, "following", taken_at)
+            accounts.append(_account_row(other, None, None, f"https://x.com/i/user/{other}"))
+            follows.append((_X, self_id, other, None))
+    if follows:
+        yield Rows(Account, accounts)
+        yield Rows(Follow, follows)
 
 
 def _manifest(export: Export) -> xs.Manifest:

@@ -5,18 +5,23 @@ the database is exactly as it was. Upserts key on the platform's own ids: re-imp
 the same export adds nothing, and a newer export adds only what is new while refreshing
 what changed (counts, bios) without erasing what an older import knew.
 
-Rows are plain tuples read off the records in table-column order. On SQLite they go
-straight to the driver's ``executemany`` (the statement compiled once by SQLAlchemy, the
-values converted by the columns' own SQLAlchemy bind processors) on the connection of the
-import's transaction; other databases get the same rows through SQLAlchemy.
+Rows are plain tuples in table-column order: read off the records, or built by the parser
+itself (:class:`~kompas.store.rows.Rows`). On SQLite they are turned into the values SQLite
+stores, a column at a time (:func:`kompas.store.rows.stored`, or already in the parse
+worker), and go straight to the driver's ``executemany`` (the statement compiled once by
+SQLAlchemy) on the connection of the import's transaction; other databases get the same
+rows through SQLAlchemy.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,9 +38,11 @@ from kompas.model import (
     Record,
 )
 from kompas.store import schema, unfollows
-from kompas.store.rows import Rows
+from kompas.store.rows import BadValue, Rows, stored
 
 BATCH = 5000
+#: Records are turned into rows and converted this many at a time.
+CHUNK = 1000
 
 _TABLES: dict[type, sa.Table] = {
     Account: schema.accounts,
@@ -57,6 +64,39 @@ def columns() -> dict[str, list[str]]:
     """Per record type (by class name), the fields its :class:`~kompas.store.rows.Rows`
     hold, in order."""
     return {kind.__name__: _names(kind, table) for kind, table in _TABLES.items()}
+
+
+@functools.cache
+def _converters(kind: type, table: sa.Table, dialect: str) -> tuple[tuple[int, str], ...]:
+    """The columns of ``kind``'s rows that SQLite stores in another form, and the name of
+    the :data:`~kompas.store.rows.CONVERTERS` entry that makes it; none elsewhere (the
+    other databases' rows go through SQLAlchemy)."""
+    if dialect != "sqlite":
+        return ()
+    hints = typing.get_type_hints(kind)
+    found = []
+    for index, name in enumerate(_names(kind, table)):
+        column_type = table.c[name].type
+        hint = hints.get(name)
+        if isinstance(column_type, schema.UTCDateTime):
+            found.append((index, "time"))
+        elif isinstance(column_type, sa.JSON):
+            found.append((index, "json"))
+        elif isinstance(column_type, sa.Boolean):
+            found.append((index, "bool"))
+        elif column_type._cached_bind_processor(sqlite.dialect()) is not None:
+            raise RuntimeError(f"no stored form for {table.name}.{name} ({column_type})")
+        elif isinstance(hint, type) and issubclass(hint, Enum):
+            found.append((index, "enum"))
+    return tuple(found)
+
+
+def stored_forms(dialect: str) -> dict[str, tuple[tuple[int, str], ...]] | None:
+    """Per record type (by class name), how a parse worker makes its rows' stored form for
+    this database (:func:`kompas.store.rows.stored`); ``None``: it sends them as they are."""
+    if dialect != "sqlite":
+        return None
+    return {kind.__name__: _converters(kind, table, dialect) for kind, table in _TABLES.items()}
 
 
 def _upsert(dialect: str, table: sa.Table) -> sa.Insert:
@@ -108,7 +148,13 @@ class _Plan:
     #: The primary key of a row.
     key: Callable[[tuple[Any, ...]], Any]
     refreshed: bool
+    #: The columns SQLite stores in another form, and their converters (none elsewhere).
+    convert: tuple[tuple[int, str], ...]
+    #: The JSON columns (an empty list says nothing, in either form).
+    lists: frozenset[int]
     pending: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
+    #: Rows read off records, not yet converted.
+    raw: list[tuple[Any, ...]] = field(default_factory=list)
 
     @classmethod
     def of(cls, kind: type, table: sa.Table, dialect: str) -> _Plan:
@@ -121,6 +167,10 @@ class _Plan:
             row=operator.attrgetter(*names),
             key=operator.itemgetter(*keys),
             refreshed=table in _REFRESHED,
+            convert=_converters(kind, table, dialect),
+            lists=frozenset(
+                i for i, name in enumerate(names) if isinstance(table.c[name].type, sa.JSON)
+            ),
         )
 
     def merge(self, old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -129,9 +179,12 @@ class _Plan:
             return old
         merged = list(old)
         for index, value in enumerate(new):
-            if value is not None and value != () and value != []:
-                name = self.names[index]
-                merged[index] = merged[index] or value if name == "is_self" else value
+            if value is None or value == () or value == []:
+                continue
+            if value == "[]" and index in self.lists:  # an empty list, stored form
+                continue
+            name = self.names[index]
+            merged[index] = merged[index] or value if name == "is_self" else value
         return tuple(merged)
 
 
@@ -139,8 +192,8 @@ class _SQLiteWriter:
     """Writes rows with the driver's ``executemany`` on the import's own connection, so they
     are part of its transaction.
 
-    Values are converted column by column by the columns' SQLAlchemy bind processors, so they
-    are stored exactly as SQLAlchemy stores them. A table that was empty before the import
+    The rows come in SQLite's stored form (:mod:`kompas.store.rows`: exactly what SQLAlchemy
+    would have made of the records' values). A table that was empty before the import
     and gets at least a full batch loses its plain (non-unique) indexes until the end of the
     import, when they are built again from their own ``CREATE INDEX``: one sort instead of a
     random B-tree insert per row and index. All of it is inside the transaction, so a failed
@@ -156,7 +209,6 @@ class _SQLiteWriter:
         assert self._connection is not None
         self._cursor: Any = self._connection.cursor()
         self._sql: dict[sa.Table, str] = {}
-        self._convert: dict[sa.Table, list[tuple[int, Callable[[Any], Any]]]] = {}
         self._defer = set(empty)
         self._dropped: list[str] = []
         for plan in plans:
@@ -164,47 +216,20 @@ class _SQLiteWriter:
             if list(compiled.positiontup or ()) != plan.names:
                 raise RuntimeError(f"unexpected parameter order for {plan.table.name}")
             self._sql[plan.table] = compiled.string
-            columns = [plan.table.c[name] for name in plan.names]
-            self._convert[plan.table] = [
-                (index, _processor(column, dialect))
-                for index, column in enumerate(columns)
-                if column.type._cached_bind_processor(dialect) is not None
-            ]
 
     def write(self, plan: _Plan, rows: list[tuple[Any, ...]]) -> None:
-        """Upsert ``rows`` (tuples in column order) into the plan's table."""
+        """Upsert ``rows`` (tuples in column order, stored form) into the plan's table."""
         sql = self._sql[plan.table]
-        values = self._converted(rows, self._convert[plan.table], sql)
         try:
-            self._cursor.executemany(sql, values)
+            self._cursor.executemany(sql, rows)
         except self._dbapi_error as exc:
             raise sa.exc.DBAPIError.instance(
-                sql, values[:10], exc, self._dbapi_error, ismulti=True
+                sql, rows[:10], exc, self._dbapi_error, ismulti=True
             ) from exc
         name = plan.table.name
         if name in self._defer and len(rows) >= BATCH and self._connection.in_transaction:
             self._defer.discard(name)
             self._drop_indexes(name)
-
-    def _converted(
-        self, rows: list[tuple[Any, ...]], convert: list[tuple[int, Callable[[Any], Any]]], sql: str
-    ) -> list[tuple[Any, ...]]:
-        if not convert:
-            return rows
-        columns = list(zip(*rows, strict=True))
-        try:
-            for index, processor in convert:
-                columns[index] = tuple(map(processor, columns[index]))
-        except Exception:
-            for row in rows:  # find the row, and raise as SQLAlchemy would
-                for index, processor in convert:
-                    try:
-                        processor(row[index])
-                    except Exception as exc:
-                        name = f"{type(exc).__module__}.{type(exc).__name__}"
-                        raise sa.exc.StatementError(f"({name}) {exc}", sql, row, exc) from exc
-            raise
-        return list(zip(*columns, strict=True))
 
     def _drop_indexes(self, table: str) -> None:
         for _, index, unique, origin, _ in self._cursor.execute(
@@ -224,36 +249,6 @@ class _SQLiteWriter:
 
     def close(self) -> None:
         self._cursor.close()
-
-
-def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any]:
-    """The column's bind processor; for JSON, with the empty tuple (most lists) done once;
-    for a UTC datetime, SQLite's text of it written directly (half the time)."""
-    processor = column.type._cached_bind_processor(dialect)
-    assert processor is not None
-    if isinstance(column.type, schema.UTCDateTime) and dialect.name == "sqlite":
-        return _sqlite_utc_text(processor)
-    if not isinstance(column.type, sa.JSON):
-        return processor
-    empty = processor(())
-
-    def process(value: Any) -> Any:
-        return empty if value == () else processor(value)
-
-    return process
-
-
-def _sqlite_utc_text(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """What ``UTCDateTime`` and SQLite's ``DATETIME`` make of a UTC datetime (the naive
-    time as ``YYYY-MM-DD HH:MM:SS.ffffff``), in one call; any other value goes through
-    ``processor``, theirs (``tests/test_writer_counts.py`` compares the two)."""
-
-    def process(value: Any) -> Any:
-        if type(value) is datetime and value.tzinfo is UTC:
-            return value.isoformat(" ", "microseconds")[:26]
-        return processor(value)
-
-    return process
 
 
 def write_records(
@@ -290,31 +285,54 @@ def write_records(
             names = plan.names
             connection.execute(plan.statement, [dict(zip(names, row, strict=True)) for row in rows])
 
-    def take(plan: _Plan, row: tuple[Any, ...]) -> None:
+    def take(plan: _Plan, rows: list[tuple[Any, ...]], form: bool) -> None:
+        """Add rows to the plan's batch (converted to the stored form unless ``form`` says
+        they are), merging a key seen twice; write the batch when it is full."""
         nonlocal seen
-        key = plan.key(row)
-        batch = plan.pending
-        if plan.refreshed and key in batch:
-            batch[key] = plan.merge(batch[key], row)
-        else:
-            batch[key] = row
-        if len(batch) >= BATCH:
-            flush(plan)
-        seen += 1
-        if progress is not None and seen % 1000 == 0:
+        if not form and plan.convert:
+            try:
+                rows = stored(rows, plan.convert)
+            except BadValue as bad:  # raise as SQLAlchemy would
+                exc = bad.error
+                name = f"{type(exc).__module__}.{type(exc).__name__}"
+                raise sa.exc.StatementError(
+                    f"({name}) {exc}", str(plan.statement), bad.row, exc
+                ) from exc
+        key, batch, refreshed = plan.key, plan.pending, plan.refreshed
+        for row in rows:
+            known = key(row)
+            if refreshed and known in batch:
+                batch[known] = plan.merge(batch[known], row)
+            else:
+                batch[known] = row
+            if len(batch) >= BATCH:
+                flush(plan)
+        before = seen
+        seen += len(rows)
+        if progress is not None and seen // 1000 > before // 1000:
             progress(seen)
+
+    def drain(plan: _Plan) -> None:
+        """Take the rows read off records so far."""
+        if plan.raw:
+            raw, plan.raw = plan.raw, []
+            take(plan, raw, False)
 
     try:
         for record in records:
             if isinstance(record, Rows):
                 plan = plans[record.kind]
-                for row in record.rows:
-                    take(plan, row)
+                drain(plan)  # rows of one table are taken in the order they came
+                take(plan, record.rows, record.stored)
             elif isinstance(record, FollowList):
                 lists.append(record)
             else:
                 plan = plans[type(record)]
-                take(plan, plan.row(record))
+                plan.raw.append(plan.row(record))
+                if len(plan.raw) >= CHUNK:
+                    drain(plan)
+        for plan in plans.values():
+            drain(plan)
         for plan in plans.values():
             flush(plan)
         if fast is not None:
