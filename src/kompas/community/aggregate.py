@@ -22,6 +22,7 @@ from kompas.model import InteractionKind
 from kompas.period import Period
 from kompas.store import community as store
 from kompas.store.community_queries import CommunityQueries, Window
+from kompas.store.exchange_build import derived
 from kompas.store.inbox import responsiveness
 
 
@@ -37,16 +38,24 @@ class Community:
         for me in self.data.selves:
             self.index.selves[me.platform.value].add(me.id)
             self.index.self_persons.add(self.index.person(me.platform.value, me.id))
-        self.queries = CommunityQueries(connection)
         self.ends: dict[str, tuple[datetime, datetime]] = {}
         self.received_known: set[str] = set()
+        self._queries: CommunityQueries | None = None
         if self.data.selves:
-            self.queries.build(
-                [(me.platform.value, me.id) for me in self.data.selves], self.data.persons
-            )
+            selves = [(me.platform.value, me.id) for me in self.data.selves]
+            present = sorted({platform for platform, _ in selves})
+            tables = derived(connection, selves, self.data.persons, present)
+            self._queries = CommunityQueries(connection, tables, present)
             self.ends = self.queries.ends()
             self.received_known = self.queries.received_known()
         self.follows = Follows(self.index, self.data.follows, self.data.selves)
+
+    @property
+    def queries(self) -> CommunityQueries:
+        """The grouped queries (only when the store holds the user's accounts)."""
+        if self._queries is None:
+            raise LookupError("no account of the user: nothing to count")
+        return self._queries
 
     def report(
         self,
@@ -104,13 +113,16 @@ class _Period:
         half_life_days: float,
     ) -> None:
         self.c = community
-        self.q = community.queries
         self.period = period
         self.scope = scope
         self.window = Window(period.since, period.until)
         self.reference = reference
         self.half_life = half_life_days
         self.active_only = False
+
+    @property
+    def q(self) -> CommunityQueries:
+        return self.c.queries
 
     def _vanity(self, platforms: set[str]) -> Vanity:
         follows = self.c.follows
@@ -165,7 +177,7 @@ class _Period:
 
     def figures(self, platforms: set[str]) -> tuple[Figures, list[Relationship]]:
         """The figures and relationships of one scope."""
-        q, window, period, scope = self.q, self.window, self.period, self.scope
+        window, period, scope = self.window, self.period, self.scope
         anonymous = Counter[str]()
         for (platform, kind), number in self.c.data.anonymous.items():
             if platform in platforms:
@@ -173,6 +185,7 @@ class _Period:
         t = Tallies(False, 0, [], self._vanity(platforms))
         if not self.c.data.selves:
             return assemble(scope, t, platforms), []
+        q = self.q
         t.relations = self._relations(platforms, t)
         own = q.own_counts(platforms, window)
         contacts = q.contact_counts(platforms, window)

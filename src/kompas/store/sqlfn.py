@@ -60,3 +60,21 @@ def json_items(connection: sa.Connection, column: Any, name: str) -> Any:
 def json_length(connection: sa.Connection, column: Any) -> sa.ColumnElement[int]:
     """The number of items of a JSON array column."""
     return sa.func.json_array_length(column)
+
+
+def week_number(connection: sa.Connection, seconds: Any, first: float) -> sa.ColumnElement[int]:
+    """The number of the week (from the one starting at epoch ``first``) that ``seconds``
+    falls in, negative before ``first`` (the floor, on both databases)."""
+    offset = (seconds - first) / WEEK_SECONDS
+    if is_sqlite(connection):
+        whole = sa.cast(offset, sa.Integer)  # truncates towards zero
+        return sa.case((offset < whole, whole - 1), else_=whole)
+    return sa.cast(sa.func.floor(offset), sa.Integer)
+
+
+def moment(connection: sa.Connection, seconds: Any) -> sa.ColumnElement[Any]:
+    """Whole epoch ``seconds`` as a timestamp, stored as the UTC timestamp columns store
+    theirs (SQLite: ``YYYY-MM-DD HH:MM:SS.ffffff`` text, so comparisons hold)."""
+    if is_sqlite(connection):
+        return sa.func.strftime("%Y-%m-%d %H:%M:%S", seconds, "unixepoch") + ".000000"
+    return sa.func.timezone("UTC", sa.func.to_timestamp(seconds))

@@ -37,7 +37,7 @@ from kompas.model import (
     Post,
     Record,
 )
-from kompas.store import schema, unfollows
+from kompas.store import exchanges, schema, unfollows
 from kompas.store.rows import BadValue, Rows, stored
 
 BATCH = 5000
@@ -339,6 +339,8 @@ def write_records(
             fast.finish()
         for listed in lists:
             unfollows.apply_list(connection, listed, edges)
+        if seen:
+            exchanges.bump(connection)  # the derived exchanges are stale from the commit on
     finally:
         if fast is not None:
             fast.close()
