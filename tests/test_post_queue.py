@@ -385,27 +385,36 @@ def test_an_empty_queue_says_so(kompas: Kompas) -> None:
         (
             ["hi", "--at", "in 1h", "--to", "x"],
             2,
-            "--to 'x': kompas posts to one network at a time",
+            "--to 'x': a queued post goes to one network",
         ),
-        (["hi", "--at", "in 1h", "--to", "mastodon,bluesky"], 2, "one of: mastodon, bluesky"),
+        (
+            ["hi", "--at", "in 1h", "--to", "mastodon,bluesky"],
+            2,
+            "one of: mastodon, bluesky (queue it once for each)",
+        ),
         (["--at", "in 1h", "--to", "mastodon"], 2, "give the draft as TEXT or with --file F"),
         (["   ", "--at", "in 1h", "--to", "mastodon"], 1, "the draft is empty"),
         (["a\x00b", "--at", "in 1h", "--to", "mastodon"], 1, "control character (0x00)"),
-        (["hi", "--at", "in 1h", "--to", "mastodon", "--file", "none.txt"], 2, "one of them"),
+        (["hi", "--at", "in 1h", "--to", "mastodon", "--file", "none.txt"], 2, "not both"),
         (
             ["--file", "none.txt", "--at", "in 1h", "--to", "mastodon"],
             1,
-            "--file 'none.txt': no such file",
+            "none.txt: no such file",
         ),
         (
             ["hi", "--at", "in 1h", "--to", "mastodon", "--image", "no.png"],
             1,
-            "--image 'no.png': no such file",
+            "no.png",
         ),
         (
             ["hi", "--at", "in 1h", "--to", "mastodon", "--alt", "a cat"],
             2,
             "--alt describes an image",
+        ),
+        (
+            ["Look https://example.org/" + "a" * 400, "--at", "in 1h", "--to", "bluesky"],
+            1,
+            "a part of it is longer than the 300 graphemes bluesky allows and cannot be cut",
         ),
     ],
 )
@@ -423,3 +432,22 @@ def test_cancel_names_a_bad_id(kompas: Kompas) -> None:
     assert result.exit_code == 2 and "'seven' is not a queued post's id" in result.stderr
     result = kompas("post", "cancel", "7")
     assert result.exit_code == 1 and "no queued post has the id 7" in result.stderr
+
+
+def test_a_draft_too_long_is_queued_as_the_thread_the_check_shows(kompas_db: Kompas) -> None:
+    sentences = " ".join(f"Sentence number {n} is here." for n in range(30))
+    checked = _json(kompas_db("post", "check", sentences, "--to", "bluesky", "--json"))
+    made = _json(
+        kompas_db("post", "queue", sentences, "--at", "in 1h", "--to", "bluesky", "--json")
+    )
+    assert isinstance(checked, dict) and isinstance(made, dict)
+    parts = checked["networks"]["bluesky"]["parts"]
+    assert len(parts) == 3 and made["parts"] == parts and made["text"] == sentences
+    assert made["check"]["networks"]["bluesky"] == checked["networks"]["bluesky"]
+    # Each part is whole sentences, and together they are the draft.
+    assert " ".join(p.rsplit(" ", 1)[0] for p in parts) == sentences
+    shown = kompas_db("post", "queue", sentences, "--at", "in 1h", "--to", "bluesky")
+    assert "too long: a thread of 3" in shown.stdout  # the check, as `post check` shows it
+    assert "Queued #2 for bluesky as a thread of 3, due " in shown.stdout
+    listed = kompas_db("post", "list").stdout
+    assert "#2  queued  bluesky  due " in listed and "thread of 3, 0 posted" in listed

@@ -272,13 +272,6 @@ from kompas.cli import post as _post  # noqa: E402
 
 app.add_typer(_post.app, name="post")
 
-from kompas.cli import post_queue as _post_queue  # noqa: E402
-
-_post.app.command("queue")(_post_queue.queue_command)
-_post.app.command("list")(_post_queue.list_command)
-_post.app.command("cancel")(_post_queue.cancel_command)
-_post.app.command("run")(_post_queue.run_command)
-
 from kompas.cli import web as _web  # noqa: E402
 
 app.command("serve")(_web.serve_command)

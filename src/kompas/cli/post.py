@@ -14,3 +14,15 @@ app = typer.Typer(
 from kompas.cli.post_check import check_command  # noqa: E402
 
 app.command("check")(check_command)
+
+from kompas.cli.post_queue import (  # noqa: E402
+    cancel_command,
+    list_command,
+    queue_command,
+    run_command,
+)
+
+app.command("queue")(queue_command)
+app.command("list")(list_command)
+app.command("cancel")(cancel_command)
+app.command("run")(run_command)

@@ -6,42 +6,24 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
 from kompas.cli._common import State, fail, out, say_error
-from kompas.errors import KompasError, UsageError
+from kompas.cli.post_check import AltOpt, AsJson, FileOpt, ImageOpt, ReplyOpt, TextArg
+from kompas.errors import KompasError
 
 if TYPE_CHECKING:
     from kompas.post.runner import Outcome
     from kompas.store.post_queue import QueuedPost
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
 PostId = Annotated[str, typer.Argument(help="The queued post's id, as `kompas post list` shows.")]
 
 
 def _print_json(payload: object) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-
-
-def read_draft(text: str | None, file: Path | None) -> str:
-    """The draft from the TEXT argument or ``--file`` (exactly one of them)."""
-    if (text is None) == (file is None):
-        raise UsageError("give the draft as TEXT or with --file F (one of them)")
-    if text is not None:
-        return text
-    assert file is not None
-    try:
-        return file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise KompasError(f"--file {str(file)!r}: no such file") from None
-    except UnicodeDecodeError:
-        raise KompasError(f"--file {str(file)!r} is not UTF-8 text") from None
-    except OSError as error:
-        raise KompasError(f"--file {str(file)!r}: {error.strerror}") from None
 
 
 def queue_command(
@@ -51,35 +33,46 @@ def queue_command(
             "--at",
             help='When to send it, in your local time: "in 2h", "tomorrow 9:00", '
             '"friday 18:30", "2026-12-24 09:00" or ISO 8601.',
+            metavar="WHEN",
         ),
     ],
-    to: Annotated[str, typer.Option("--to", help="The network: mastodon or bluesky.")],
-    text: Annotated[str | None, typer.Argument(help="The draft (or use --file).")] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="Read the draft from F.")] = None,
-    reply_to: Annotated[
-        str | None, typer.Option("--reply-to", help="The post it answers (its id or URL).")
-    ] = None,
-    image: Annotated[Path | None, typer.Option("--image", help="An image to attach.")] = None,
-    alt: Annotated[str | None, typer.Option("--alt", help="The image's alt text.")] = None,
+    to: Annotated[
+        str, typer.Option("--to", help="The network: mastodon or bluesky.", metavar="NETWORK")
+    ],
+    text: TextArg = None,
+    file: FileOpt = None,
+    reply_to: ReplyOpt = None,
+    image: ImageOpt = None,
+    alt: AltOpt = None,
     as_json: AsJson = False,
 ) -> None:
-    """Queue a post to send at a given time (`kompas post run` sends what is due)."""
+    """Queue a post to send at a given time, after checking it as `kompas post check` does
+    (a draft too long becomes the thread the check shows); `kompas post run` sends what is
+    due."""
+    from kompas.cli.post_check import read_draft, run_check, show
     from kompas.post import queue, schedule
 
     try:
+        network = schedule.check_network(to)
         draft = read_draft(text, file)
-        request = schedule.Request(draft, to, at, reply_to, image, alt)
         now = datetime.now(UTC)
-        post = schedule.enqueue(State.workspace().engine, request, now)
+        queue.parse_when(at, now)  # a time gone by is refused before anything else
+        check = run_check(draft, network, reply_to, image, alt)
+        parts = schedule.parts_of(check, network)
+        request = schedule.Request(check.text, network, at, reply_to, image, alt)
+        post = schedule.enqueue(State.workspace().engine, request, now, parts=parts)
     except KompasError as error:
         raise fail(error) from None
     if as_json:
-        _print_json(post.as_json())
+        _print_json({**post.as_json(), "check": check.as_json()})
         return
+    show(check)
+    thread = f" as a thread of {len(post.parts)}" if len(post.parts) > 1 else ""
     out.print(
         Text(
-            f"Queued #{post.id} for {post.network}, due {queue.describe(post.due_at, now)}. "
-            "`kompas post run` sends what is due (from cron or a systemd timer: docs/post.md)."
+            f"Queued #{post.id} for {post.network}{thread}, due "
+            f"{queue.describe(post.due_at, now)}. `kompas post run` sends what is due "
+            "(from cron or a systemd timer: docs/post.md)."
         )
     )
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -16,6 +17,9 @@ from kompas.errors import KompasError, UsageError
 from kompas.post import queue
 from kompas.store import post_queue as store
 from kompas.store.post_queue import QueuedPost
+
+if TYPE_CHECKING:
+    from kompas.post.check import DraftCheck
 
 
 class UnknownPost(KompasError):
@@ -39,8 +43,8 @@ def check_network(network: str) -> str:
     name = network.strip().lower()
     if name not in queue.NETWORKS:
         raise UsageError(
-            f"--to {network!r}: kompas posts to one network at a time, "
-            f"one of: {', '.join(queue.NETWORKS)}"
+            f"--to {network!r}: a queued post goes to one network, "
+            f"one of: {', '.join(queue.NETWORKS)} (queue it once for each)"
         )
     return name
 
@@ -65,6 +69,21 @@ def check_image(image: Path | None, alt: str | None) -> str | None:
     if not image.is_file():
         raise KompasError(f"--image {str(image)!r}: no such file")
     return str(image.resolve())
+
+
+def parts_of(check: DraftCheck, network: str) -> list[str]:
+    """The parts the checked draft is posted as on ``network`` (itself when it fits, else
+    the thread the check cut), or :class:`DraftError` when a part cannot be made to fit."""
+    from kompas.post.check import DraftError
+
+    fit = check.networks[network]
+    if not fit.parts_fit:
+        raise DraftError(
+            f"the draft cannot be posted to {network}: a part of it is longer than the "
+            f"{fit.limit:,} {fit.unit} {network} allows and cannot be cut (a link or a word "
+            "that long); shorten it"
+        )
+    return list(fit.parts)
 
 
 def new_key() -> str:
