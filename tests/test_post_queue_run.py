@@ -317,3 +317,16 @@ def test_an_image_uploaded_by_a_failed_try_is_attached_by_the_next_run(
     assert status["media_attachments"][0]["description"] == "The Python logo"
     (row,) = rows(kompas_db, "--all")
     assert row["id"] == number and row["state"] == "sent"
+
+
+def test_a_run_with_nothing_due_loads_no_network_library(tmp_path: Path) -> None:
+    """A timer runs this every few minutes: with nothing due it only reads the queue."""
+    from test_startup import imported_modules
+
+    home = tmp_path / "home"
+    assert (
+        Kompas(home)("post", "queue", "Later", "--at", "in 1d", "--to", "mastodon").exit_code == 0
+    )
+    loaded = imported_modules("post", "run", home=home)
+    assert "sqlalchemy" in loaded  # the measurement itself works: the queue was read
+    assert sorted(loaded & {"httpx", "requests", "mastodon", "atproto", "alembic"}) == []

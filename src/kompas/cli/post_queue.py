@@ -162,11 +162,10 @@ def run_command(as_json: AsJson = False) -> None:
 
     try:
         workspace = State.workspace()
-        policy = _policy()
         report = runner.run_due(
             workspace.home,
             workspace.engine,
-            policy,
+            _policy,
             told=None if as_json else _told,
         )
     except KompasError as error:

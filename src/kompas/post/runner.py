@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -27,7 +27,9 @@ from kompas.post import queue
 from kompas.post.queue import Claimant
 from kompas.store import post_queue as store
 from kompas.store.post_queue import PostedPart, QueuedPost
-from kompas.sync.http import PlatformUnreachable, RetryPolicy
+
+if TYPE_CHECKING:
+    from kompas.sync.http import RetryPolicy
 
 #: Exit codes of a run (kompas's own: 1 a problem to fix, 3 a platform failure).
 FIXABLE = 1
@@ -100,7 +102,7 @@ class RunReport:
 def run_due(
     home: Path,
     engine: sa.Engine,
-    policy: RetryPolicy,
+    policy: Callable[[], RetryPolicy],
     *,
     now: datetime | None = None,
     me: Claimant | None = None,
@@ -108,12 +110,15 @@ def run_due(
     told: Callable[[Outcome], None] | None = None,
 ) -> RunReport:
     """Send every post due at ``now`` (queued and due, or left ``sending`` by a run that is
-    gone), soonest first; ``told`` hears of each as it ends."""
+    gone), soonest first, under the retry policy ``policy()`` makes; ``told`` hears of each
+    as it ends. With nothing due, no network library is loaded (a timer runs this every
+    few minutes)."""
     now = now or datetime.now(UTC)
     me = me or this_run()
     with engine.connect() as connection:
         found = store.candidates(connection, now, queue.QUEUED, queue.SENDING)
     report = RunReport(now)
+    retry: RetryPolicy | None = None
     #: Networks that failed this run (down, or not connected): their other posts wait.
     skipped: dict[str, str] = {}
     for post in queue.to_send(found, now, me, alive):
@@ -125,7 +130,8 @@ def run_due(
             )
             if not claimed:
                 continue  # another run has it
-        outcome = _send(home, engine, policy, post, me)
+        retry = retry or policy()
+        outcome = _send(home, engine, retry, post, me)
         if outcome.code and outcome.state == queue.QUEUED:
             skipped[post.network] = outcome.error or ""
         report.outcomes.append(outcome)
@@ -141,6 +147,7 @@ def _send(
 ) -> Outcome:
     """Send one claimed post and release it in the state that says what happened."""
     from kompas.post.send import Draft, NotConnected, ReadOnly, Sent, send
+    from kompas.sync.http import PlatformUnreachable
 
     posted = {part.part: part for part in post.sent}
 
