@@ -92,7 +92,7 @@ if PDS_URL:
             "reposts": 1,
             "likes": 1,
             "bookmarks": 0,
-            "followers": 0,  # known only from the AppView, absent here
+            "followers": None,  # known only from the AppView, absent here: no data, not 0
             "following": 1,
         }
         alice.client.send_post("One more")
