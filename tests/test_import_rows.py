@@ -198,3 +198,60 @@ def test_the_worker_sends_rows_in_the_stored_form(tmp_path: Path) -> None:
     first = posts[0].rows[0]
     assert isinstance(first[3], str) and first[3].count(":") == 2  # the time as SQLite's text
     assert first[0] == "x" and type(first[0]) is str
+
+
+# ------------------------------------------ X's created_at, read by one C call when it can be
+
+
+def _old_parse_time(value: str) -> datetime | None:
+    """``x_archive.parse_time`` as it was (each part through ``int``), the reference."""
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    parts = value.split(" ")
+    days = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+    if len(parts) == 6 and parts[4] == "+0000" and parts[0] in days and parts[1] in months:
+        try:
+            hour, minute, second = parts[3].split(":")
+            return datetime(
+                int(parts[5]),
+                months.index(parts[1]) + 1,
+                int(parts[2]),
+                int(hour),
+                int(minute),
+                int(second),
+                tzinfo=UTC,
+            )
+        except ValueError:
+            pass
+    try:
+        if value[:1].isdigit():
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+_PIECES = st.one_of(
+    st.from_regex(r"\A[0-9]{1,5}\Z"),
+    st.sampled_from(["٠٦", "+1", "-1", " 6", "6 ", "1_0", "0", "00"]),
+    st.text(max_size=3),
+)
+
+
+@st.composite
+def _created_at(draw: st.DrawFn) -> str:
+    day = draw(st.sampled_from(["Fri", "Mon", "Xyz"]))
+    month = draw(st.sampled_from(["Mar", "Feb", "Dec", "Foo"]))
+    clock = draw(
+        st.one_of(
+            st.builds(lambda h, m, s: f"{h}:{m}:{s}", _PIECES, _PIECES, _PIECES),
+            st.sampled_from(["130205.0", "13:02:05", "24:00:00", "1:02:055", "13:60:00"]),
+        )
+    )
+    zone = draw(st.sampled_from(["+0000", "+0100"]))
+    return f"{day} {month} {draw(_PIECES)} {clock} {zone} {draw(_PIECES)}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(_created_at())
+def test_created_at_is_read_as_the_part_by_part_reader_read_it(value: str) -> None:
+    assert x_archive.parse_time(value) == _old_parse_time(value)

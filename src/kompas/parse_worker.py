@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import marshal
 import os
 import pickle
 import signal
@@ -39,6 +40,7 @@ CHUNK = 4000
 MIN_BYTES = 4 << 20
 
 _HEADER = struct.Struct("<Q")
+_MARSHALED = "marshaled rows"
 
 
 def wanted(path: str) -> bool:
@@ -89,7 +91,7 @@ def parsed_in_worker(
                 raise RuntimeError(f"the parse worker stopped before the end (exit code {code})")
             tag, payload = message
             if tag == "items":
-                yield from payload
+                yield from map(_unpacked, payload)
             elif tag == "done":
                 return
             elif tag == "error":
@@ -115,7 +117,31 @@ def _receive(stream: IO[bytes]) -> tuple[str, Any] | None:
     return message
 
 
+def _packed(item: Any) -> Any:
+    """Rows of plain values (the stored form) as one ``marshal`` string: written and read
+    back in two thirds of a pickle's time. Anything else is pickled as it is."""
+    from kompas.store.rows import Rows
+
+    if isinstance(item, Rows) and item.stored:
+        try:
+            return (_MARSHALED, item.kind.__name__, marshal.dumps(item.rows))
+        except ValueError:  # a value marshal cannot write
+            return item
+    return item
+
+
+def _unpacked(item: Any) -> Any:
+    if type(item) is tuple and item[0] == _MARSHALED:
+        from kompas import model
+        from kompas.store.rows import Rows
+
+        return Rows(getattr(model, item[1]), marshal.loads(item[2]), stored=True)
+    return item
+
+
 def _send(out: IO[bytes], tag: str, payload: Any) -> None:
+    if tag == "items":
+        payload = list(map(_packed, payload))
     body = pickle.dumps((tag, payload), protocol=pickle.HIGHEST_PROTOCOL)
     out.write(_HEADER.pack(len(body)))
     out.write(body)

