@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/.demo-home
 SAMPLES := tests/data
 
-.PHONY: demo test lint bench scale fuzz audit lock clean
+.PHONY: demo test lint bench scale bench-scale fuzz audit lock clean
 
 # Installs exactly the versions pinned in requirements-dev.lock (`make lock` refreshes it).
 $(BIN)/kompas: pyproject.toml requirements-dev.lock
@@ -48,10 +48,13 @@ bench: $(BIN)/kompas
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/startup.py
 
-## How kompas grows: 10k, 100k and 1M posts (import, status, community, review, dashboard).
-scale: $(BIN)/kompas
+## How kompas grows: 10k, 100k and 1M posts (import, status, community, review, dashboard);
+## about an hour. SCALE_SIZES=10000,100000 for a quicker run.
+bench-scale: $(BIN)/kompas
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
-	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/scale.py --sizes $${SCALE_SIZES:-10000,100000,1000000}
+
+scale: bench-scale
 
 ## The fuzz harness's long run, for before a release (5,000 exports of each kind; about an hour).
 fuzz: $(BIN)/kompas

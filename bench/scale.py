@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -85,6 +86,23 @@ def build_archive(posts: int, target: Path, today: datetime) -> None:
         )
 
     write_archive(target, others, "tweets.js", posts, tweet)
+
+
+def cpu_model() -> str:
+    """The processor's name, as ``/proc/cpuinfo`` gives it (Linux), else the platform's."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f}"
 
 
 def kompas(home: Path, *args: str) -> list[str]:
@@ -167,10 +185,9 @@ def main() -> int:
     sizes = [int(size) for size in args.sizes.split(",")]
     today = datetime.now(UTC)
     OUT.mkdir(parents=True, exist_ok=True)
-    load = os.getloadavg()
     print(
-        f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} "
-        f"{load[2]:.1f} at the start; CPU seconds are user + system of each process",
+        f"machine: {os.cpu_count()} cores ({cpu_model()}), {_load()} at the start; "
+        "CPU seconds are user + system of each process",
         flush=True,
     )
     figures: dict[int, dict[str, Any]] = {}
@@ -179,6 +196,7 @@ def main() -> int:
         for posts in sizes:
             print(f"{posts:,} posts", flush=True)
             figures[posts] = one_size(posts, Path(folder), today, args.page_limit)
+            print(f"  {_load()} after {posts:,} posts", flush=True)
     header = "| | " + " | ".join(f"{posts:,} posts" for posts in sizes) + " |"
     print(header)
     print("|---" * (len(sizes) + 1) + "|")
@@ -200,6 +218,7 @@ def main() -> int:
     per_post = [figures[p]["runs"]["import"].cpu_seconds / p * 1e6 for p in sizes]
     print("import CPU per post: " + ", ".join(f"{v:.0f} µs" for v in per_post))
     print(f"median import CPU per post: {statistics.median(per_post):.0f} µs")
+    print(f"machine: {os.cpu_count()} cores ({cpu_model()}), {_load()} at the end")
     return 0
 
 

@@ -222,3 +222,16 @@ def test_reading_each_signature_once_builds_the_same_commands() -> None:
         typer.main.get_params_from_function = typer.utils.get_params_from_function  # type: ignore[attr-defined]
     assert len(alone) > 100
     assert shared == alone == again
+
+
+def test_a_path_argument_needs_no_pydantic(tmp_path: Path) -> None:
+    loaded = imported_modules("import", "x-archive", str(X_ARCHIVE), home=tmp_path)
+    assert "pydantic" not in loaded
+    assert (tmp_path / "kompas.db").is_file()  # the path reached the command as a Path
+
+
+def test_a_path_argument_is_the_path_typer_would_give(kompas: Kompas, tmp_path: Path) -> None:
+    missing = tmp_path / "no such, é.zip"
+    result = kompas("import", "x-archive", str(missing))
+    assert result.exit_code == 1
+    assert str(missing) in result.stderr and "no such file" in result.stderr
