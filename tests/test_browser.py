@@ -50,6 +50,7 @@ ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
 PAGES = {
     "overview": "/",
     "inbox": "/inbox",
+    "post": "/post",
     "community": "/community",
     "people": "/people",
     "feeds": "/feeds",

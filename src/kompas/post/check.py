@@ -34,6 +34,7 @@ from kompas.post.length import (
 )
 from kompas.post.plan import (
     MONTH,
+    Count,
     MixCheck,
     PillarCheck,
     draft_kind,
@@ -288,7 +289,7 @@ def _content_warnings(
     return found
 
 
-def _strategy(home: Path | None) -> Any:
+def workspace_strategy(home: Path | None) -> Any:
     """The workspace's strategy (``None`` without one); a broken file is an error."""
     if home is None:
         return None
@@ -311,10 +312,12 @@ def check_draft(
     home: Path | None = None,
     limits: Limits | None = None,
     now: datetime | None = None,
+    counter: Count | None = None,
 ) -> DraftCheck:
     """Check ``text`` for ``networks``. With ``connection`` (the store) and ``home`` (the
     workspace: strategy.yaml, saved instance limits) it also reads the post it replies to,
-    the user's recent posts, pillars and plan; without them, only what the text says."""
+    the user's recent posts, pillars and plan; without them, only what the text says.
+    ``counter`` reads the figures the draft is added to (see :func:`plan.metric_count`)."""
     text = prepared(text)
     names = parse_networks(",".join(networks)) if networks else NETWORKS
     if image is not None and not image.is_file():
@@ -322,7 +325,7 @@ def check_draft(
     limits = limits or workspace_limits(home)
     fits = {name: network_fit(text, name, limits) for name in names}
     warnings = _content_warnings(text, fits, image, alt)
-    strategy = _strategy(home)
+    strategy = workspace_strategy(home)
     if connection is None:
         if reply_to:
             warnings.append(_unknown_reply(reply_to))
@@ -350,7 +353,7 @@ def check_draft(
     pillar = pillar_check(strategy, text, month, corrections_of(connection) if strategy else ())
     own = _own_places(strategy, own_pages(connection))
     kind = draft_kind(text, own, reply_author, reply_is_self, bool(reply_to))
-    mix = mix_check(connection, strategy, kind, until, anchored, span.last)
+    mix = mix_check(connection, strategy, kind, until, anchored, span.last, counter)
     return DraftCheck(text, fits, pillar, mix, warnings)
 
 

@@ -6,7 +6,7 @@ the data ends)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,19 @@ MONTH = timedelta(days=30)
 _WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": MONTH}
 #: The key-result metrics one more post changes, by what the post must be to count.
 COUNTED = ("community.posts", "community.self_promotion", "community.replies_given")
+
+#: A metric's value over ``[since, until)`` (``None``: no data), as the strategy pillar's
+#: registry computes it; the dashboard passes one that remembers values between drafts.
+Count = Callable[[str, datetime, datetime], float | None]
+
+
+def metric_count(connection: sa.Connection, domains: tuple[str, ...]) -> Count:
+    """The registry's metrics over one connection (the community's derived tables built
+    once, on first use)."""
+    from kompas.strategy.metrics import REGISTRY, MetricContext
+
+    context = MetricContext(connection, None, domains)
+    return lambda metric, since, until: REGISTRY.value(metric, context, since, until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,9 +251,11 @@ def mix_check(
     until: datetime,
     anchored: bool,
     data_end: datetime | None,
+    counter: Count | None = None,
 ) -> MixCheck:
     """The draft's effect on the key results it counts towards (over each one's window)
-    and on the planned share of its kind (over the month), all ending at ``until``."""
+    and on the planned share of its kind (over the month), all ending at ``until``
+    (``counter``: how the figures before the draft are read; default the registry's)."""
     notes: list[Message] = []
     if anchored and data_end is not None:
         notes.append(message("draft.mix.anchored", date=data_end.date()))
@@ -249,12 +264,10 @@ def mix_check(
     if strategy is None:
         notes.append(message("draft.mix.no_strategy"))
         return MixCheck(kind, (), tuple(notes), until, anchored, data_end)
-    from kompas.strategy.metrics import REGISTRY, MetricContext
-
-    context = MetricContext(connection, None, strategy.domains)
+    figure = counter or metric_count(connection, strategy.domains)
 
     def count(metric: str, since: datetime) -> float:
-        value = REGISTRY.value(metric, context, since, until)
+        value = figure(metric, since, until)
         return 0.0 if value is None else value
 
     effects: list[Effect] = []

@@ -33,13 +33,15 @@ from kompas.store.queries import feed_count, status
 from kompas.store.status import PlatformCounts
 from kompas.text import sanitize_html
 from kompas.web import charts, i18n, person, pillars
+from kompas.web import post as post_page
 from kompas.web.security import Guard, csrf_token, middleware, require_csrf
 
 HERE = Path(__file__).parent
-PAGES = ("overview", "inbox", "community", "people", "feeds", "strategy", "data")
+PAGES = ("overview", "inbox", "post", "community", "people", "feeds", "strategy", "data")
 PAGE_PATHS = {
     "overview": "/",
     "inbox": "/inbox",
+    "post": "/post",
     "community": "/community",
     "people": "/people",
     "feeds": "/feeds",
@@ -647,6 +649,7 @@ def create_app(engine: sa.Engine, guard: Guard | None = None, home: Path | None 
         return render(request, "_posts.html", "data", posts=latest, platform=platform)
 
     person.routes(app, engine, render, connect, _back)
+    post_page.routes(app, engine, render, connect, _back, home, figures.get)
     return app
 
 
