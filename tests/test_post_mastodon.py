@@ -9,6 +9,8 @@ and 429 when rate limited. Expectations come from the fake instance's own record
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from conftest import Kompas
+from kompas.cli import app
 from kompas.post import progress
 from kompas.post.send import (
     Draft,
@@ -30,7 +34,7 @@ from kompas.store import schema
 from kompas.store.dashboard import sync_streams
 from kompas.sync import credentials
 from kompas.workspace import Workspace
-from sync_support import MastodonFake, mastodon_instance
+from sync_support import AUTH_CODE, MastodonFake, mastodon_instance
 from test_sync_mastodon import connected, quick
 
 DATA = Path(__file__).parent / "data"
@@ -217,3 +221,175 @@ def test_a_reply_to_a_post_nobody_knows_is_the_users_problem(
             send(home, workspace.engine, Draft("mastodon", ("Hi",), reply_to=ref), quick(), key=ref)
         assert not isinstance(raised.value, PlatformUnreachable)
     assert fake.posted == []
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOMPAS_RETRY_ATTEMPTS", "2")
+    monkeypatch.setenv("KOMPAS_RETRY_BASE", "0")
+    monkeypatch.setenv("KOMPAS_RETRY_MAX_WAIT", "0")
+
+
+def cli(home: Path) -> Kompas:
+    return Kompas(home)
+
+
+def test_post_send_checks_asks_posts_and_prints_the_url(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    writable(home, fake)
+    kompas = cli(home)
+    said_no = kompas.runner.invoke(
+        app, ["--home", str(home), "post", "send", "Hello #kompas", "--to", "mastodon"], input="n\n"
+    )
+    assert said_no.exit_code == 0, said_no.output
+    assert "Send to mastodon (one post)?" in said_no.stderr
+    assert "Nothing was sent." in said_no.stderr and fake.posted == []
+    # Without a terminal to answer and without --yes, nothing is sent either: exit 1.
+    silent = kompas("post", "send", "Hello #kompas", "--to", "mastodon")
+    assert silent.exit_code == 1 and "use --yes" in silent.stderr and fake.posted == []
+    said_yes = kompas.runner.invoke(
+        app,
+        ["--home", str(home), "post", "send", "Hello #kompas", "--to", "mastodon"],
+        input="y\n",
+    )
+    assert said_yes.exit_code == 0, said_yes.output
+    (status,) = fake.posted
+    assert f"Sent to mastodon: {status['url']}" in said_yes.stdout
+    # The check was shown before the question: the length as Mastodon counts it.
+    assert "13/500 characters  fits" in said_yes.stdout.split("Sent to")[0]
+
+
+def test_post_send_json_gives_the_check_and_each_part(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    writable(home, fake)
+    draft = tmp_path / "draft.txt"
+    sentence = "A sentence about compasses and the people who read them. "
+    draft.write_text(sentence * 12, encoding="utf-8")  # about 700 characters
+    result = cli(home)("post", "send", "--file", draft, "--to", "mastodon", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    fit = payload["check"]["networks"]["mastodon"]
+    assert fit["fits"] is False and fit["limit"] == 500 and len(fit["parts"]) == 2
+    assert [p["url"] for p in payload["sent"]] == [s["url"] for s in fake.posted]
+    assert [p["part"] for p in payload["sent"]] == [1, 2]
+    assert not any(p["earlier"] for p in payload["sent"])
+    one, two = fake.posted
+    assert two["in_reply_to_id"] == one["id"]
+    assert [re.sub("<[^>]+>", "", s["content"]) for s in fake.posted] == fit["parts"]
+    # Sending the same draft again the same day posts nothing: it was sent.
+    again = cli(home)("post", "send", "--file", draft, "--to", "mastodon", "--yes", "--json")
+    assert again.exit_code == 0, again.output
+    assert [p["earlier"] for p in json.loads(again.stdout)["sent"]] == [True, True]
+    assert len(fake.posted) == 2
+
+
+def test_no_split_refuses_too_long_a_draft_naming_network_and_count(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    writable(home, fake)
+    result = cli(home)("post", "send", "x " * 300, "--to", "mastodon", "--no-split", "--yes")
+    assert result.exit_code == 1
+    assert "mastodon" in result.stderr and "599" in result.stderr and "500" in result.stderr
+    assert fake.posted == []
+
+
+def test_the_instances_refusal_exits_1_with_its_words(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    # The saved limits say 1,000 characters; the instance has gone back to 500 since.
+    saved = dict(credentials.load(home, "mastodon"))
+    credentials.save(
+        home, "mastodon", {**saved, "configuration": {"statuses": {"max_characters": 1000}}}
+    )
+    result = cli(home)("post", "send", "y" * 600, "--to", "mastodon", "--yes")
+    assert result.exit_code == 1
+    assert "Mastodon refused the post: HTTP 422" in result.stderr
+    assert "Text character limit of 500 exceeded" in result.stderr
+    assert fake.posted == [] and stored_posts(workspace) == {}
+
+
+def test_rate_limited_exits_3_and_the_retry_posts_once(
+    fake: MastodonFake, tmp_path: Path, quick_retries: None
+) -> None:
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    fake.faults.add("/api/v1/statuses", "429", "429")
+    failed = cli(home)("post", "send", "Patience", "--to", "mastodon", "--yes")
+    assert failed.exit_code == 3
+    assert "platform unreachable" in failed.stderr and "rate limited" in failed.stderr
+    assert fake.posted == [] and stored_posts(workspace) == {}
+    retried = cli(home)("post", "send", "Patience", "--to", "mastodon", "--yes")
+    assert retried.exit_code == 0, retried.output
+    (status,) = fake.posted
+    assert list(stored_posts(workspace)) == [status["uri"]]
+    # Both tries carried the same key; the instance saw it once.
+    assert len(set(fake.status_requests)) == 1 and len(fake.status_requests) == 1
+
+
+def test_input_problems_exit_1_before_anything_is_asked(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    kompas = cli(home)
+    absent = kompas("post", "send", "Hi", "--to", "mastodon")
+    assert absent.exit_code == 1
+    assert "kompas connect mastodon --instance https://YOUR.INSTANCE --write" in absent.stderr
+    bluesky = kompas("post", "send", "Hi", "--to", "bluesky")
+    assert bluesky.exit_code == 1
+    assert "kompas connect bluesky --handle YOUR.HANDLE" in bluesky.stderr
+    writable(home, fake, scopes="read")
+    read_only = kompas("post", "send", "Hi", "--to", "mastodon")
+    assert read_only.exit_code == 1
+    assert f"kompas connect mastodon --instance {fake.base} --write" in read_only.stderr
+    writable(home, fake)
+    saved = dict(credentials.load(home, "mastodon"))
+    small = {"media_attachments": {"image_size_limit": 500}}
+    credentials.save(home, "mastodon", {**saved, "configuration": small})
+    big = kompas("post", "send", "Look", "--to", "mastodon", "--image", IMAGE, "--alt", "A logo")
+    assert big.exit_code == 1
+    assert "1,020 bytes; Mastodon takes at most 500 bytes" in big.stderr
+    unknown = kompas("post", "send", "Hi", "--to", "friendica")
+    assert unknown.exit_code == 2 and "friendica" in unknown.stderr
+    assert fake.posted == [] and fake.media == {}
+    assert "Send to" not in big.stderr + read_only.stderr
+
+
+def test_connect_with_write_saves_what_the_instance_allows(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    fake.image_size_limit = 8 * 1024 * 1024
+    result = Kompas(home).runner.invoke(
+        app,
+        ["--home", str(home), "connect", "mastodon", "--instance", fake.base, "--write"],
+        input=f"{AUTH_CODE}\n",
+    )
+    assert result.exit_code == 0, result.output
+    saved = credentials.load(home, "mastodon")
+    assert saved["scopes"] == WRITE
+    assert saved["configuration"] == {
+        "statuses": {
+            "max_characters": 500,
+            "max_media_attachments": 4,
+            "characters_reserved_per_url": 23,
+        },
+        "media_attachments": {"image_size_limit": 8 * 1024 * 1024},
+    }
+
+
+def test_reply_to_a_known_post_addresses_its_author(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    writable(home, fake)
+    kompas = cli(home)
+    assert kompas("sync", "mastodon", "--only", "notifications").exit_code == 0
+    note = next(n["status"] for _, n in fake.notifications.items if n["type"] == "mention")
+    result = kompas(
+        "post", "send", "Thank you", "--to", "mastodon", "--reply-to", note["url"], "--yes"
+    )
+    assert result.exit_code == 0, result.output
+    (status,) = fake.posted
+    assert status["in_reply_to_id"] == note["id"]
+    handle = f"{note['account']['acct']}@{fake.host}"
+    assert re.sub("<[^>]+>", "", status["content"]) == f"@{handle} Thank you"

@@ -12,6 +12,7 @@ Without ``KOMPAS_TEST_PDS_URL`` nothing here is collected.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,16 @@ import pytest
 import sqlalchemy as sa
 from atproto import models
 
+from conftest import Kompas
 from kompas.post import progress
 from kompas.post.send import Draft, Refused, Sent, TooLarge, send
 from kompas.post.to_bluesky import part_key
 from kompas.store import schema
-from kompas.sync import bluesky
+from kompas.sync import bluesky, credentials
 from kompas.sync.http import RetryPolicy
 from kompas.workspace import Workspace
+from sync_support import mastodon_instance
+from test_sync_mastodon import connected as mastodon_connected
 from test_sync_pds import Actor
 
 PDS_URL = os.environ.get("KOMPAS_TEST_PDS_URL")
@@ -210,3 +214,29 @@ if PDS_URL:
         state = progress.load(workspace.engine, "bluesky", alice.did, "big")
         assert state is not None and state.media is None and state.parts == []
         assert len(posts_of(alice)) == 1
+
+    def test_both_networks_one_down_the_other_still_gets_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("KOMPAS_RETRY_ATTEMPTS", "2")
+        monkeypatch.setenv("KOMPAS_RETRY_BASE", "0")
+        alice = Actor(PDS_URL, "alice")
+        home = tmp_path / "home"
+        connected(home, alice)
+        with mastodon_instance() as fake:
+            mastodon_connected(home, fake)
+            saved = dict(credentials.load(home, "mastodon"))
+            credentials.save(home, "mastodon", {**saved, "scopes": "read write"})
+            fake.faults.add("/api/v1/statuses", "503", "503")
+            kompas = Kompas(home)
+            first = kompas("post", "send", "On both", "--to", "mastodon,bluesky", "--yes", "--json")
+            assert first.exit_code == 3, first.output
+            payload = json.loads(first.stdout)
+            assert [p["network"] for p in payload["sent"]] == ["bluesky"]
+            assert "503" in payload["errors"]["mastodon"]
+            assert fake.posted == [] and len(posts_of(alice)) == 1
+            again = kompas("post", "send", "On both", "--to", "mastodon,bluesky", "--yes", "--json")
+            assert again.exit_code == 0, again.output
+            sent = {p["network"]: p for p in json.loads(again.stdout)["sent"]}
+            assert sent["bluesky"]["earlier"] is True and sent["mastodon"]["earlier"] is False
+            assert len(fake.posted) == 1 and len(posts_of(alice)) == 1

@@ -15,6 +15,10 @@ from kompas.cli.post_check import check_command  # noqa: E402
 
 app.command("check")(check_command)
 
+from kompas.cli.post_send import send_command  # noqa: E402
+
+app.command("send")(send_command)
+
 from kompas.cli.post_queue import (  # noqa: E402
     cancel_command,
     list_command,

@@ -66,14 +66,10 @@ class BlueskyPoster(Poster):
     media_reuse = timedelta(minutes=5)
 
     def __init__(self, home: Path, engine: sa.Engine, policy: RetryPolicy) -> None:
-        from kompas.post.send import NotConnected, connect_command
+        from kompas.post.send import account_of
 
-        try:
-            saved = credentials.load(home, PLATFORM)
-        except credentials.NotConnected:
-            raise NotConnected(
-                f"Bluesky is not connected in this workspace: run `{connect_command(PLATFORM)}`"
-            ) from None
+        account_of(home, PLATFORM)  # not connected: says the command to run
+        saved = credentials.load(home, PLATFORM)
         self.handle = str(saved.get("handle") or "") or None
         self.engine = engine
         self.writer = BlueskyWriter(home, policy)

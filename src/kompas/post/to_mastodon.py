@@ -74,14 +74,10 @@ class MastodonPoster(Poster):
     platform = PLATFORM
 
     def __init__(self, home: Path, engine: sa.Engine, policy: RetryPolicy) -> None:
-        from kompas.post.send import NotConnected, connect_command
+        from kompas.post.send import account_of
 
-        try:
-            saved = credentials.load(home, PLATFORM)
-        except credentials.NotConnected:
-            raise NotConnected(
-                f"Mastodon is not connected in this workspace: run `{connect_command(PLATFORM)}`"
-            ) from None
+        account_of(home, PLATFORM)  # not connected: says the command to run
+        saved = credentials.load(home, PLATFORM)
         self.saved = saved
         self.engine = engine
         self.policy = policy
@@ -101,8 +97,14 @@ class MastodonPoster(Poster):
 
     # -- image --
     def image_limit(self) -> int:
-        """``configuration.media_attachments.image_size_limit`` of the instance (v2, then
-        v1), else Mastodon's default of 16 MB."""
+        """``configuration.media_attachments.image_size_limit`` of the instance, as saved
+        when it was connected or else asked now (v2, then v1), else Mastodon's default of
+        16 MB."""
+        from kompas.post.send import saved_image_limit
+
+        saved = saved_image_limit(PLATFORM, self.saved)
+        if saved is not None:
+            return saved
         for fetch in (self.api.instance_v2, self.api.instance_v1):
             try:
                 instance = call("reading the instance's limits", fetch)

@@ -235,20 +235,51 @@ def finish_connect(home: Path, pending: PendingConnection, code: str, policy: Re
         ) from None
     me = call("reading your account", api.account_verify_credentials)
     home_host = urlsplit(pending.instance).netloc
-    credentials.save(
-        home,
-        PLATFORM,
-        {
-            "instance": pending.instance,
-            "client_id": pending.client_id,
-            "client_secret": pending.client_secret,
-            "access_token": token,
-            "account_id": account_uri(me, home_host),
-            "api_id": str(me["id"]),
-            "scopes": " ".join(pending.scopes),
-        },
-    )
+    values: dict[str, Any] = {
+        "instance": pending.instance,
+        "client_id": pending.client_id,
+        "client_secret": pending.client_secret,
+        "access_token": token,
+        "account_id": account_uri(me, home_host),
+        "api_id": str(me["id"]),
+        "scopes": " ".join(pending.scopes),
+    }
+    limits = instance_limits(api)
+    if limits:
+        values["configuration"] = limits
+    credentials.save(home, PLATFORM, values)
     return str(me.get("acct") or me.get("username") or "")
+
+
+def instance_limits(api: Mastodon) -> dict[str, Any]:
+    """What the instance allows a post (``configuration.statuses`` and the image size of
+    ``configuration.media_attachments`` of ``GET /api/v2/instance``), saved with the
+    connection so a draft is checked against them offline; ``{}`` when the instance does
+    not say (an older one, or one that fails to answer)."""
+    try:
+        instance = call("reading the instance's limits", api.instance_v2)
+    except PlatformUnreachable:
+        return {}
+    configuration = instance.get("configuration") if isinstance(instance, Mapping) else None
+    if not isinstance(configuration, Mapping):
+        return {}
+    found: dict[str, Any] = {}
+    statuses = configuration.get("statuses")
+    if isinstance(statuses, Mapping):
+        kept = {
+            k: v
+            for k, v in statuses.items()
+            if k in ("max_characters", "characters_reserved_per_url", "max_media_attachments")
+            and isinstance(v, int)
+            and not isinstance(v, bool)
+        }
+        if kept:
+            found["statuses"] = kept
+    media = configuration.get("media_attachments")
+    limit = media.get("image_size_limit") if isinstance(media, Mapping) else None
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        found["media_attachments"] = {"image_size_limit": limit}
+    return found
 
 
 def _next_max(page: Any) -> str | None:
