@@ -393,3 +393,54 @@ def test_reply_to_a_known_post_addresses_its_author(fake: MastodonFake, tmp_path
     assert status["in_reply_to_id"] == note["id"]
     handle = f"{note['account']['acct']}@{fake.host}"
     assert re.sub("<[^>]+>", "", status["content"]) == f"@{handle} Thank you"
+
+
+# ----------------------------------------------------------------------------- inbox reply
+
+
+def test_inbox_reply_answers_the_item_and_it_leaves(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    writable(home, fake)
+    kompas = cli(home)
+    assert kompas("sync", "mastodon").exit_code == 0
+    items = json.loads(kompas("inbox", "--json").stdout)["items"]
+    remote = next(i for i in items if "other.example" in i["post"])
+    result = kompas("inbox", "reply", remote["id"], "Thanks for writing!", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["item"] == {"id": remote["id"], "state": "answered"}
+    (status,) = fake.posted
+    replied = next(s for s in fake.known_statuses.values() if s["uri"] == remote["post"])
+    assert status["in_reply_to_id"] == replied["id"]
+    assert re.sub("<[^>]+>", "", status["content"]) == (
+        f"@{replied['account']['acct']} Thanks for writing!"
+    )
+    assert payload["sent"][0]["url"] == status["url"]
+    # (The fake's mentions are from January; the default window now ends at the reply.)
+    every = {i["id"]: i for i in json.loads(kompas("inbox", "--all", "--json").stdout)["items"]}
+    assert every[remote["id"]]["state"] == "answered"
+    still = {i["id"] for i in every.values() if i["state"] == "open"}
+    assert still == {i["id"] for i in items} - {remote["id"]}
+    # An unknown item, and an item of a network kompas cannot post to, exit 1.
+    unknown = kompas("inbox", "reply", "nosuchitem", "Hi", "--yes")
+    assert unknown.exit_code == 1 and "nosuchitem" in unknown.stderr
+    assert len(fake.posted) == 1
+
+
+def test_an_answer_the_inbox_cannot_see_marks_the_item_done(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from kompas.post.reply import settle
+    from kompas.store.inbox import addressed, selves
+
+    home = tmp_path / "home"
+    workspace = writable(home, fake)
+    assert cli(home)("sync", "mastodon", "--only", "notifications").exit_code == 0
+    with workspace.engine.begin() as connection:
+        own = selves(connection)
+        item = next(i for i in addressed(connection, own) if not i.answered)
+        assert settle(connection, item, datetime.now(UTC)) is False  # no reply stored
+    every = json.loads(cli(home)("inbox", "--all", "--json").stdout)["items"]
+    assert {i["id"]: i["state"] for i in every}[item.id] == "done"

@@ -22,10 +22,13 @@ import sqlalchemy as sa
 from atproto import models
 
 from conftest import Kompas
+from kompas.model import Account, Platform
 from kompas.post import progress
 from kompas.post.send import Draft, Refused, Sent, TooLarge, send
 from kompas.post.to_bluesky import part_key
+from kompas.sources.bluesky import record_to_records
 from kompas.store import schema
+from kompas.store.writer import write_records
 from kompas.sync import bluesky, credentials
 from kompas.sync.http import RetryPolicy
 from kompas.workspace import Workspace
@@ -62,6 +65,13 @@ def posts_of(actor: Actor) -> dict[str, dict[str, Any]]:
 
 def bytes_of(facet: dict[str, Any]) -> dict[str, int]:
     return {k: facet["index"][k] for k in ("byteStart", "byteEnd")}
+
+
+def record_cid(actor: Actor, uri: str) -> str:
+    listed = actor.client.com.atproto.repo.list_records(
+        models.ComAtprotoRepoListRecords.Params(repo=actor.did, collection=POST, limit=100)
+    )
+    return next(str(r.cid) for r in listed.records if r.uri == uri)
 
 
 def ref(made: Any) -> dict[str, str]:
@@ -214,6 +224,59 @@ if PDS_URL:
         state = progress.load(workspace.engine, "bluesky", alice.did, "big")
         assert state is not None and state.media is None and state.parts == []
         assert len(posts_of(alice)) == 1
+
+    def test_post_send_and_inbox_reply_from_the_command_line(tmp_path: Path) -> None:
+        alice, bob = Actor(PDS_URL, "alice"), Actor(PDS_URL, "bob")
+        kompas = Kompas(tmp_path / "home")
+        connected = kompas(
+            "connect",
+            "bluesky",
+            "--handle",
+            alice.handle,
+            "--service",
+            PDS_URL,
+            "--app-password",
+            alice.app_password(),
+        )
+        assert connected.exit_code == 0, connected.output
+        result = kompas("post", "send", "Hello from kompas, see example.org", "--to", "bluesky",
+                        "--yes", "--json")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        (first,) = json.loads(result.stdout)["sent"]
+        record = posts_of(alice)[first["uri"]]
+        assert record["text"] == "Hello from kompas, see example.org"
+        assert record["facets"][0]["features"] == [{"$type": LINK, "uri": "https://example.org"}]
+        # Bob answers; his reply reaches the store as a sync of Alice's notifications
+        # would bring it (a bare PDS has no AppView): the record itself, read from his repo.
+        parent = {"uri": first["uri"], "cid": record_cid(alice, first["uri"])}
+        answer = models.AppBskyFeedPost.ReplyRef(
+            parent=models.ComAtprotoRepoStrongRef.Main(**parent),
+            root=models.ComAtprotoRepoStrongRef.Main(**parent),
+        )
+        made = bob.client.send_post("Nice! What is it for?", reply_to=answer)
+        workspace = Workspace.resolve(tmp_path / "home")
+        bobs = posts_of(bob)[made.uri]
+        with workspace.engine.begin() as connection:
+            write_records(
+                connection,
+                [
+                    Account(Platform.BLUESKY, bob.did, handle=bob.handle),
+                    *record_to_records(bob.did, f"{POST}/{made.uri.rsplit('/', 1)[1]}", bobs),
+                ],
+            )
+        items = json.loads(kompas("inbox", "--json").stdout)["items"]
+        assert [i["post"] for i in items] == [made.uri]
+        replied = kompas("inbox", "reply", items[0]["id"], "A compass for social media",
+                         "--yes", "--json")  # fmt: skip
+        assert replied.exit_code == 0, replied.output
+        payload = json.loads(replied.stdout)
+        assert payload["item"] == {"id": items[0]["id"], "state": "answered"}
+        (mine,) = payload["sent"]
+        reply = posts_of(alice)[mine["uri"]]
+        assert reply["text"] == "A compass for social media"  # no mention added on Bluesky
+        assert strong(reply["reply"]["parent"]) == {"uri": made.uri, "cid": str(made.cid)}
+        assert strong(reply["reply"]["root"]) == parent
+        assert json.loads(kompas("inbox", "--json").stdout)["items"] == []
 
     def test_both_networks_one_down_the_other_still_gets_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -125,7 +125,12 @@ def _print(inbox: Inbox, show_all: bool) -> None:
             )
         )
     if inbox.items:
-        out.print(Text("Mark one: kompas inbox done|ignore ID, kompas inbox snooze ID 3d."))
+        out.print(
+            Text(
+                "Answer one: kompas inbox reply ID TEXT. Mark one: kompas inbox done|ignore "
+                "ID, kompas inbox snooze ID 3d."
+            )
+        )
 
 
 def _short(text: str, size: int) -> str:
@@ -179,3 +184,53 @@ def undo_command(item: ItemId) -> None:
         raise fail(error) from None
     said = "open again" if had else "had no mark"
     out.print(Text(f"{row.id} {said}."))
+
+
+@app.command("reply")
+def reply_command(
+    item: ItemId,
+    text: Annotated[str, typer.Argument(help="Your answer.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Send without asking.")] = False,
+    no_split: Annotated[
+        bool,
+        typer.Option("--no-split", help="Never a thread: an answer too long fails."),
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Answer an item on its network, after the same check as `kompas post send`; the
+    answer is stored at once and the item leaves the inbox."""
+    from datetime import UTC, datetime
+
+    from kompas.cli.post_send import NETWORKS, deliver, finish
+    from kompas.inbox import resolve
+    from kompas.post.reply import settle
+
+    try:
+        engine = State.workspace().engine
+        with engine.connect() as connection:
+            row = resolve(connection, item)
+        if row.platform not in NETWORKS:
+            raise KompasError(
+                f"kompas cannot answer on {row.platform} (it posts to {', '.join(NETWORKS)})"
+            )
+        delivery = deliver(
+            text,
+            [row.platform],
+            reply_to=row.post,
+            image=None,
+            alt=None,
+            yes=yes,
+            no_split=no_split,
+            as_json=as_json,
+        )
+    except KompasError as error:
+        raise fail(error) from None
+    state = None
+    if delivery.sent:
+        with engine.begin() as connection:
+            state = "answered" if settle(connection, row, datetime.now(UTC)) else "done"
+    extra = {"item": {"id": row.id, "state": state}} if as_json else None
+    if state is not None and not as_json:
+        said = "answered" if state == "answered" else "marked done (your answer is posted)"
+        out.print(Text(f"{row.id} {said}: it leaves the inbox."))
+    finish(delivery, as_json, extra)

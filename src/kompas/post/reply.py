@@ -1,4 +1,4 @@
-"""Replies: who a reply addresses.
+"""Replies: who a reply addresses, and what answering an inbox item does to it.
 
 On Mastodon a reply reaches its author only if it mentions them (the web app starts every
 reply with ``@author``); kompas does the same when the store knows the author's handle and
@@ -9,11 +9,12 @@ without a mention, so nothing is added there.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from kompas.store import inbox as inbox_store
-from kompas.store.posted import known_post
+from kompas.store.posted import known_post, replied_by
 
 
 def addressed(connection: sa.Connection, network: str, reply_to: str | None, text: str) -> str:
@@ -33,3 +34,14 @@ def addressed(connection: sa.Connection, network: str, reply_to: str | None, tex
     if re.search(rf"(?<![\w@])@{user}(@[\w.-]+)?(?![\w@])", text, re.IGNORECASE):
         return text
     return f"@{handle} {text}"
+
+
+def settle(connection: sa.Connection, item: inbox_store.Addressed, now: datetime) -> bool:
+    """After the user answered the inbox ``item``: whether the stored reply makes it
+    answered; if not (the reply is stored, but not as a reply to that post the inbox can
+    see), the item is marked done, so it leaves the inbox either way."""
+    own = inbox_store.selves(connection, item.platform).get(item.platform, [])
+    if replied_by(connection, item.platform, item.post, own):
+        return True
+    inbox_store.set_mark(connection, item.platform, item.post, "done", now, None)
+    return False
