@@ -226,3 +226,45 @@ def test_queue_at_then_cancel(cli: Kompas, browser: TestClient) -> None:
         )
         assert refused.status_code == 400 and said in refused.text
     assert len(json.loads(cli("post", "list", "--json").stdout)["posts"]) == 1
+
+
+def test_reply_from_the_inbox(tmp_path: Path) -> None:
+    """An open Inbox item links to the Post page as a reply to it, on its network."""
+    from kompas.store.writer import write_import
+    from test_today_plan import plan_records
+
+    home = tmp_path / "home"
+    write_import(Workspace.resolve(home).engine, plan_records(), source="test", path="built")
+    for client in client_of(home):
+        inbox = client.get("/inbox").text
+        link = re.search(r'<a class="reply" href="([^"]+)"', inbox)
+        assert link
+        page = client.get(link.group(1).replace("&amp;", "&"))
+        assert page.status_code == 200
+        assert 'id="reply-to" name="reply_to" value="bo-1"' in page.text
+        assert 'value="mastodon" id="to-mastodon" checked' in page.text
+        assert 'value="bluesky" id="to-bluesky">' in page.text  # not ticked
+        form = {"text": "Along the river!", "to": ["mastodon"], "reply_to": "bo-1"}
+        html = client.post("/post/check", data=form, headers={**HX, "X-CSRF-Token": token(client)})
+        assert 'data-kind="conversation"' in html.text
+        assert 'a reply to <span translate="no">bo@example.social</span>' in html.text
+
+
+def test_a_reply_sent_from_the_page(fake: MastodonFake, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    writable(home, fake)
+    remote = fake.theirs[1]
+    for client in client_of(home):
+        form = {
+            "text": "Thanks for this!",
+            "to": ["mastodon"],
+            "reply_to": f"mastodon:{remote['uri']}",
+            "csrf_token": token(client),
+        }
+        confirm = client.post("/post/confirm", data=form)
+        key = re.search(r'name="key" value="(kompas-web-[0-9a-f]{32})"', confirm.text)
+        assert key
+        sent = client.post("/post/send", data={**form, "key": key.group(1)})
+        assert sent.status_code == 200, sent.text
+        (status,) = fake.posted
+        assert status["in_reply_to_id"] == remote["id"]

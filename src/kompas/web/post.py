@@ -167,8 +167,11 @@ def routes(
         request: Request,
         reply_to: Annotated[str, Query(max_length=600)] = "",
         text: Annotated[str, Query(max_length=2000)] = "",
+        to: Annotated[str, Query(max_length=40)] = "",
     ) -> HTMLResponse:
-        draft = Draft(text=text, reply_to=reply_to.strip())
+        """The page; ``?reply_to=POST&to=NETWORK`` opens it as a reply (the Inbox links so)."""
+        ticked = tuple(n for n in NETWORKS if n in to.split(",")) or NETWORKS
+        draft = Draft(text=text, to=ticked, reply_to=reply_to.strip())
         checked, problem = check(draft) if draft.text.strip() else (None, None)
         return post_page(request, draft, checked=checked, problem=problem)
 
@@ -225,7 +228,7 @@ def routes(
                 outcome.sent[network] = send(
                     home,
                     engine,
-                    Sending(network, tuple(fit.parts), draft.reply_to or None),
+                    Sending(network, tuple(fit.parts), _post_id(draft.reply_to)),
                     policy_from_env(),
                     key=f"{draft.key}:{network}",
                 )
@@ -275,6 +278,15 @@ def routes(
         except KompasError as error:
             return post_page(request, Draft(), problem=said(error), status=400)
         return back(request, "/post", done="cancelled")
+
+
+def _post_id(reply_to: str) -> str | None:
+    """What a send answers: the post's own id or URL (``PLATFORM:`` as the check takes it,
+    and as ``kompas strategy align`` prints posts, left out)."""
+    platform, colon, rest = reply_to.partition(":")
+    if colon and platform in NETWORKS and rest:
+        return rest
+    return reply_to or None
 
 
 def _modified(home: Path | None, name: str) -> int | None:
