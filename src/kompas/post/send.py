@@ -87,7 +87,7 @@ def connect_command(network: str, instance: str | None = None) -> str:
     """The exact command that connects ``network`` for posting."""
     if network == "mastodon":
         return f"kompas connect mastodon --instance {instance or 'https://YOUR.INSTANCE'} --write"
-    return "kompas connect bluesky --handle YOUR.HANDLE (it asks for an app password)"
+    return "kompas connect bluesky --handle YOUR.HANDLE"
 
 
 def account_of(home: Path, network: str) -> str:
@@ -100,6 +100,7 @@ def account_of(home: Path, network: str) -> str:
         raise NotConnected(
             f"{network.title()} is not connected in this workspace: run "
             f"`{connect_command(network)}`"
+            + (" (it asks for an app password)" if network == "bluesky" else "")
         ) from None
     return str(saved.get("account_id") or saved.get("did") or saved.get("handle") or "")
 
