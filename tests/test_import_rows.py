@@ -255,3 +255,20 @@ def _created_at(draw: st.DrawFn) -> str:
 @given(_created_at())
 def test_created_at_is_read_as_the_part_by_part_reader_read_it(value: str) -> None:
     assert x_archive.parse_time(value) == _old_parse_time(value)
+
+
+def test_the_batch_check_follows_optional_fields_and_lists() -> None:
+    twin, check = loosened(xs.Manifest)  # userInfo: UserInfo | None, with a patterned id
+    assert check is not None
+    one = [
+        msgspec.convert({"userInfo": None}, twin),
+        msgspec.convert({"userInfo": {"accountId": "12"}}, twin),
+        msgspec.convert({"userInfo": {"accountId": None}}, twin),
+    ]
+    assert check(one)
+    assert not check([*one, msgspec.convert({"userInfo": {"accountId": "1x"}}, twin)])
+    tweets, check_tweets = loosened(xs.TweetItem)
+    assert check_tweets is not None
+    mention = {"entities": {"user_mentions": [{"id_str": "7"}, {"id_str": ""}]}}
+    assert not check_tweets([msgspec.convert({"tweet": mention}, tweets)])  # "" is no id
+    assert check_tweets([msgspec.convert({"tweet": {"id_str": "1"}}, tweets)])

@@ -27,6 +27,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterator
+from itertools import chain
 from typing import IO, Annotated, Any, TypeVar
 
 import msgspec
@@ -99,111 +100,135 @@ def decode_small(data: bytes, kind: type[T], path: str, member: str, expected: s
         raise error from None
 
 
-Check = Callable[[Any], bool]
+#: Whether every string of a list (its Nones aside) meets a pattern.
+Check = Callable[[list[str | None]], bool]
+#: How to reach a patterned field from a record: attribute names (``?name``: one that may
+#: be None), and ``_EACH`` for every element of a list.
+Path = tuple[str, ...]
+_EACH = "[]"
 _DIGITS = re.compile(r"^\^\[0-9\]\{1,(\d+)\}\$$")
+_NOT_NONE = functools.partial(operator.is_not, None)
 
 
 def _pattern_check(pattern: str) -> Check:
-    """Whether a string matches ``pattern`` as msgspec tests it (``re.search``); the digit
-    strings of the exports (``^[0-9]{1,20}$``) by plain string tests. A plain test may say
-    no where the pattern says yes (``"12\\n"``): the batch is then decoded by the real type."""
+    """Whether strings (and Nones, which pass) all match ``pattern`` as msgspec tests it
+    (``re.search``); the digit strings of the exports (``^[0-9]{1,20}$``) by a few C-level
+    passes over all of them at once. The plain test may say no where the pattern says yes
+    (``"12\\n"``): the batch is then decoded by the real type."""
     digits = _DIGITS.match(pattern)
     if digits is not None:
         most = int(digits.group(1))
-        return lambda value: 0 < len(value) <= most and value.isascii() and value.isdigit()
+
+        def all_digits(values: list[str | None]) -> bool:
+            strings = list(filter(None, values))  # an empty string fails the pattern:
+            if len(strings) + values.count(None) != len(values):
+                return False
+            joined = "".join(strings)
+            return not strings or (
+                joined.isascii() and joined.isdigit() and max(map(len, strings)) <= most
+            )
+
+        return all_digits
     search = re.compile(pattern).search
-    return lambda value: search(value) is not None
+    return lambda values: all(v is None or search(v) for v in values)
 
 
-def _loosen(annotation: Any) -> tuple[Any, Check | None]:
-    """An annotation without regex patterns, and the check of what they tested (``None``:
-    nothing to check), which a decoded ``None`` passes without being asked."""
+def _loosen(annotation: Any) -> tuple[Any, list[tuple[Path, Check]]]:
+    """An annotation without regex patterns, and the patterned strings under it: where
+    each is (relative to a value of the annotation) and its check."""
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         base, *extras = typing.get_args(annotation)
         patterns = [m.pattern for m in extras if isinstance(m, msgspec.Meta) and m.pattern]
         if not patterns or base is not str:
-            return annotation, None
+            return annotation, []
         kept = [
             msgspec.Meta(min_length=m.min_length, max_length=m.max_length)
             for m in extras
             if isinstance(m, msgspec.Meta) and (m.min_length, m.max_length) != (None, None)
         ]
         loose = Annotated[(str, *kept)] if kept else str
-        if len(patterns) == 1:
-            return loose, _pattern_check(patterns[0])
-        checks = [_pattern_check(p) for p in patterns]
-        return loose, lambda v: all(check(v) for check in checks)
+        return loose, [((), _pattern_check(p)) for p in patterns]
     if origin in (typing.Union, types.UnionType):
         members = [_loosen(member) for member in typing.get_args(annotation)]
-        checked = [check for _, check in members if check is not None]
+        checked = [paths for _, paths in members if paths]
         if not checked:
-            return annotation, None
-        others = [m for m, check in members if check is None]
-        if len(checked) > 1 or others != [type(None)]:
-            raise TypeError(f"cannot loosen {annotation}")
+            return annotation, []
+        if len(checked) > 1 or len(members) > 2 or type(None) not in typing.get_args(annotation):
+            raise TypeError(f"cannot loosen {annotation}")  # only X | None is supported
         loose = typing.Union[tuple(m for m, _ in members)]  # noqa: UP007 (built from a list)
-        return loose, checked[0]
+        return loose, checked[0]  # a None is left out before any check
     if origin is list:
         (item,) = typing.get_args(annotation)
-        loose_item, item_check = _loosen(item)
-        if item_check is None:
-            return annotation, None
-        loose_list = list[loose_item]  # type: ignore[valid-type]
-        if type(None) in typing.get_args(item):
-            return loose_list, lambda v: all(i is None or item_check(i) for i in v)
-        return loose_list, lambda v: all(map(item_check, v))
+        loose_item, paths = _loosen(item)
+        if not paths:
+            return annotation, []
+        return list[loose_item], [((_EACH, *path), check) for path, check in paths]  # type: ignore[valid-type]
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        return loosened(annotation)
-    return annotation, None
+        twin, paths = _loosened(annotation)
+        return twin, paths
+    return annotation, []
+
+
+def _gather(values: list[Any], path: Path) -> list[Any]:
+    """What lies at ``path`` under each value (the Nones on the way left out, those at the
+    end kept), by C-level passes."""
+    for step in path:
+        if step == _EACH:
+            values = list(filter(_NOT_NONE, chain.from_iterable(values)))
+        elif step.startswith("?"):  # an optional field: its Nones go no further
+            values = list(filter(_NOT_NONE, map(operator.attrgetter(step[1:]), values)))
+        else:
+            values = list(map(operator.attrgetter(step), values))
+    return values
 
 
 @functools.cache
-def loosened(kind: type) -> tuple[type, Check | None]:
-    """A twin of the struct ``kind`` that decodes the same documents without its regex
-    patterns, and the check that tells whether a decoded twin meets them; ``kind`` itself
-    (and ``None``) when it has none."""
+def _loosened(kind: type) -> tuple[type, list[tuple[Path, Check]]]:
     hints = typing.get_type_hints(kind, include_extras=True)
     fields: list[Any] = []
-    checks: list[tuple[str, Check]] = []
+    paths: list[tuple[Path, Check]] = []
     for info in msgspec.structs.fields(kind):
-        annotation, check = _loosen(hints[info.name])
-        if check is not None:
-            checks.append((info.name, check))
+        annotation, inner = _loosen(hints[info.name])
+        optional = type(None) in typing.get_args(hints[info.name])
+        for path, check in inner:
+            # A None at the end is the check's to pass; one on the way stops the path there.
+            step = f"?{info.name}" if optional and path else info.name
+            paths.append(((step, *path), check))
         if info.default is not msgspec.NODEFAULT:
             fields.append((info.name, annotation, info.default))
         elif info.default_factory is not msgspec.NODEFAULT:
             factory = info.default_factory
             if isinstance(factory, type) and issubclass(factory, msgspec.Struct):
-                factory = loosened(factory)[0]
+                factory = _loosened(factory)[0]
             fields.append((info.name, annotation, msgspec.field(default_factory=factory)))
         else:
             fields.append((info.name, annotation))
-    if not checks:
-        return kind, None
+    if not paths:
+        return kind, []
     # Not tracked by the garbage collector (a decoded record holds no cycle): a batch of
     # them would otherwise set off collections that each walk every live object.
     twin = msgspec.defstruct(kind.__name__, fields, module=kind.__module__, gc=False)
+    return twin, paths
 
-    names = [name for name, _ in checks]
-    tests = [check for _, check in checks]
-    if len(names) == 1:
-        (name,), (test,) = names, tests
 
-        def check_one(value: Any) -> bool:
-            field = getattr(value, name)
-            return field is None or test(field)
+def loosened(kind: type) -> tuple[type, Callable[[list[Any]], bool] | None]:
+    """A twin of the struct ``kind`` that decodes the same documents without its regex
+    patterns, and the check that tells whether a batch of decoded twins meets them (each
+    patterned field gathered over the whole batch, then tested at once); ``kind`` itself
+    (and ``None``) when it has none."""
+    twin, paths = _loosened(kind)
+    if not paths:
+        return kind, None
 
-        return twin, check_one
-    read = operator.attrgetter(*names)  # every checked field in one call
-
-    def check_all(value: Any) -> bool:
-        for field, test in zip(read(value), tests):  # noqa: B905 (as long by construction)
-            if field is not None and not test(field):
+    def check(records: list[Any]) -> bool:
+        for path, test in paths:
+            values = _gather(records, path)
+            if values and not test(values):
                 return False
         return True
 
-    return twin, check_all
+    return twin, check
 
 
 def iter_records(
@@ -243,7 +268,7 @@ def iter_records(
             try:
                 try:
                     records = msgspec.json.decode(text, type=loose_type)
-                    if check is not None and not all(map(check, records)):
+                    if check is not None and not check(records):
                         raise msgspec.ValidationError  # the real type says what and where
                 except msgspec.ValidationError:
                     records = msgspec.json.decode(text, type=batch_type)

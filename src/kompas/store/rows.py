@@ -57,8 +57,11 @@ def sqlite_json(value: Any) -> str:
     every one: mentions, links, tags) joined directly, anything else through ``json``."""
     if value == ():
         return "[]"
-    if type(value) in (tuple, list) and all(isinstance(item, str) for item in value):
-        return "[" + ", ".join(map(encode_basestring_ascii, value)) + "]"
+    if type(value) in (tuple, list):
+        try:  # each item a string (the quoting refuses anything else)
+            return "[" + ", ".join(map(encode_basestring_ascii, value)) + "]"
+        except TypeError:
+            pass
     return json.dumps(value)
 
 
@@ -90,11 +93,23 @@ _NAIVE_PART = operator.itemgetter(slice(26))
 _TZINFO = operator.attrgetter("tzinfo")
 
 
+#: The text of the UTC times converted last: a post's interactions carry its very time.
+_RECENT_TIMES: dict[datetime, str] = {}
+_RECENT_MOST = 20_000
+
+
 def _times(column: Sequence[Any]) -> Sequence[Any]:
     # Nearly always every value is a UTC datetime, or none is a datetime: C-level passes.
     types = set(map(type, column))
     if types == {datetime} and set(map(_TZINFO, column)) == {UTC}:
-        return tuple(map(_NAIVE_PART, map(_UTC_TEXT, column)))
+        known = list(map(_RECENT_TIMES.get, column))
+        if None not in known:
+            return tuple(known)
+        texts = tuple(map(_NAIVE_PART, map(_UTC_TEXT, column)))
+        if len(_RECENT_TIMES) + len(texts) > _RECENT_MOST:
+            _RECENT_TIMES.clear()
+        _RECENT_TIMES.update(zip(column, texts, strict=True))
+        return texts
     if types == {type(None)}:
         return column
     return tuple(map(sqlite_time, column))
