@@ -20,19 +20,30 @@ the same commands also run with that code, alternating, on their own copy of the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from import_x import MB, OUT, Run, child_environment, measure
-from scale import build_archive, kompas
+from import_x import (
+    MB,
+    OUT,
+    SAMPLE,
+    Run,
+    _covering_first,
+    child_environment,
+    measure,
+    write_archive,
+)
+from scale import _ID, _WHEN, FIRST_ID, X_TIME, kompas
 
 REFERENCE = """
 import sys, warnings
@@ -60,9 +71,40 @@ def code(src: Path | None) -> Iterator[None]:
             os.environ["PYTHONPATH"] = saved
 
 
-def _store(posts: int, home: Path, src: Path | None) -> None:
+def build_archive(posts: int, target: Path, today: datetime, spread: int) -> None:
+    """An X archive of ``posts`` tweets: the sample's 2,045 tweets (180 days) repeated with
+    fresh ids, copy ``k`` moved ``k * spread`` days back, the newest ending ``today``.
+    ``spread`` 1 is ``bench/scale.py``'s shape (200,000 posts in 41 weeks, ~700 a day);
+    14 spreads them over four years (~130 a day), a busy account's history."""
+    with zipfile.ZipFile(SAMPLE) as sample:
+        members = {Path(name).name: name for name in sample.namelist() if name.endswith(".js")}
+        others = {name: sample.read(member) for name, member in members.items()}
+    source = others.pop("tweets.js")
+    items = _covering_first(json.loads(source[source.index(b"=") + 1 :]))
+    moments = [datetime.strptime(i["tweet"]["created_at"], X_TIME) for i in items]
+    forward = today.replace(tzinfo=None) - max(moments)
+    templates = []
+    for item in items:
+        item["tweet"]["id_str"] = item["tweet"]["id"] = _ID
+        item["tweet"]["created_at"] = _WHEN
+        text = json.dumps([item], indent=2, separators=(",", " : "), ensure_ascii=False)
+        templates.append(text[2:-2])
+
+    def tweet(number: int) -> str:
+        copy, index = divmod(number, len(templates))
+        when = moments[index] + forward - timedelta(days=copy * spread)
+        return (
+            templates[index]
+            .replace(f'"{_ID}"', f'"{FIRST_ID + number}"')
+            .replace(_WHEN, when.strftime(X_TIME))
+        )
+
+    write_archive(target, others, "tweets.js", posts, tweet)
+
+
+def _store(posts: int, home: Path, src: Path | None, spread: int) -> None:
     archive = home.parent / f"x-{posts}.zip"
-    build_archive(posts, archive, datetime.now(UTC))
+    build_archive(posts, archive, datetime.now(UTC), spread)
     with code(src):
         env = child_environment()
         subprocess.run(kompas(home, "import", "x-archive", str(archive)), check=True, env=env)
@@ -88,6 +130,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds")
     parser.add_argument("--reference", action="store_true", help="time the reference too")
     parser.add_argument("--before", type=Path, help="another checkout's src folder")
+    parser.add_argument(
+        "--spread", type=int, default=1, help="days between copies of the sample (see above)"
+    )
+    parser.add_argument("--keep", type=Path, help="keep the store built here")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
@@ -95,7 +141,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="community-", dir=OUT) as folder:
         home = Path(folder) / "home"
         if args.home is None:
-            _store(args.posts, home, args.before)
+            _store(args.posts, home, args.before, args.spread)
+            if args.keep is not None:
+                shutil.copytree(home, args.keep)
         else:
             shutil.copytree(args.home, home)
         codes: dict[str, Path | None] = {"": None}
@@ -110,13 +158,14 @@ def main() -> int:
         for prefix, src in codes.items():  # compile each code's bytecode before timing it
             with code(src):
                 measure(commands[f"{prefix}status"][1], log)
-        with code(None):
-            first = measure(kompas(home, "community", "--all", "--json"), log)
-        print(
-            f"community --all --json, first after the import (derives the exchanges): "
-            f"{first.cpu_seconds:.2f} s CPU, {first.peak_bytes / MB:.0f} MB peak",
-            flush=True,
-        )
+        for prefix, src in codes.items():  # the first read after the import derives
+            with code(src):
+                first = measure(commands[f"{prefix}community --all --json"][1], log)
+            print(
+                f"{prefix}community --all --json, first after the import (derives the "
+                f"exchanges): {first.cpu_seconds:.2f} s CPU, {first.peak_bytes / MB:.0f} MB peak",
+                flush=True,
+            )
         runs: dict[str, list[Run]] = {name: [] for name in commands}
         for _ in range(args.rounds):
             for name, (src, command) in commands.items():

@@ -310,3 +310,15 @@ def _check(engine: sa.Engine) -> None:
                         active = community.report(period, half_life, domains, False)
                         for scope, figures in expected.figures.items():
                             assert active.figures[scope] == figures, scope
+            # Many periods counted at once (a review's windows) give each one's figures.
+            batch = [*PERIODS, Period(START + timedelta(days=17), START + timedelta(days=24))]
+            for period, found in zip(
+                batch, community.reports(batch, own_domains=("me.example",)), strict=True
+            ):
+                expected = compute(data, period, platform=platform, own_domains=("me.example",))
+                assert_same(expected, found)
+            for period, found in zip(
+                batch, community.reports(batch, every_relationship=False), strict=True
+            ):
+                expected = compute(data, period, platform=platform)
+                assert found.figures == expected.figures, period

@@ -7,7 +7,8 @@ compares with this path on random stores."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,7 +22,13 @@ from kompas.community.report import HALF_LIFE_DAYS, CommunityReport, Figures, Re
 from kompas.model import InteractionKind
 from kompas.period import Period
 from kompas.store import community as store
-from kompas.store.community_queries import CommunityQueries, Window
+from kompas.store.community_queries import (
+    ActiveRow,
+    CommunityQueries,
+    OwnCounts,
+    Periods,
+    Window,
+)
 from kompas.store.exchange_build import derived
 from kompas.store.inbox import responsiveness
 
@@ -65,9 +72,20 @@ class Community:
         every_relationship: bool = True,
     ) -> CommunityReport:
         """The community report of ``period``, per platform plus ``all``. Without
-        ``every_relationship`` the report's relationships are only the people of the
-        period (every figure is the same; the fading ones are not there): what a key
-        result's windows and the overview need."""
+        ``every_relationship`` the report holds the figures only (every one the same, no
+        relationships: nothing ages a whole history), what a key result's windows and the
+        overview need."""
+        return self.reports([period], half_life_days, own_domains, every_relationship)[0]
+
+    def reports(
+        self,
+        periods: Sequence[Period],
+        half_life_days: float = HALF_LIFE_DAYS,
+        own_domains: Iterable[str] = (),
+        every_relationship: bool = True,
+    ) -> list[CommunityReport]:
+        """The reports of several periods at once: each figure is one grouped query for
+        all of them (see :meth:`report`)."""
         if half_life_days <= 0:
             raise ValueError("the half-life must be positive")
         domains = tuple(own_domains)
@@ -78,53 +96,69 @@ class Community:
         lasts = [last for _, last in self.ends.values()]
         data_start = min(firsts) if firsts else None
         data_end = max(lasts) if lasts else None
-        start = period.since or data_start or datetime.now(UTC)
-        end = period.until or (data_end + timedelta(seconds=1) if data_end else datetime.now(UTC))
-        counting = _Period(self, period, Scope(period, weeks(start, end)), end, half_life_days)
-        counting.active_only = not every_relationship
+        counting = _Periods(self, half_life_days, not every_relationship)
+        for period in periods:
+            start = period.since or data_start or datetime.now(UTC)
+            end = period.until or (
+                data_end + timedelta(seconds=1) if data_end else datetime.now(UTC)
+            )
+            counting.add(period, Scope(period, weeks(start, end)), end)
         present = sorted({a.platform.value for a in self.data.selves})
-        figures: dict[str, Figures] = {}
-        relations: dict[str, list[Relationship]] = {}
-        done: dict[frozenset[str], tuple[Figures, list[Relationship]]] = {}
+        figures: list[dict[str, Figures]] = [{} for _ in periods]
+        relations: list[dict[str, list[Relationship]]] = [{} for _ in periods]
+        done: dict[frozenset[str], list[tuple[Figures, list[Relationship]]]] = {}
         for name, scope in [*((p, {p}) for p in present), ("all", set(present))]:
             key = frozenset(scope)
             if key not in done:
                 done[key] = counting.figures(scope)
-            figures[name], relations[name] = done[key]
-        return CommunityReport(
-            period=period,
-            half_life_days=half_life_days,
-            figures=figures,
-            relationships=relations,
-            data_start=data_start,
-            data_end=data_end,
-        )
+            for number, (found, related) in enumerate(done[key]):
+                figures[number][name] = found
+                relations[number][name] = related if every_relationship else []
+        return [
+            CommunityReport(
+                period=period,
+                half_life_days=half_life_days,
+                figures=figures[number],
+                relationships=relations[number],
+                data_start=data_start,
+                data_end=data_end,
+            )
+            for number, period in enumerate(periods)
+        ]
 
 
-class _Period:
-    """One period's figures, one scope at a time."""
+@dataclass
+class _One:
+    """One period of a batch, while its figures are counted."""
 
-    def __init__(
-        self,
-        community: Community,
-        period: Period,
-        scope: Scope,
-        reference: datetime,
-        half_life_days: float,
-    ) -> None:
+    period: Period
+    scope: Scope
+    reference: datetime
+
+    @property
+    def window(self) -> Window:
+        return Window(self.period.since, self.period.until)
+
+
+class _Periods:
+    """The figures of several periods, one scope at a time: each grouped query answers
+    every period at once."""
+
+    def __init__(self, community: Community, half_life_days: float, active_only: bool) -> None:
         self.c = community
-        self.period = period
-        self.scope = scope
-        self.window = Window(period.since, period.until)
-        self.reference = reference
         self.half_life = half_life_days
-        self.active_only = False
+        self.active_only = active_only
+        self.each: list[_One] = []
+
+    def add(self, period: Period, scope: Scope, reference: datetime) -> None:
+        """One more period, with its weeks and the moment its strengths are aged to."""
+        self.each.append(_One(period, scope, reference))
 
     @property
     def q(self) -> CommunityQueries:
         return self.c.queries
 
-    def _vanity(self, platforms: set[str]) -> Vanity:
+    def _vanity(self, one: _One, platforms: set[str]) -> Vanity:
         follows = self.c.follows
         ends = [self.c.ends[p][1] for p in platforms if p in self.c.ends]
         followers, following = follows.vanity(platforms)
@@ -133,16 +167,14 @@ class _Period:
             following,
             follows.mutuals(platforms),
             max(ends) if ends else None,
-            follows.series(self.scope, platforms),
+            follows.series(one.scope, platforms),
         )
 
-    def _relations(self, platforms: set[str], t: Tallies) -> list[Relationship]:
+    def _relations(self, one: _One, platforms: set[str], t: Tallies) -> list[Relationship]:
         """Everyone exchanged with up to the end of the period (one row per account from
         the database, added up per person), and each person's first dated exchange."""
         tallies: dict[str, Tally] = {}
-        for row in self.q.people(
-            platforms, self.window, self.reference, self.half_life, self.active_only
-        ):
+        for row in self.q.people(platforms, one.window, one.reference, self.half_life):
             if row.first_dated is not None:
                 earliest = t.first_dated.get(row.person)
                 if earliest is None or row.first_dated < earliest:
@@ -164,6 +196,33 @@ class _Period:
                     continue
                 tally.first = when if tally.first is None else min(tally.first, when)
                 tally.last = when if tally.last is None else max(tally.last, when)
+        return self._finish(platforms, tallies)
+
+    def _active(
+        self, rows: Iterable[ActiveRow], platforms: set[str], t: Tallies
+    ) -> list[Relationship]:
+        """The people of the period only, with what the figures read (their ways, first
+        contacts, automation), from the period's exchanges and one row per account: no
+        strengths (nothing shows them)."""
+        tallies: dict[str, Tally] = {}
+        for row in rows:
+            if row.first_dated is not None:
+                earliest = t.first_dated.get(row.person)
+                if earliest is None or row.first_dated < earliest:
+                    t.first_dated[row.person] = row.first_dated
+            if row.undated:
+                t.undated_people.add(row.person)
+            if not row.exchanged:
+                continue
+            tally = tallies.setdefault(row.person, Tally())
+            tally.accounts.add((row.platform, row.account))
+            tally.exchanges += 1
+            tally.received_ever += row.received_ever
+            tally.given += row.given
+            tally.received += row.received
+        return self._finish(platforms, tallies)
+
+    def _finish(self, platforms: set[str], tallies: dict[str, Tally]) -> list[Relationship]:
         known = Knowledge(
             received=frozenset(platforms & self.c.received_known),
             follower_lists=frozenset(platforms & set(self.c.follows.followers)),
@@ -175,28 +234,74 @@ class _Period:
             for person, tally in sorted(tallies.items())
         ]
 
-    def figures(self, platforms: set[str]) -> tuple[Figures, list[Relationship]]:
-        """The figures and relationships of one scope."""
-        window, period, scope = self.window, self.period, self.scope
+    def figures(self, platforms: set[str]) -> list[tuple[Figures, list[Relationship]]]:
+        """The figures and relationships of one scope, per period."""
         anonymous = Counter[str]()
         for (platform, kind), number in self.c.data.anonymous.items():
             if platform in platforms:
                 anonymous[kind] += number
-        t = Tallies(False, 0, [], self._vanity(platforms))
+        tallies = [Tallies(False, 0, [], self._vanity(one, platforms)) for one in self.each]
         if not self.c.data.selves:
-            return assemble(scope, t, platforms), []
+            return [
+                (assemble(one.scope, t, platforms), [])
+                for one, t in zip(self.each, tallies, strict=True)
+            ]
         q = self.q
-        t.relations = self._relations(platforms, t)
-        own = q.own_counts(platforms, window)
-        contacts = q.contact_counts(platforms, window)
+        periods = Periods(
+            [one.window for one in self.each],
+            [one.scope.week_starts[0].timestamp() for one in self.each],
+            [one.reference for one in self.each],
+        )
+        if self.active_only:
+            for t, rows in zip(tallies, q.active_people(platforms, periods), strict=True):
+                t.relations = self._active(rows, platforms, t)
+        else:
+            for one, t in zip(self.each, tallies, strict=True):
+                t.relations = self._relations(one, platforms, t)
+        owns = q.own_counts(platforms, periods)
+        contacts = q.contact_counts(platforms, periods)
+        counted = [
+            self._counts(one, t, own, found, Counter(anonymous), platforms)
+            for one, t, own, found in zip(self.each, tallies, owns, contacts, strict=True)
+        ]
+        if any(counted):
+            threads = q.threads(platforms, periods)
+            shared = q.shared_people(platforms, periods)
+            replied = q.replied(platforms, periods)
+            weekly = q.own_weekly(platforms, periods)
+            bots = [[r.person for r in t.relations if r.automated] for t in tallies]
+            exchanges = q.contact_weekly(platforms, periods, bots)
+            for number, t in enumerate(tallies):
+                if not counted[number]:
+                    continue
+                t.started, t.joined = threads[number]
+                t.shared_people = Counter(shared[number])
+                t.follow_back = self.c.follows.follow_back(replied[number], platforms)
+                t.series = self._series(self.each[number], t, weekly[number], exchanges[number])
+        return [
+            (assemble(one.scope, t, platforms), t.relations)
+            for one, t in zip(self.each, tallies, strict=True)
+        ]
+
+    def _counts(
+        self,
+        one: _One,
+        t: Tallies,
+        own: OwnCounts,
+        contacts: dict[str, int],
+        anonymous: Counter[str],
+        platforms: set[str],
+    ) -> bool:
+        """Fill the period's counts; whether it has data (the rest is counted then)."""
+        period = one.period
         t.has_data = bool(own.posts or contacts["now"]) or (
-            period.all_time and (bool(anonymous) or q.anyone(platforms))
+            period.all_time and (bool(anonymous) or self.q.anyone(platforms))
         )
         if not period.all_time:
             t.undated = sum(anonymous.values()) + contacts["undated_learning"]
             anonymous.clear()  # undated: in no bounded period
         if not t.has_data:
-            return assemble(scope, t, platforms), t.relations
+            return False
         t.received_known = bool(platforms & self.c.received_known)
         t.posts, t.replies_given, t.mix = own.posts, own.replies_given, own.mix
         t.self_promotion, t.links_shared = own.self_promotion, own.links_shared
@@ -208,18 +313,19 @@ class _Period:
                 for a in self.c.data.addressed
                 if a.platform in platforms and period.contains(a.at)
             )
-        t.started, t.joined = q.threads(platforms, window)
-        t.shared_people = Counter(q.shared_people(platforms, window))
         t.likes = anonymous[InteractionKind.LIKE.value] + contacts["likes"]
         t.bookmarks = anonymous[InteractionKind.BOOKMARK.value] + contacts["bookmarks"]
         t.sources_learned = contacts["sources"]
-        t.follow_back = self.c.follows.follow_back(q.replied(platforms, window), platforms)
-        t.series = self._series(platforms, t)
-        return assemble(scope, t, platforms), t.relations
+        return True
 
-    def _series(self, platforms: set[str], t: Tallies) -> dict[str, list[int] | None]:
-        size = len(self.scope.week_starts)
-        first = self.scope.week_starts[0].timestamp()
+    def _series(
+        self,
+        one: _One,
+        t: Tallies,
+        weekly: list[tuple[int, int, int, int]],
+        exchanges: tuple[dict[int, int], dict[int, int]],
+    ) -> dict[str, list[int] | None]:
+        size = len(one.scope.week_starts)
 
         def series(counts: Iterable[tuple[int, int]]) -> list[int]:
             found = [0] * size
@@ -228,9 +334,7 @@ class _Period:
                     found[week] += number
             return found
 
-        weekly = self.q.own_weekly(platforms, self.window, first)
-        bots = [r.person for r in t.relations if r.automated]
-        replies, people = self.q.contact_weekly(platforms, self.window, first, bots)
+        replies, people = exchanges
         return {
             "posts": series((w, n) for w, n, _, _ in weekly),
             "replies_given": series((w, n) for w, _, n, _ in weekly),

@@ -1,15 +1,14 @@
 """The community pillar's grouped queries: the same figures as loading every row, counted
 by the database (SQLite or PostgreSQL) over the derived tables of
-:mod:`kompas.store.exchanges`, and returned as a few numbers per figure.
+:mod:`kompas.store.exchanges` (read through :mod:`kompas.store.community_sources`), and
+returned as a few numbers per figure.
 
-Every figure reads one *source*: the weekly summaries for each week that lies wholly on
-one side of every bound the period sets (its start, its end, the moment strengths are aged
-to), plus the rows themselves for the few weeks a bound cuts. A summary row stands for its
-week at the week's first moment, which is on the same side of every bound as each of its
-rows, so each condition reads the same on a summary row as on the rows it adds up; counts
-become sums of ``n``. :mod:`kompas.community.aggregate` turns the answers into the
-figures; the reference over loaded rows stays in :mod:`kompas.community.compute`, and a
-property test holds the two to the same answers.
+Every figure of a period is one grouped query, and so is the same figure of many periods
+at once (a review's key-result windows, the overview's two weeks): the periods are a
+small table joined to the source, and the answers come back per period.
+:mod:`kompas.community.aggregate` turns them into the figures; the reference over loaded
+rows stays in :mod:`kompas.community.compute`, and a property test holds the two to the
+same answers.
 """
 
 from __future__ import annotations
@@ -17,42 +16,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from kompas.model import InteractionKind, PostKind
 from kompas.store import sqlfn
-from kompas.store.exchanges import MONDAY, SUMMARY_HALF_LIFE_DAYS, WEEK_SECONDS, Derived
+from kompas.store.community_sources import Sources, Window
+from kompas.store.exchanges import SUMMARY_HALF_LIFE_DAYS
 from kompas.store.schema import UTCDateTime
 
+__all__ = ["ActiveRow", "CommunityQueries", "OwnCounts", "Periods", "PersonRow", "Window"]
+
 _LEARNING = (InteractionKind.LIKE.value, InteractionKind.BOOKMARK.value)
-_ORIGIN = datetime.fromtimestamp(MONDAY, UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A period as the queries take it: bounds as datetimes and epoch seconds."""
-
-    since: datetime | None
-    until: datetime | None
-
-    @property
-    def all_time(self) -> bool:
-        """Unbounded: undated rows count too."""
-        return self.since is None and self.until is None
-
-    def holds(self, column: Any) -> sa.ColumnElement[bool]:
-        """Rows whose ``column`` falls in the window (dated rows only when bounded)."""
-        if self.all_time:
-            return sa.true()
-        found: sa.ColumnElement[bool] = column.is_not(None)
-        if self.since is not None:
-            found &= column >= self.since
-        if self.until is not None:
-            found &= column < self.until
-        return found
+#: How many persons one ``IN (...)`` list holds.
+_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +54,24 @@ class PersonRow:
     undated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ActiveRow:
+    """One account of someone exchanged with in a period: the period's exchanges given
+    and received, and what is known of before (for the figures, not for strengths)."""
+
+    person: str
+    platform: str
+    account: str
+    given: int
+    received: int
+    #: any exchange before the period's end (the account is part of the relationship)
+    exchanged: bool
+    #: the other side acted towards the user before the period's end
+    received_ever: bool
+    first_dated: datetime | None
+    undated: bool
+
+
 @dataclass
 class OwnCounts:
     """Counts over the user's posts of a period."""
@@ -93,17 +90,6 @@ def _i(value: Any) -> int:
     return int(value or 0)
 
 
-def _week(moment: datetime) -> tuple[int, bool]:
-    """The summary's week number of ``moment``, and whether ``moment`` starts it."""
-    seconds = (moment - _ORIGIN).total_seconds()
-    number = math.floor(seconds / WEEK_SECONDS)
-    return number, seconds == number * WEEK_SECONDS
-
-
-def _week_start(number: int) -> datetime:
-    return _ORIGIN + timedelta(weeks=number)
-
-
 _OWNED = sa.Table(
     "kompas_owned",
     sa.MetaData(),
@@ -112,141 +98,67 @@ _OWNED = sa.Table(
 )
 
 
-class CommunityQueries:
-    """Grouped queries over one set of derived tables, on one connection, for the
-    request's ``platforms``."""
+class Periods:
+    """Periods as a table of one row each (``idx``, ``since``, ``until``, ``bounded``,
+    ``first``: the epoch of its first week, ``reference``: where strengths are aged to),
+    and the union of them the sources need read."""
 
     def __init__(
-        self, connection: sa.Connection, tables: Derived, platforms: Sequence[str]
+        self,
+        windows: Sequence[Window],
+        firsts: Sequence[float] | None = None,
+        references: Sequence[datetime | None] | None = None,
     ) -> None:
-        self.connection = connection
-        self.t = tables
-        self._owned: tuple[str, ...] | None = None
-        self._owned_any = False
-        spans = list(
-            connection.execute(
-                sa.select(tables.spans).where(tables.spans.c.platform.in_(list(platforms)))
+        self.windows = list(windows)
+        self.references = list(references or [None] * len(self.windows))
+        # A union of one-row selects: SQLite's VALUES cannot name its columns.
+        self.table = sa.union_all(
+            *(
+                sa.select(
+                    sa.literal(n, sa.Integer).label("idx"),
+                    sa.literal(w.since, UTCDateTime).label("since"),
+                    sa.literal(w.until, UTCDateTime).label("until"),
+                    sa.literal(0 if w.all_time else 1, sa.Integer).label("bounded"),
+                    sa.literal(firsts[n] if firsts else 0.0, sa.Float).label("first"),
+                    sa.literal(self.references[n], UTCDateTime).label("reference"),
+                )
+                for n, w in enumerate(self.windows)
             )
+        ).subquery("periods")
+        sinces = [w.since for w in self.windows]
+        untils = [w.until for w in self.windows]
+        #: Every period at once: what the sources read.
+        self.union = Window(
+            None if None in sinces else min(s for s in sinces if s is not None),
+            None if None in untils else max(u for u in untils if u is not None),
         )
-        #: Per platform with any activity: first and last dated moment, received known.
-        self._spans = {row.platform: (row.first_at, row.last_at, row.received) for row in spans}
-        lasts = [row.last_at for row in spans if row.last_at is not None]
-        self._last = max(lasts) if lasts else None
+        #: Every bound: where the sources' levels must be cut.
+        self.bounds = [*sinces, *untils, *self.references]
 
-    # -- the sources ----------------------------------------------------------------------
-
-    def _edges(self, bounds: Iterable[datetime | None]) -> set[int]:
-        """The weeks a bound cuts: read as rows, not from the summary. A bound after every
-        dated row cuts nothing (every row lies before it)."""
-        found = set()
-        for bound in bounds:
-            if bound is None or self._last is None or bound > self._last:
-                continue
-            number, starts = _week(bound)
-            if not starts:
-                found.add(number)
+    def holds(self, at: Any) -> sa.ColumnElement[bool]:
+        """Rows in the period they are joined to (as :meth:`Window.holds`)."""
+        w = self.table.c
+        found: sa.ColumnElement[bool] = (w.bounded == 0) | (
+            at.is_not(None)
+            & (w.since.is_(None) | (at >= w.since))
+            & (w.until.is_(None) | (at < w.until))
+        )
         return found
 
-    def _in_weeks(self, column: Any, weeks: set[int]) -> sa.ColumnElement[bool]:
-        return sa.or_(
-            *((column >= _week_start(w)) & (column < _week_start(w + 1)) for w in sorted(weeks))
-        )
+    def before_reference(self, at: Any) -> sa.ColumnElement[bool]:
+        """Rows undated or before the period's reference."""
+        found: sa.ColumnElement[bool] = at.is_(None) | (at < self.table.c.reference)
+        return found
 
-    def contacts(
-        self, platforms: Sequence[str], bounds: Iterable[datetime | None], summary: bool = True
-    ) -> Any:
-        """The exchanges of ``platforms`` as ``(platform, given, kind, person, account, at,
-        at_s, n, first_at, last_at, decayed)``: weekly sums where no bound cuts the week
-        (``summary``), single rows elsewhere. ``decayed`` is the sum of each exchange's
-        decay (at the summary's half-life) from ``at_s``."""
-        k, scope = self.t.contacts.c, list(platforms)
-        rows = sa.select(
-            k.platform,
-            k.given,
-            k.kind,
-            k.person,
-            k.account,
-            k.at,
-            k.at_s,
-            sa.literal(1, sa.Integer).label("n"),
-            k.at.label("first_at"),
-            k.at.label("last_at"),
-            sa.literal(1.0, sa.Float).label("decayed"),
-        ).where(k.platform.in_(scope))
-        if not summary:
-            return rows.subquery("exchanges")
-        edges = self._edges(bounds)
-        w = self.t.weeks.c
-        weekly = sa.select(
-            w.platform,
-            w.given,
-            w.kind,
-            w.person,
-            w.account,
-            w.at,
-            w.at_s,
-            w.exchanges.label("n"),
-            w.first_at,
-            w.last_at,
-            w.decayed,
-        ).where(w.platform.in_(scope))
-        if not edges:
-            return weekly.subquery("exchanges")
-        weekly = weekly.where(w.week.is_(None) | w.week.not_in(sorted(edges)))
-        return sa.union_all(weekly, rows.where(self._in_weeks(k.at, edges))).subquery("exchanges")
 
-    def own(self, platforms: Sequence[str], window: Window) -> Any:
-        """The user's posts of ``platforms`` as ``(platform, at, at_s, kind, base,
-        answers_other, shared_person, replied, n, replies_known, replies,
-        amplification_known, amplification, likes_known, likes)``, weekly where the
-        window does not cut the week."""
-        o, scope = self.t.own.c, list(platforms)
+class CommunityQueries(Sources):
+    """Grouped queries over one set of derived tables, on one connection, for the
+    request's ``platforms``; every figure for any number of periods at once."""
 
-        def known(column: Any) -> Any:
-            return sa.case((column.is_not(None), 1), else_=0)
-
-        edges = self._edges((window.since, window.until))
-        rows = sa.select(
-            o.platform,
-            o.at,
-            o.at_s,
-            o.kind,
-            o.base,
-            o.answers_other,
-            o.shared_person,
-            sa.case((o.answers_other, o.reply_to_author_id), else_=None).label("replied"),
-            sa.literal(1, sa.Integer).label("n"),
-            known(o.reply_count).label("replies_known"),
-            o.reply_count.label("replies"),
-            known(o.amplification).label("amplification_known"),
-            o.amplification,
-            known(o.like_count).label("likes_known"),
-            o.like_count.label("likes"),
-        ).where(o.platform.in_(scope))
-        w = self.t.own_weeks.c
-        weekly = sa.select(
-            w.platform,
-            w.at,
-            w.at_s,
-            w.kind,
-            w.base,
-            w.answers_other,
-            w.shared_person,
-            w.replied,
-            w.posts.label("n"),
-            w.replies_known,
-            w.replies,
-            w.amplification_known,
-            w.amplification,
-            w.likes_known,
-            w.likes,
-        ).where(w.platform.in_(scope))
-        if not edges:
-            return weekly.subquery("own")
-        weekly = weekly.where(w.week.is_(None) | w.week.not_in(sorted(edges)))
-        return sa.union_all(weekly, rows.where(self._in_weeks(o.at, edges))).subquery("own")
-
-    # -- what the whole store says --------------------------------------------------------
+    def __init__(self, connection: sa.Connection, tables: Any, platforms: Sequence[str]) -> None:
+        super().__init__(connection, tables, platforms)
+        self._owned: tuple[str, ...] | None = None
+        self._owned_any = False
 
     def own_places(self, owns: Callable[[str], bool], key: tuple[str, ...]) -> None:
         """Note which links are the user's own places (``owns``; ``key`` names them, so the
@@ -261,30 +173,14 @@ class CommunityQueries:
             c.execute(sa.insert(_OWNED), [{"url": url} for url in owned])
         self._owned, self._owned_any = key, bool(owned)
 
-    def ends(self) -> dict[str, tuple[datetime, datetime]]:
-        """Per platform, the first and newest dated activity (the user's posts and every
-        exchange)."""
-        return {
-            platform: (first, last)
-            for platform, (first, last, _) in self._spans.items()
-            if first is not None and last is not None
-        }
+    # -- periods ---------------------------------------------------------------------------
 
-    def received_known(self) -> set[str]:
-        """Platforms where the data holds what others did to the user."""
-        return {platform for platform, (_, _, received) in self._spans.items() if received}
-
-    def anyone(self, platforms: Iterable[str]) -> bool:
-        """Whether the scope holds any post of the user's or any exchange, at any time."""
-        return any(platform in self._spans for platform in platforms)
-
-    # -- one period -------------------------------------------------------------------------
-
-    def own_counts(self, platforms: Iterable[str], window: Window) -> OwnCounts:
-        """The user's posts of the period: how many, replies to others, the mix, sharing
-        and the public counts they carry."""
+    def own_counts(self, platforms: Iterable[str], periods: Periods) -> list[OwnCounts]:
+        """Per period, the user's posts: how many, replies to others, the mix, sharing and
+        the public counts they carry."""
         scope = list(platforms)
-        s = self.own(scope, window).c
+        source = self.own(scope, periods.union, bounds=periods.bounds)
+        s, p = source.c, periods.table.c
         shared = s.base == "sharing"
         rated = s.kind != PostKind.REPOST.value
 
@@ -293,6 +189,7 @@ class CommunityQueries:
 
         rows = self.connection.execute(
             sa.select(
+                p.idx,
                 s.base,
                 sa.func.sum(s.n),
                 total(s.answers_other),
@@ -305,148 +202,301 @@ class CommunityQueries:
                 total(rated, s.likes_known),
                 sa.func.sum(sa.case((rated, s.likes), else_=None)),
             )
-            .where(window.holds(s.at))
-            .group_by(s.base)
+            .select_from(source.join(periods.table, sa.true()))
+            .where(periods.holds(s.at))
+            .group_by(p.idx, s.base)
         ).all()
-        found = OwnCounts()
-        rates = [[0, 0], [0, 0], [0, 0]]
-        mix: dict[str, int] = {}
+        mixes: list[dict[str, int]] = [{} for _ in periods.windows]
+        found = [OwnCounts() for _ in periods.windows]
+        rates = [[[0, 0], [0, 0], [0, 0]] for _ in periods.windows]
         for row in rows:
-            name, n = row[0], _i(row[1])
-            found.posts += n
-            mix[name] = n
-            found.replies_given += _i(row[2])
-            found.reposts += _i(row[3])
-            found.quotes += _i(row[4])
-            for number, (count, value) in enumerate(((5, 6), (7, 8), (9, 10))):
-                rates[number][1] += _i(row[count])
-                rates[number][0] += _i(row[value])
-        links = mix.pop("links", 0)
-        owned = self._owned_posts(scope, window) if links else 0
-        found.links_shared = links - owned
-        for name, n in (("sharing", links - owned), ("broadcast", owned)):
-            if n:
-                mix[name] = mix.get(name, 0) + n
-        found.mix = mix
-        found.self_promotion = mix.get("broadcast", 0)
-        found.rates = (
-            (rates[0][0], rates[0][1]),
-            (rates[1][0], rates[1][1]),
-            (rates[2][0], rates[2][1]),
-        )
+            number, name, n = row[0], row[1], _i(row[2])
+            counts = found[number]
+            counts.posts += n
+            mixes[number][name] = n
+            counts.replies_given += _i(row[3])
+            counts.reposts += _i(row[4])
+            counts.quotes += _i(row[5])
+            for rate, (count, value) in enumerate(((6, 7), (8, 9), (10, 11))):
+                rates[number][rate][1] += _i(row[count])
+                rates[number][rate][0] += _i(row[value])
+        links = [mix.pop("links", 0) for mix in mixes]
+        owned = self._owned_posts(scope, periods) if any(links) else [0] * len(links)
+        for number, counts in enumerate(found):
+            mix = mixes[number]
+            counts.links_shared = links[number] - owned[number]
+            for name, n in (("sharing", counts.links_shared), ("broadcast", owned[number])):
+                if n:
+                    mix[name] = mix.get(name, 0) + n
+            counts.mix = mix
+            counts.self_promotion = mix.get("broadcast", 0)
+            r = rates[number]
+            counts.rates = ((r[0][0], r[0][1]), (r[1][0], r[1][1]), (r[2][0], r[2][1]))
         return found
 
-    def _owned_posts(self, platforms: list[str], window: Window) -> int:
-        """The user's posts of the period whose links include one of their own places."""
+    def _owned_posts(self, platforms: list[str], periods: Periods) -> list[int]:
+        """Per period, the user's posts whose links include one of their own places."""
         if not self._owned_any:
-            return 0
-        o, links = self.t.own.c, self.t.own_links.c
+            return [0] * len(periods.windows)
+        o, links, p = self.t.own.c, self.t.own_links.c, periods.table.c
         owning = (
             sa.select(links.platform, links.id)
             .select_from(self.t.own_links.join(_OWNED, _OWNED.c.url == links.url))
             .where(links.platform.in_(platforms))
         )
-        return _i(
-            self.connection.execute(
-                sa.select(sa.func.count()).where(
-                    sa.tuple_(o.platform, o.id).in_(owning)
-                    & (o.base == "links")
-                    & window.holds(o.at)
-                )
-            ).scalar()
+        rows = self.connection.execute(
+            sa.select(p.idx, sa.func.count())
+            .select_from(self.t.own.join(periods.table, sa.true()))
+            .where(
+                sa.tuple_(o.platform, o.id).in_(owning)
+                & (o.base == "links")
+                & periods.union.holds(o.at)
+                & periods.holds(o.at)
+            )
+            .group_by(p.idx)
         )
+        found = [0] * len(periods.windows)
+        for number, n in rows:
+            found[number] = _i(n)
+        return found
 
     def own_weekly(
-        self, platforms: Iterable[str], window: Window, first: float
-    ) -> list[tuple[int, int, int, int]]:
-        """Per week: the user's posts, replies to others, and shares of others' posts."""
-        s = self.own(list(platforms), window).c
-        week = sqlfn.week_of(self.connection, s.at_s, first).label("week")
+        self, platforms: Iterable[str], periods: Periods
+    ) -> list[list[tuple[int, int, int, int]]]:
+        """Per period and week: the user's posts, replies to others, and shares of
+        others' posts."""
+        source = self.own(list(platforms), periods.union, weekly=True, bounds=periods.bounds)
+        s, p = source.c, periods.table.c
+        week = sqlfn.week_of(self.connection, s.at_s, p.first).label("week")
         rows = self.connection.execute(
             sa.select(
+                p.idx,
                 week,
                 sa.func.sum(s.n),
                 sa.func.sum(sa.case((s.answers_other, s.n), else_=0)),
                 sa.func.sum(sa.case((s.base == "sharing", s.n), else_=0)),
             )
-            .where(window.holds(s.at) & s.at.is_not(None))
-            .group_by(week)
+            .select_from(source.join(periods.table, sa.true()))
+            .where(periods.holds(s.at) & s.at.is_not(None))
+            .group_by(p.idx, week)
         )
-        return [(_i(r[0]), _i(r[1]), _i(r[2]), _i(r[3])) for r in rows]
+        found: list[list[tuple[int, int, int, int]]] = [[] for _ in periods.windows]
+        for r in rows:
+            found[r[0]].append((_i(r[1]), _i(r[2]), _i(r[3]), _i(r[4])))
+        return found
 
-    def shared_people(self, platforms: Iterable[str], window: Window) -> dict[str, int]:
-        """Whose posts the user shared in the period, and how often."""
-        s = self.own(list(platforms), window).c
-        return {
-            row[0]: _i(row[1])
-            for row in self.connection.execute(
-                sa.select(s.shared_person, sa.func.sum(s.n))
-                .where(window.holds(s.at) & (s.base == "sharing") & s.shared_person.is_not(None))
-                .group_by(s.shared_person)
-            )
-        }
+    def shared_people(self, platforms: Iterable[str], periods: Periods) -> list[dict[str, int]]:
+        """Per period, whose posts the user shared, and how often."""
+        source = self.own(list(platforms), periods.union, bounds=periods.bounds)
+        s, p = source.c, periods.table.c
+        found: list[dict[str, int]] = [{} for _ in periods.windows]
+        for number, person, n in self.connection.execute(
+            sa.select(p.idx, s.shared_person, sa.func.sum(s.n))
+            .select_from(source.join(periods.table, sa.true()))
+            .where(periods.holds(s.at) & (s.base == "sharing") & s.shared_person.is_not(None))
+            .group_by(p.idx, s.shared_person)
+        ):
+            found[number][person] = _i(n)
+        return found
 
-    def replied(self, platforms: Iterable[str], window: Window) -> list[tuple[str, str]]:
-        """The distinct accounts the user answered in the period."""
-        s = self.own(list(platforms), window).c
-        return [
-            (row[0], row[1])
-            for row in self.connection.execute(
-                sa.select(s.platform, s.replied)
-                .where(window.holds(s.at) & s.replied.is_not(None))
-                .distinct()
-            )
-        ]
+    def replied(self, platforms: Iterable[str], periods: Periods) -> list[list[tuple[str, str]]]:
+        """Per period, the distinct accounts the user answered."""
+        source = self.own(list(platforms), periods.union, bounds=periods.bounds)
+        s, p = source.c, periods.table.c
+        found: list[list[tuple[str, str]]] = [[] for _ in periods.windows]
+        for number, platform, account in self.connection.execute(
+            sa.select(p.idx, s.platform, s.replied)
+            .select_from(source.join(periods.table, sa.true()))
+            .where(periods.holds(s.at) & s.replied.is_not(None))
+            .distinct()
+        ):
+            found[number].append((platform, account))
+        return found
 
-    def contact_counts(self, platforms: Iterable[str], window: Window) -> dict[str, int]:
-        """Exchanges of the period: how many, replies received, likes and bookmarks given
-        and from how many people; and undated likes and bookmarks (any time)."""
-        s = self.contacts(list(platforms), (window.since, window.until)).c
+    def contact_counts(self, platforms: Iterable[str], periods: Periods) -> list[dict[str, int]]:
+        """Per period, its exchanges: how many, replies received, likes and bookmarks
+        given and from how many people; and undated likes and bookmarks (any time)."""
+        scope = list(platforms)
+        source = self.contacts(scope, periods.bounds, within=periods.union)
+        s, p = source.c, periods.table.c
         learning = s.given & s.kind.in_(_LEARNING)
-        now = window.holds(s.at)
 
         def total(condition: Any) -> Any:
             return sa.func.sum(sa.case((condition, s.n), else_=0))
 
-        row = self.connection.execute(
+        rows = self.connection.execute(
             sa.select(
-                total(now),
-                total(now & ~s.given & (s.kind == InteractionKind.REPLY.value)),
-                total(now & s.given & (s.kind == InteractionKind.LIKE.value)),
-                total(now & s.given & (s.kind == InteractionKind.BOOKMARK.value)),
-                sa.func.count(sa.distinct(sa.case((now & learning, s.person), else_=None))),
-                total(learning & s.at.is_(None)),
+                p.idx,
+                sa.func.sum(s.n),
+                total(~s.given & (s.kind == InteractionKind.REPLY.value)),
+                total(s.given & (s.kind == InteractionKind.LIKE.value)),
+                total(s.given & (s.kind == InteractionKind.BOOKMARK.value)),
+                sa.func.count(sa.distinct(sa.case((learning, s.person), else_=None))),
             )
-        ).one()
-        names = ("now", "replies_received", "likes", "bookmarks", "sources", "undated_learning")
-        return {name: _i(value) for name, value in zip(names, row, strict=True)}
+            .select_from(source.join(periods.table, sa.true()))
+            .where(periods.holds(s.at))
+            .group_by(p.idx)
+        )
+        undated = self.contacts(scope, ())
+        u = undated.c
+        undated_learning = _i(
+            self.connection.execute(
+                sa.select(sa.func.sum(u.n)).where(u.given & u.kind.in_(_LEARNING) & u.at.is_(None))
+            ).scalar()
+        )
+        names = ("now", "replies_received", "likes", "bookmarks", "sources")
+        found = [
+            {**dict.fromkeys(names, 0), "undated_learning": undated_learning}
+            for _ in periods.windows
+        ]
+        for row in rows:
+            found[row[0]].update(
+                {name: _i(value) for name, value in zip(names, row[1:], strict=True)}
+            )
+        return found
 
     def contact_weekly(
-        self, platforms: Iterable[str], window: Window, first: float, bots: Iterable[str]
-    ) -> tuple[dict[int, int], dict[int, int]]:
-        """Per week: replies received, and the distinct people exchanged with (automated
-        accounts apart)."""
-        s = self.contacts(list(platforms), (window.since, window.until)).c
-        c = self.connection
-        week = sqlfn.week_of(c, s.at_s, first).label("week")
-        where = window.holds(s.at) & s.at.is_not(None)
-        replies = {
-            _i(r[0]): _i(r[1])
-            for r in c.execute(
-                sa.select(week, sa.func.sum(s.n))
-                .where(where & ~s.given & (s.kind == InteractionKind.REPLY.value))
-                .group_by(week)
+        self, platforms: Iterable[str], periods: Periods, bots: Sequence[Iterable[str]]
+    ) -> list[tuple[dict[int, int], dict[int, int]]]:
+        """Per period and week: replies received, and the distinct people exchanged with
+        (each period's automated accounts apart)."""
+        source = self.contacts(list(platforms), periods.bounds, within=periods.union, weekly=True)
+        s, p, c = source.c, periods.table.c, self.connection
+        week = sqlfn.week_of(c, s.at_s, p.first).label("week")
+        where = periods.holds(s.at) & s.at.is_not(None)
+        joined = source.join(periods.table, sa.true())
+        found: list[tuple[dict[int, int], dict[int, int]]] = [({}, {}) for _ in periods.windows]
+        for number, w, n in c.execute(
+            sa.select(p.idx, week, sa.func.sum(s.n))
+            .select_from(joined)
+            .where(where & ~s.given & (s.kind == InteractionKind.REPLY.value))
+            .group_by(p.idx, week)
+        ):
+            found[number][0][_i(w)] = _i(n)
+        automated = [
+            (p.idx == number) & s.person.in_(sorted(set(persons)))
+            for number, persons in enumerate(bots)
+            if persons
+        ]
+        people = where & s.person.is_not(None)
+        if automated:
+            people &= ~sa.or_(*automated)
+        for number, w, n in c.execute(
+            sa.select(p.idx, week, sa.func.count(sa.distinct(s.person)))
+            .select_from(joined)
+            .where(people)
+            .group_by(p.idx, week)
+        ):
+            found[number][1][_i(w)] = _i(n)
+        return found
+
+    def active_people(self, platforms: Iterable[str], periods: Periods) -> list[list[ActiveRow]]:
+        """Per period, the people exchanged with in it (before its reference), every
+        account of theirs, and what the figures read of their past: reads only the
+        periods' exchanges and one row per account, not their whole history."""
+        scope = list(platforms)
+        source = self.contacts(scope, periods.bounds, within=periods.union)
+        s, p = source.c, periods.table.c
+
+        def total(condition: Any) -> Any:
+            return sa.func.sum(sa.case((condition, s.n), else_=0))
+
+        counted: list[dict[tuple[str, str, str], tuple[int, int]]] = [{} for _ in periods.windows]
+        for r in self.connection.execute(
+            sa.select(p.idx, s.person, s.platform, s.account, total(s.given), total(~s.given))
+            .select_from(source.join(periods.table, sa.true()))
+            .where(s.person.is_not(None) & periods.holds(s.at) & periods.before_reference(s.at))
+            .group_by(p.idx, s.person, s.platform, s.account)
+        ):
+            counted[r[0]][(r[1], r[2], r[3] or "")] = (_i(r[4]), _i(r[5]))
+        facts: dict[str, list[Any]] = {}
+        persons = sorted({key[0] for found in counted for key in found})
+        f = self.t.people.c
+        for start in range(0, len(persons), _CHUNK):
+            for fact in self.connection.execute(
+                sa.select(
+                    f.person,
+                    f.platform,
+                    f.account,
+                    f.first_at,
+                    f.first_received_at,
+                    f.undated,
+                    f.undated_received,
+                ).where(f.platform.in_(scope) & f.person.in_(persons[start : start + _CHUNK]))
+            ):
+                facts.setdefault(fact[0], []).append(fact)
+        found: list[list[ActiveRow]] = []
+        for number, active in enumerate(counted):
+            reference = periods.references[number]
+            assert reference is not None
+            rows = []
+            for person in sorted({key[0] for key in active}):
+                for r in facts.get(person, ()):
+                    given, received = active.get((r[0], r[1], r[2] or ""), (0, 0))
+                    rows.append(
+                        ActiveRow(
+                            person=r[0],
+                            platform=r[1],
+                            account=r[2] or "",
+                            given=given,
+                            received=received,
+                            exchanged=bool(r[5]) or (r[3] is not None and r[3] < reference),
+                            received_ever=bool(r[6]) or (r[4] is not None and r[4] < reference),
+                            first_dated=r[3],
+                            undated=bool(r[5]),
+                        )
+                    )
+            found.append(rows)
+        return found
+
+    def threads(self, platforms: Iterable[str], periods: Periods) -> list[tuple[int, int]]:
+        """Per period, the threads the user posted in with someone else: (started,
+        joined)."""
+        o, h, p, scope = self.t.own.c, self.t.threads.c, periods.table.c, list(platforms)
+        found = [(0, 0)] * len(periods.windows)
+
+        def split(talking: Any, started: Any) -> tuple[int, int]:
+            return _i(started), _i(talking) - _i(started)
+
+        if any(w.all_time for w in periods.windows):
+            row = self.connection.execute(
+                sa.select(sa.func.count(), sa.func.sum(sa.case((h.root_own, 1), else_=0))).where(
+                    h.platform.in_(scope) & h.with_others & h.own
+                )
+            ).one()
+            for number, window in enumerate(periods.windows):
+                if window.all_time:
+                    found[number] = split(row[0], row[1])
+        if all(w.all_time for w in periods.windows):
+            return found
+        active = (
+            sa.select(p.idx, o.platform, o.thread)
+            .select_from(self.t.own.join(periods.table, sa.true()))
+            .where(
+                o.platform.in_(scope)
+                & (p.bounded == 1)
+                & periods.union.holds(o.at)
+                & periods.holds(o.at)
+                & o.thread.is_not(None)
             )
-        }
-        people = {
-            _i(r[0]): _i(r[1])
-            for r in c.execute(
-                sa.select(week, sa.func.count(sa.distinct(s.person)))
-                .where(where & s.person.is_not(None) & s.person.not_in(list(bots)))
-                .group_by(week)
+            .distinct()
+            .subquery()
+        )
+        for number, talking, started in self.connection.execute(
+            sa.select(active.c.idx, sa.func.count(), sa.func.sum(sa.case((h.root_own, 1), else_=0)))
+            .select_from(
+                active.join(
+                    self.t.threads,
+                    (h.platform == active.c.platform) & (h.thread == active.c.thread),
+                )
             )
-        }
-        return replies, people
+            .where(h.with_others)
+            .group_by(active.c.idx)
+        ):
+            found[number] = split(talking, started)
+        return found
+
+    # -- one period's relationships ------------------------------------------------------
 
     def people(
         self,
@@ -454,14 +504,18 @@ class CommunityQueries:
         window: Window,
         reference: datetime,
         half_life_days: float,
-        active_only: bool = False,
     ) -> list[PersonRow]:
         """Per person and account: exchanges up to ``reference`` and their strength there
         (and at the period's start), given and received in the period, and the person's
-        first dated and any undated exchange (at any time). ``active_only``: only the
-        people exchanged with in the period (what every figure needs; not the fading)."""
+        first dated and any undated exchange (at any time)."""
         summary = window.all_time or half_life_days == SUMMARY_HALF_LIFE_DAYS
-        s = self.contacts(list(platforms), (window.since, window.until, reference), summary).c
+        # A bounded period ages each exchange: the whole history's sums cannot say how.
+        s = self.contacts(
+            list(platforms),
+            (window.since, window.until, reference),
+            summary,
+            weekly=not window.all_time,
+        ).c
         rate = -math.log(2) / 86400 / half_life_days
         before_end = s.at.is_(None) | (s.at < reference)
         if window.all_time:
@@ -513,14 +567,10 @@ class CommunityQueries:
                 ),
                 sa.type_coerce(sa.func.min(s.first_at), UTCDateTime),
                 total(s.at.is_(None)),
-                total(now & before_end),
             )
             .where(s.person.is_not(None))
             .group_by(s.person, s.platform, s.account)
-        ).all()
-        if active_only:
-            active = {r[0] for r in rows if _i(r[13])}
-            rows = [r for r in rows if r[0] in active]
+        )
         return [
             PersonRow(
                 r[0],
@@ -539,33 +589,3 @@ class CommunityQueries:
             )
             for r in rows
         ]
-
-    def threads(self, platforms: Iterable[str], window: Window) -> tuple[int, int]:
-        """Threads the user posted in during the period with someone else: (started,
-        joined)."""
-        o, h, scope = self.t.own.c, self.t.threads.c, list(platforms)
-        if window.all_time:
-            row = self.connection.execute(
-                sa.select(sa.func.count(), sa.func.sum(sa.case((h.root_own, 1), else_=0))).where(
-                    h.platform.in_(scope) & h.with_others & h.own
-                )
-            ).one()
-        else:
-            active = (
-                sa.select(o.platform, o.thread)
-                .where(o.platform.in_(scope) & window.holds(o.at) & o.thread.is_not(None))
-                .distinct()
-                .subquery()
-            )
-            row = self.connection.execute(
-                sa.select(sa.func.count(), sa.func.sum(sa.case((h.root_own, 1), else_=0)))
-                .select_from(
-                    active.join(
-                        self.t.threads,
-                        (h.platform == active.c.platform) & (h.thread == active.c.thread),
-                    )
-                )
-                .where(h.with_others)
-            ).one()
-        talking, started = _i(row[0]), _i(row[1])
-        return started, talking - started

@@ -15,7 +15,13 @@ import sqlalchemy as sa
 
 from kompas.model import InteractionKind, PostKind
 from kompas.store import exchanges, sqlfn
-from kompas.store.exchanges import MONDAY, SUMMARY_HALF_LIFE_DAYS, WEEK_SECONDS, Derived
+from kompas.store.exchanges import (
+    DAY_SECONDS,
+    MONDAY,
+    SUMMARY_HALF_LIFE_DAYS,
+    WEEK_SECONDS,
+    Derived,
+)
 from kompas.store.schema import UTCDateTime, identity_links, interactions, posts
 
 _helpers = sa.MetaData()
@@ -59,6 +65,7 @@ _HELPERS = (SELVES, QUOTES, TREE, ENDS)
 _DEPTH = 64
 _ADDRESSING = (InteractionKind.REPLY.value, InteractionKind.MENTION.value)
 _LEARNING = (InteractionKind.LIKE.value, InteractionKind.BOOKMARK.value)
+_LENGTH = {"week": WEEK_SECONDS, "day": DAY_SECONDS}
 #: The decay rate (per second, negative) the weekly summary carries.
 RATE = -math.log(2) / 86400 / SUMMARY_HALF_LIFE_DAYS
 
@@ -125,11 +132,17 @@ class Builder:
         self._analyze(self.t.contacts)
         self._fill_threads()
         self._fill_own_links()
-        self._fill_weeks()
-        self._fill_own_weeks()
+        self._fill_sums(self.t.weeks, "week")
+        self._fill_sums(self.t.days, "day")
+        self._fill_own_sums(self.t.own_weeks, "week")
+        self._fill_own_sums(self.t.own_days, "day")
+        self._fill_sums(self.t.totals, "dated")
+        self._fill_own_sums(self.t.own_totals, "dated")
+        self._fill_people()
         self._fill_spans()
-        for table in (self.t.threads, self.t.own_links, self.t.weeks, self.t.own_weeks):
-            self._analyze(table)
+        for table in self.t.tables:
+            if table is not self.t.own and table is not self.t.contacts:
+                self._analyze(table)
         for table in reversed(_HELPERS):
             c.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
 
@@ -583,37 +596,45 @@ class Builder:
             )
         )
 
-    def _week(self, seconds: Any) -> Any:
-        return sqlfn.week_number(self.connection, seconds, MONDAY)
+    def _number(self, seconds: Any, unit: str) -> Any:
+        """The week or day (counted from MONDAY) that epoch ``seconds`` fall in; for the
+        whole history (``dated``), 1 for every dated moment."""
+        if unit == "dated":
+            return sa.case((seconds.is_not(None), 1), else_=None)
+        return sqlfn.week_number(self.connection, seconds, MONDAY, _LENGTH[unit])
 
-    def _week_start(self, week: Any) -> Any:
-        return MONDAY + sa.cast(week, sa.Float) * WEEK_SECONDS
+    def _start(self, number: Any, unit: str) -> Any:
+        return MONDAY + sa.cast(number, sa.Float) * _LENGTH[unit]
 
-    def _week_moment(self, week: Any) -> Any:
+    def _moment(self, number: Any, unit: str) -> Any:
         return sa.type_coerce(
             sa.case(
-                (week.is_not(None), sqlfn.moment(self.connection, self._week_start(week))),
+                (
+                    number.is_not(None),
+                    sqlfn.moment(self.connection, self._start(number, unit)),
+                ),
                 else_=None,
             ),
             UTCDateTime,
         )
 
-    def _fill_weeks(self) -> None:
-        """The exchanges added up per person, account, way, kind and week."""
+    def _fill_sums(self, table: sa.Table, unit: str) -> None:
+        """The exchanges added up per person, account, way, kind and week (or day, or the
+        whole history: ``dated``, whose ``at`` is the last moment, what the all-time
+        figures compare)."""
         c, k = self.connection, self.t.contacts.c
-        week = self._week(k.at_s)
         rows = sa.select(
             k.platform,
             k.person,
             k.account,
             k.given,
             k.kind,
-            week.label("week"),
+            self._number(k.at_s, unit).label("number"),
             k.at,
             k.at_s,
         ).subquery("dated")
         r = rows.c
-        start = self._week_start(r.week)
+        start = r.at_s if unit == "dated" else self._start(r.number, unit)
         grouped = (
             sa.select(
                 r.platform,
@@ -621,10 +642,11 @@ class Builder:
                 r.account,
                 r.given,
                 r.kind,
-                r.week,
+                r.number,
                 sa.func.count().label("exchanges"),
                 sa.func.min(r.at).label("first_at"),
                 sa.func.max(r.at).label("last_at"),
+                sa.func.max(r.at_s).label("last_s"),
                 sa.func.coalesce(
                     sa.func.sum(
                         sa.case(
@@ -635,19 +657,19 @@ class Builder:
                     0.0,
                 ).label("decayed"),
             )
-            .group_by(r.platform, r.person, r.account, r.given, r.kind, r.week)
+            .group_by(r.platform, r.person, r.account, r.given, r.kind, r.number)
             .subquery("grouped")
         )
         g = grouped.c
         c.execute(
-            sa.insert(self.t.weeks).from_select(
+            sa.insert(table).from_select(
                 [
                     "platform",
                     "person",
                     "account",
                     "given",
                     "kind",
-                    "week",
+                    unit,
                     "at",
                     "at_s",
                     "exchanges",
@@ -661,9 +683,9 @@ class Builder:
                     g.account,
                     g.given,
                     g.kind,
-                    g.week,
-                    self._week_moment(g.week),
-                    self._week_start(g.week),
+                    g.number,
+                    g.last_at if unit == "dated" else self._moment(g.number, unit),
+                    g.last_s if unit == "dated" else self._start(g.number, unit),
                     g.exchanges,
                     g.first_at,
                     g.last_at,
@@ -672,9 +694,9 @@ class Builder:
             )
         )
 
-    def _fill_own_weeks(self) -> None:
-        """The user's posts added up per week, kind, place in the mix, shared person and
-        answered account."""
+    def _fill_own_sums(self, table: sa.Table, unit: str) -> None:
+        """The user's posts added up per week (or day), kind, place in the mix, shared
+        person and answered account."""
         c, o = self.connection, self.t.own.c
 
         def known(column: Any) -> Any:
@@ -682,7 +704,9 @@ class Builder:
 
         rows = sa.select(
             o.platform,
-            self._week(o.at_s).label("week"),
+            self._number(o.at_s, unit).label("number"),
+            o.at,
+            o.at_s,
             o.kind,
             o.base,
             o.answers_other,
@@ -694,10 +718,10 @@ class Builder:
         ).subquery("posts")
         r = rows.c
         c.execute(
-            sa.insert(self.t.own_weeks).from_select(
+            sa.insert(table).from_select(
                 [
                     "platform",
-                    "week",
+                    unit,
                     "at",
                     "at_s",
                     "kind",
@@ -715,9 +739,9 @@ class Builder:
                 ],
                 sa.select(
                     r.platform,
-                    r.week,
-                    self._week_moment(r.week),
-                    self._week_start(r.week),
+                    r.number,
+                    sa.func.max(r.at) if unit == "dated" else self._moment(r.number, unit),
+                    sa.func.max(r.at_s) if unit == "dated" else self._start(r.number, unit),
                     r.kind,
                     r.base,
                     r.answers_other,
@@ -732,13 +756,43 @@ class Builder:
                     sa.func.sum(r.like_count),
                 ).group_by(
                     r.platform,
-                    r.week,
+                    r.number,
                     r.kind,
                     r.base,
                     r.answers_other,
                     r.shared_person,
                     r.replied,
                 ),
+            )
+        )
+
+    def _fill_people(self) -> None:
+        """Per person and account: the first exchange, the first the other side started,
+        and whether undated ones exist."""
+        k = self.t.contacts.c
+        received = ~k.given
+        self.connection.execute(
+            sa.insert(self.t.people).from_select(
+                [
+                    "platform",
+                    "person",
+                    "account",
+                    "first_at",
+                    "first_received_at",
+                    "undated",
+                    "undated_received",
+                ],
+                sa.select(
+                    k.platform,
+                    k.person,
+                    k.account,
+                    sa.func.min(k.at),
+                    sa.func.min(sa.case((received, k.at), else_=None)),
+                    sa.func.max(sa.case((k.at.is_(None), 1), else_=0)) > 0,
+                    sa.func.max(sa.case((received & k.at.is_(None), 1), else_=0)) > 0,
+                )
+                .where(k.person.is_not(None))
+                .group_by(k.platform, k.person, k.account),
             )
         )
 

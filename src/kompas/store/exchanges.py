@@ -11,7 +11,12 @@ What is derived (see :mod:`kompas.store.exchange_build`):
 - ``exchange_threads``: per thread, whether the user started it, took part in it, and
   whether someone else did;
 - ``exchange_weeks`` and ``exchange_own_weeks``: the two above added up per person (or
-  kind of post) and week, which answer every week a period covers whole;
+  kind of post) and week, which answer every week a period covers whole, and
+  ``exchange_days``, ``exchange_own_days`` the same per day, for the whole days of the
+  weeks a period's bound cuts, and ``exchange_totals``, ``exchange_own_totals`` over the
+  whole history (dated and undated apart), for the all-time figures;
+- ``exchange_people``: per person and account, the first exchange (and the first from the
+  other side) and whether undated ones exist, what a period's figures read of the past;
 - ``exchange_spans``: per platform, the first and last dated activity.
 
 They are rebuilt whenever they are stale: ``exchange_state`` holds a data version that
@@ -36,13 +41,14 @@ import sqlalchemy as sa
 from kompas.store.schema import UTCDateTime, accounts, metadata
 
 #: Raise when what the derived tables hold, or how, changes: stores rebuild them.
-DERIVATION = 1
+DERIVATION = 2
 #: The half-life (days) whose decay the weekly summary carries; other half-lives read rows.
 SUMMARY_HALF_LIFE_DAYS = 30.0
 #: Week numbers count from Monday 1900-01-01 00:00 UTC (epoch seconds), so they are
 #: positive for any plausible date.
 MONDAY = -2208988800.0
-WEEK_SECONDS = 7 * 86400
+DAY_SECONDS = 86400
+WEEK_SECONDS = 7 * DAY_SECONDS
 
 _S = sa.String(512)
 _PERSON = sa.String(1040)
@@ -58,6 +64,11 @@ class Derived:
     threads: sa.Table
     weeks: sa.Table
     own_weeks: sa.Table
+    days: sa.Table
+    own_days: sa.Table
+    totals: sa.Table
+    own_totals: sa.Table
+    people: sa.Table
     spans: sa.Table
     persisted: bool
 
@@ -71,8 +82,58 @@ class Derived:
             self.threads,
             self.weeks,
             self.own_weeks,
+            self.days,
+            self.own_days,
+            self.totals,
+            self.own_totals,
+            self.people,
             self.spans,
         )
+
+
+def _contact_sums(unit: str) -> list[sa.Column[Any]]:
+    """The exchanges added up per person, account, way, kind and ``unit`` (week or day;
+    ``dated``: 1 for all the dated ones, whose ``at`` is then the last moment)."""
+    return [
+        sa.Column("platform", sa.String(16), nullable=False),
+        sa.Column("person", _PERSON),
+        sa.Column("account", _S),
+        sa.Column("given", sa.Boolean, nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        #: the week or day (counted from MONDAY), its first moment; null when undated
+        sa.Column(unit, sa.Integer),
+        sa.Column("at", UTCDateTime),
+        sa.Column("at_s", sa.Float),
+        sa.Column("exchanges", sa.Integer, nullable=False),
+        sa.Column("first_at", UTCDateTime),
+        sa.Column("last_at", UTCDateTime),
+        #: sum of each exchange's decay (SUMMARY_HALF_LIFE_DAYS) from ``at``
+        sa.Column("decayed", sa.Float, nullable=False),
+    ]
+
+
+def _own_sums(unit: str) -> list[sa.Column[Any]]:
+    """The user's posts added up per ``unit``, kind, place in the mix, shared person and
+    answered account."""
+    return [
+        sa.Column("platform", sa.String(16), nullable=False),
+        sa.Column(unit, sa.Integer),
+        sa.Column("at", UTCDateTime),
+        sa.Column("at_s", sa.Float),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("base", sa.String(16), nullable=False),
+        sa.Column("answers_other", sa.Boolean, nullable=False),
+        sa.Column("shared_person", _PERSON),
+        #: whom the posts answer (only for answers to someone else)
+        sa.Column("replied", _S),
+        sa.Column("posts", sa.Integer, nullable=False),
+        sa.Column("replies_known", sa.Integer, nullable=False),
+        sa.Column("replies", sa.Integer),
+        sa.Column("amplification_known", sa.Integer, nullable=False),
+        sa.Column("amplification", sa.Integer),
+        sa.Column("likes_known", sa.Integer, nullable=False),
+        sa.Column("likes", sa.Integer),
+    ]
 
 
 def _derived(meta: sa.MetaData, prefix: str, temporary: bool) -> Derived:
@@ -134,44 +195,24 @@ def _derived(meta: sa.MetaData, prefix: str, temporary: bool) -> Derived:
             #: the user posted in it (a post of theirs other than a repost)
             sa.Column("own", sa.Boolean, nullable=False),
         ),
-        weeks=table(
-            "weeks",
+        weeks=table("weeks", *_contact_sums("week"), index("weeks", "platform", "week")),
+        own_weeks=table("own_weeks", *_own_sums("week"), index("own_weeks", "platform", "week")),
+        days=table("days", *_contact_sums("day"), index("days", "platform", "day")),
+        own_days=table("own_days", *_own_sums("day"), index("own_days", "platform", "day")),
+        totals=table("totals", *_contact_sums("dated")),
+        own_totals=table("own_totals", *_own_sums("dated")),
+        people=table(
+            "people",
             sa.Column("platform", sa.String(16), nullable=False),
-            sa.Column("person", _PERSON),
+            sa.Column("person", _PERSON, nullable=False),
             sa.Column("account", _S),
-            sa.Column("given", sa.Boolean, nullable=False),
-            sa.Column("kind", sa.String(16), nullable=False),
-            #: the week (see MONDAY), its first moment; null for undated exchanges
-            sa.Column("week", sa.Integer),
-            sa.Column("at", UTCDateTime),
-            sa.Column("at_s", sa.Float),
-            sa.Column("exchanges", sa.Integer, nullable=False),
+            #: the first dated exchange, and the first dated one the other side started
             sa.Column("first_at", UTCDateTime),
-            sa.Column("last_at", UTCDateTime),
-            #: sum of each exchange's decay (SUMMARY_HALF_LIFE_DAYS) from the week's start
-            sa.Column("decayed", sa.Float, nullable=False),
-            index("weeks", "platform", "week"),
-        ),
-        own_weeks=table(
-            "own_weeks",
-            sa.Column("platform", sa.String(16), nullable=False),
-            sa.Column("week", sa.Integer),
-            sa.Column("at", UTCDateTime),
-            sa.Column("at_s", sa.Float),
-            sa.Column("kind", sa.String(16), nullable=False),
-            sa.Column("base", sa.String(16), nullable=False),
-            sa.Column("answers_other", sa.Boolean, nullable=False),
-            sa.Column("shared_person", _PERSON),
-            #: whom the posts answer (only for answers to someone else)
-            sa.Column("replied", _S),
-            sa.Column("posts", sa.Integer, nullable=False),
-            sa.Column("replies_known", sa.Integer, nullable=False),
-            sa.Column("replies", sa.Integer),
-            sa.Column("amplification_known", sa.Integer, nullable=False),
-            sa.Column("amplification", sa.Integer),
-            sa.Column("likes_known", sa.Integer, nullable=False),
-            sa.Column("likes", sa.Integer),
-            index("own_weeks", "platform", "week"),
+            sa.Column("first_received_at", UTCDateTime),
+            #: whether there are undated exchanges, and undated ones from the other side
+            sa.Column("undated", sa.Boolean, nullable=False),
+            sa.Column("undated_received", sa.Boolean, nullable=False),
+            index("people", "person"),
         ),
         spans=table(
             "spans",

@@ -39,9 +39,9 @@ def epoch(connection: sa.Connection, column: Any) -> sa.ColumnElement[float]:
     return sa.cast(sa.extract("epoch", column), sa.Float)
 
 
-def week_of(connection: sa.Connection, seconds: Any, first: float) -> sa.ColumnElement[int]:
-    """The number of the week (from the one starting at epoch ``first``) that ``seconds``
-    falls in; only for moments at or after ``first``."""
+def week_of(connection: sa.Connection, seconds: Any, first: Any) -> sa.ColumnElement[int]:
+    """The number of the week (from the one starting at epoch ``first``, a number or a
+    column) that ``seconds`` falls in; only for moments at or after ``first``."""
     offset = (seconds - first) / WEEK_SECONDS
     if is_sqlite(connection):
         return sa.cast(offset, sa.Integer)  # truncates: the floor of a non-negative number
@@ -62,10 +62,13 @@ def json_length(connection: sa.Connection, column: Any) -> sa.ColumnElement[int]
     return sa.func.json_array_length(column)
 
 
-def week_number(connection: sa.Connection, seconds: Any, first: float) -> sa.ColumnElement[int]:
-    """The number of the week (from the one starting at epoch ``first``) that ``seconds``
-    falls in, negative before ``first`` (the floor, on both databases)."""
-    offset = (seconds - first) / WEEK_SECONDS
+def week_number(
+    connection: sa.Connection, seconds: Any, first: float, length: float = WEEK_SECONDS
+) -> sa.ColumnElement[int]:
+    """The number of the week (or of the span of ``length`` seconds) from the one starting
+    at epoch ``first`` that ``seconds`` falls in, negative before ``first`` (the floor, on
+    both databases)."""
+    offset = (seconds - first) / length
     if is_sqlite(connection):
         whole = sa.cast(offset, sa.Integer)  # truncates towards zero
         return sa.case((offset < whole, whole - 1), else_=whole)

@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from kompas.i18n import Message, Render, message
+from kompas.store import habit_counts
 from kompas.store.strategy import OwnAction, OwnPost
 from kompas.strategy.model import Habit
 
@@ -57,12 +60,7 @@ class Activity:
 
     def outside(self, since: datetime, until: datetime) -> Message | None:
         """Why ``[since, until)`` has no data (wholly outside the user's data), or None."""
-        if self.span is None:
-            return message("strategy.habit.no_dated_posts")
-        first, last = self.span
-        if until <= first or since > last:
-            return message("strategy.habit.outside", first=first.date(), last=last.date())
-        return None
+        return _outside(self.span, since, until)
 
     def unknowable(self, kind: str | None) -> Message | None:
         """Why a kind of action cannot be counted (its records carry no date), or None."""
@@ -70,9 +68,73 @@ class Activity:
             return None
         if any(a.kind == kind for a in self.actions):
             return None
-        count = self.undated[kind]
-        action = message(f"strategy.action.{kind}", count=count)
-        return message("strategy.habit.undated", count=count, action=action)
+        return _undated(kind, self.undated[kind])
+
+    def counts(self, habit: Habit, until: datetime, windows: int) -> list[int]:
+        """The habit's counts over ``windows`` windows ending at ``until``, oldest first."""
+        length = LENGTH[habit.per]
+        return [
+            count(habit, self, until - (back + 1) * length, until - back * length)
+            for back in range(windows - 1, -1, -1)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredActivity:
+    """The user's activity as the store counts it: each habit's windows are one grouped
+    query (:mod:`kompas.store.habit_counts`), nothing loaded. The same answers as
+    :class:`Activity` over the records of ``[horizon, until)``."""
+
+    connection: sa.Connection
+    horizon: datetime
+    until: datetime
+    platform: str | None = None
+    undated: dict[str, int] = field(default_factory=dict)
+    span: tuple[datetime, datetime] | None = None
+
+    def outside(self, since: datetime, until: datetime) -> Message | None:
+        """Why ``[since, until)`` has no data (wholly outside the user's data), or None."""
+        return _outside(self.span, since, until)
+
+    def unknowable(self, kind: str | None) -> Message | None:
+        """Why a kind of action cannot be counted (its records carry no date), or None."""
+        if kind is None or not self.undated.get(kind):
+            return None
+        if habit_counts.dated_any(self.connection, kind, self.horizon, self.until, self.platform):
+            return None
+        return _undated(kind, self.undated[kind])
+
+    def counts(self, habit: Habit, until: datetime, windows: int) -> list[int]:
+        """The habit's counts over ``windows`` windows ending at ``until``, oldest first."""
+        assert habit.count is not None
+        return habit_counts.windows(
+            self.connection,
+            habit.count,
+            habit.distinct == "people",
+            until,
+            LENGTH[habit.per],
+            windows,
+            self.platform,
+        )
+
+
+Counted = Activity | StoredActivity
+
+
+def _outside(
+    span: tuple[datetime, datetime] | None, since: datetime, until: datetime
+) -> Message | None:
+    if span is None:
+        return message("strategy.habit.no_dated_posts")
+    first, last = span
+    if until <= first or since > last:
+        return message("strategy.habit.outside", first=first.date(), last=last.date())
+    return None
+
+
+def _undated(kind: str, count: int) -> Message:
+    action = message(f"strategy.action.{kind}", count=count)
+    return message("strategy.habit.undated", count=count, action=action)
 
 
 def _created(record: OwnPost | OwnAction) -> datetime:
@@ -167,29 +229,27 @@ class HabitStatus:
 
 def window_counts(
     habit: Habit,
-    activity: Activity,
+    activity: Counted,
     until: datetime,
     windows: int,
     tags: TagCounter | None = None,
 ) -> list[int | None]:
     """Counts over ``windows`` consecutive windows of the habit's length ending at
     ``until``, oldest first (``None`` where a tag habit has no data)."""
+    if habit.tag is None:
+        return list(activity.counts(habit, until, windows))
     length = LENGTH[habit.per]
     values: list[int | None] = []
     for back in range(windows - 1, -1, -1):
         end = until - back * length
-        start = end - length
-        if habit.tag is not None:
-            counted = tags(start, end) if tags is not None else None
-            values.append(None if counted is None else counted.get(habit.tag, 0))
-        else:
-            values.append(count(habit, activity, start, end))
+        counted = tags(end - length, end) if tags is not None else None
+        values.append(None if counted is None else counted.get(habit.tag, 0))
     return values
 
 
 def status(
     habit: Habit,
-    activity: Activity,
+    activity: Counted,
     until: datetime,
     tags: TagCounter | None = None,
     tag_reason: Message | None = None,

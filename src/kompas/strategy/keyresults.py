@@ -150,6 +150,22 @@ def evaluate_one(
     return KeyResultStatus(goal.name, kr, start, end, value, tuple(trend), why)
 
 
+def windows(
+    strategy: Strategy, since: datetime, until: datetime, weeks: int = TREND_WEEKS
+) -> list[tuple[datetime, datetime]]:
+    """Every window the key results over ``[since, until)`` read a community figure in,
+    their trends included: what :meth:`MetricContext.prepare` counts at once."""
+    found = []
+    for _goal, kr in strategy.key_results:
+        if not kr.metric.startswith("community."):
+            continue
+        start, end = window(kr, since, until)
+        for back in range(weeks):
+            shift = timedelta(days=7 * back)
+            found.append((start - shift, end - shift))
+    return found
+
+
 def evaluate(
     strategy: Strategy,
     context: MetricContext,
@@ -158,6 +174,7 @@ def evaluate(
     weeks: int = TREND_WEEKS,
 ) -> list[KeyResultStatus]:
     """Every key result of the strategy over ``[since, until)``."""
+    context.prepare(windows(strategy, since, until, weeks))
     return [
         evaluate_one(goal, kr, context, since, until, weeks) for goal, kr in strategy.key_results
     ]

@@ -6,7 +6,7 @@ when it exposes them. A metric is ``None`` when the data cannot know it: "no dat
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -118,14 +118,23 @@ class MetricContext:
 
     def community(self, since: datetime | None, until: datetime | None) -> CommunityReport:
         """The community report of ``[since, until)`` (cached)."""
-        key = (since, until)
-        if key not in self._reports:
-            if self._community is None:
-                self._community = Community(self.connection, self.platform)
-            self._reports[key] = self._community.report(
-                Period(since, until), own_domains=self.own_domains, every_relationship=False
-            )
-        return self._reports[key]
+        self.prepare([(since, until)])
+        return self._reports[(since, until)]
+
+    def prepare(self, windows: Iterable[tuple[datetime | None, datetime | None]]) -> None:
+        """Count the community figures of every window not counted yet, all at once (each
+        figure is one grouped query for all of them)."""
+        wanted = list(dict.fromkeys(w for w in windows if w not in self._reports))
+        if not wanted:
+            return
+        if self._community is None:
+            self._community = Community(self.connection, self.platform)
+        found = self._community.reports(
+            [Period(since, until) for since, until in wanted],
+            own_domains=self.own_domains,
+            every_relationship=False,
+        )
+        self._reports.update(zip(wanted, found, strict=True))
 
 
 Compute = Callable[[MetricContext, datetime | None, datetime | None], float | None]

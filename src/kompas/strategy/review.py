@@ -18,6 +18,7 @@ from kompas.strategy import habits as habit_checks
 from kompas.strategy.alignment import Aligner, Alignment
 from kompas.strategy.habits import TagCounter
 from kompas.strategy.keyresults import KeyResultStatus, evaluate
+from kompas.strategy.keyresults import windows as kr_windows
 from kompas.strategy.learning import Correction
 from kompas.strategy.metrics import REGISTRY, MetricContext
 from kompas.strategy.model import Strategy
@@ -394,16 +395,20 @@ def build_review(
     """The review of ``[until - days, until)``."""
     since = until - timedelta(days=days)
     context = MetricContext(connection, platform, strategy.domains)
+    # The mix's window and every key result's, counted at once.
+    context.prepare([(since, until), *kr_windows(strategy, since, until)])
     key_results = evaluate(strategy, context, since, until)
     posts = store.own_posts(connection, since, until, platform)
     alignments = aligned_posts(strategy, posts, corrections=corrections_of(connection))
     pillars = coverage(strategy, alignments)
     unaligned = tuple((p, a) for p, a in alignments if a.status == "unaligned")
     unsupported = tuple((p, a) for p, a in alignments if a.status == "unsupported language")
-    horizon = since - timedelta(days=200)
-    activity = habit_checks.Activity(
-        store.own_posts(connection, horizon, until, platform),
-        store.own_actions(connection, horizon, until, ("like", "bookmark", "follow"), platform),
+    # Each habit's windows are one grouped query over the span they cover.
+    activity = habit_checks.StoredActivity(
+        connection,
+        since - timedelta(days=200),
+        until,
+        platform,
         store.undated_actions(connection, platform),
         store.activity_span(connection, platform),
     )

@@ -132,12 +132,14 @@ def _community_glance(connection: sa.Connection, end: datetime, days: int) -> Vi
     from kompas.community import Period
     from kompas.community.aggregate import Community
 
-    community = Community(connection)  # derived once, counted for both periods
     span = timedelta(days=days)
-    now = community.report(Period(end - span, end), every_relationship=False).figures["all"]
-    before = community.report(Period(end - 2 * span, end - span), every_relationship=False).figures[
-        "all"
-    ]
+    now, before = (
+        report.figures["all"]
+        for report in Community(connection).reports(
+            [Period(end - span, end), Period(end - 2 * span, end - span)],
+            every_relationship=False,
+        )
+    )
     if not now.has_data:
         return View(True, None)
     items = [
