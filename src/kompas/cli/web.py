@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -74,6 +75,10 @@ def serve_command(
     allowed = frozenset(LOOPBACK | {name.lower() for name in names if name})
     guard = Guard(token=token or None, allowed_hosts=allowed)
     app = create_app(engine, guard, workspace.home)
+    from kompas.web.pillars import prepare
+
+    # The first pages' work done meanwhile; a page asked for before it ends waits for it.
+    threading.Thread(target=prepare, args=(engine,), name="kompas-prepare", daemon=True).start()
     # Bind first: a busy port is exit 1 before anything says the dashboard is served.
     try:
         sock = listen(host, port)

@@ -83,9 +83,11 @@ class Community:
         half_life_days: float = HALF_LIFE_DAYS,
         own_domains: Iterable[str] = (),
         every_relationship: bool = True,
+        only: str | None = None,
     ) -> list[CommunityReport]:
         """The reports of several periods at once: each figure is one grouped query for
-        all of them (see :meth:`report`)."""
+        all of them (see :meth:`report`). ``only`` names the one scope to count (a
+        platform, or ``all``), when a caller reads no other."""
         if half_life_days <= 0:
             raise ValueError("the half-life must be positive")
         domains = tuple(own_domains)
@@ -108,6 +110,8 @@ class Community:
         relations: list[dict[str, list[Relationship]]] = [{} for _ in periods]
         done: dict[frozenset[str], list[tuple[Figures, list[Relationship]]]] = {}
         for name, scope in [*((p, {p}) for p in present), ("all", set(present))]:
+            if only is not None and name != only:
+                continue
             key = frozenset(scope)
             if key not in done:
                 done[key] = counting.figures(scope)

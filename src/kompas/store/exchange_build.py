@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kompas.model import InteractionKind, PostKind
-from kompas.store import exchanges, sqlfn
+from kompas.store import exchanges, identities, sqlfn
 from kompas.store.exchanges import (
     DAY_SECONDS,
     MONDAY,
@@ -871,6 +871,17 @@ def _building(engine: sa.Engine) -> threading.Lock:
     key = engine.url.render_as_string(hide_password=False)
     with _LOCKS_LOCK:
         return _LOCKS.setdefault(key, threading.Lock())
+
+
+def refresh(engine: sa.Engine) -> None:
+    """Rebuild the store's derived tables now if they are stale (what the dashboard does
+    when it starts, so its first pages find them fresh; a page asking meanwhile waits for
+    this build instead of deriving its own)."""
+    with engine.connect() as connection:
+        selves = exchanges.every_self(connection)
+        if selves:
+            persons = identities.person_keys(connection)
+            derived(connection, selves, persons, sorted({p for p, _ in selves}))
 
 
 def _writing(connection: sa.Connection) -> bool:

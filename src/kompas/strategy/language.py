@@ -41,6 +41,13 @@ def _identifier(restricted: bool) -> Any:
     return identifier
 
 
+def prepare() -> None:
+    """Load the detector's models now (the dashboard does at start), not on the first
+    post that needs one."""
+    _identifier(True)
+    _identifier(False)
+
+
 def by_script(text: str) -> str | None:
     """``ja``, ``ko`` or ``zh`` when most letters of ``text`` are in those scripts."""
     if not has_cjk(text):  # most posts: no need to count anything

@@ -133,6 +133,7 @@ class MetricContext:
             [Period(since, until) for since, until in wanted],
             own_domains=self.own_domains,
             every_relationship=False,
+            only=self.platform or "all",
         )
         self._reports.update(zip(wanted, found, strict=True))
 

@@ -4,6 +4,7 @@ thing that would help most."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,9 @@ from kompas.i18n import Message, Render, message
 from kompas.rules.routes import Notice, notices, people_to_meet
 from kompas.store import feeds as feed_store
 from kompas.store import strategy as store
+from kompas.store.strategy import OwnPost
 from kompas.strategy import habits as habit_checks
+from kompas.strategy.alignment import Alignment
 from kompas.strategy.habits import TagCounter
 from kompas.strategy.model import Strategy
 from kompas.strategy.review import aligned_posts, corrections_of, day_start
@@ -152,25 +155,24 @@ def build_today(
     day: datetime,
     rules_path: Path | None = None,
     platform: str | None = None,
+    week: Sequence[tuple[OwnPost, Alignment]] | None = None,
 ) -> Today:
-    """The day ``day`` (UTC) against the strategy."""
+    """The day ``day`` (UTC) against the strategy. ``week``: what :func:`aligned_posts`
+    gives for the posts of the 7 days up to the day's end, when the caller has it (the
+    dashboard's 7-day review of the same days): not aligned twice."""
     start = day_start(day)
     end = start + timedelta(days=1)
-    # Only as far back as the habits' streaks look (a week at least, for the pillars),
-    # and only the kinds of action a habit counts: a busy account's likes of a whole
-    # year are never loaded for nothing.
+    # Only as far back as the habits' streaks look; each habit's windows are one grouped
+    # query over that span (a busy account's year of posts is never loaded for them).
     reach = max(
         (habit_checks.HORIZON[h.per] * habit_checks.LENGTH[h.per] for h in strategy.habits),
         default=timedelta(days=7),
     )
-    horizon = start - max(reach, timedelta(days=7))
-    posts = store.own_posts(connection, horizon, end, platform)
-    kinds = tuple(
-        k for k in ("like", "bookmark", "follow") if k in {h.count for h in strategy.habits}
-    )
-    activity = habit_checks.Activity(
-        posts,
-        store.own_actions(connection, horizon, end, kinds, platform) if kinds else [],
+    activity = habit_checks.StoredActivity(
+        connection,
+        start - max(reach, timedelta(days=7)),
+        end,
+        platform,
         store.undated_actions(connection, platform),
         store.activity_span(connection, platform),
     )
@@ -182,10 +184,10 @@ def build_today(
         habit_checks.status(h, activity, end, counter, reason, open_window=True)
         for h in strategy.habits
     )
-    week = [
-        p for p in posts if p.created_at is not None and p.created_at >= end - timedelta(days=7)
-    ]
-    aligned = aligned_posts(strategy, week, corrections=corrections_of(connection))
+    posts = store.own_posts(connection, end - timedelta(days=7), end, platform)
+    if week is None:
+        week = aligned_posts(strategy, posts, corrections=corrections_of(connection))
+    aligned = list(week)
     week_by_pillar = Counter(m for _, a in aligned for m in a.labels)
     todays = [(p, a) for p, a in aligned if p.created_at is not None and p.created_at >= start]
     by_pillar = Counter(m for _, a in todays for m in a.labels)
@@ -200,7 +202,7 @@ def build_today(
         notices=tuple(notes),
         people_to_meet=to_meet,
         actions=tuple(
-            pillar_actions(connection, strategy, [p.text for p in week], dict(week_by_pillar))
+            pillar_actions(connection, strategy, [p.text for p in posts], dict(week_by_pillar))
         ),
     )
 

@@ -55,6 +55,27 @@ def warm(*modules: str) -> None:
             importlib.import_module(name)
 
 
+def prepare(engine: sa.Engine) -> None:
+    """What the dashboard's first pages would otherwise pay, done at start (in a thread
+    of its own): the store's derived exchanges rebuilt if an import left them stale,
+    the pillars imported, the language detector loaded."""
+    from kompas.store.exchange_build import refresh
+
+    try:
+        refresh(engine)
+        modules = [
+            f"kompas.{p}" for p in ("community", "strategy", "people", "inbox") if installed(p)
+        ]
+        warm(*modules)
+        if installed("strategy"):
+            warm("kompas.strategy.review")
+            from kompas.strategy import language
+
+            language.prepare()
+    except Exception:  # each page does this work again, and says what fails
+        return
+
+
 def installed(pillar: str) -> bool:
     """Whether the pillar's package is part of this kompas."""
     return importlib.util.find_spec(f"kompas.{pillar}") is not None
@@ -138,6 +159,7 @@ def _community_glance(connection: sa.Connection, end: datetime, days: int) -> Vi
         for report in Community(connection).reports(
             [Period(end - span, end), Period(end - 2 * span, end - span)],
             every_relationship=False,
+            only="all",
         )
     )
     if not now.has_data:
@@ -411,7 +433,9 @@ def strategy(connection: sa.Connection, home: Path | None, date: str, days: int)
         plan = load_strategy(home / "strategy.yaml")
         rules = home / "rules.yaml"
         review = build_review(connection, plan, day + timedelta(days=1), days, rules)
-        today = build_today(connection, plan, day, rules)
+        # A 7-day review aligns the very posts today's week does: aligned once.
+        week = review.alignments if days == 7 else None
+        today = build_today(connection, plan, day, rules, week=week)
     except KompasError as error:
         return View(True, None, problem=said(error))
     newest = sorted(
