@@ -20,30 +20,25 @@ the same commands also run with that code, alternating, on their own copy of the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from import_x import (
     MB,
     OUT,
-    SAMPLE,
     Run,
-    _covering_first,
     child_environment,
     measure,
-    write_archive,
 )
-from scale import _ID, _WHEN, FIRST_ID, X_TIME, kompas
+from scale import build_archive, kompas
 
 REFERENCE = """
 import sys, warnings
@@ -69,37 +64,6 @@ def code(src: Path | None) -> Iterator[None]:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = saved
-
-
-def build_archive(posts: int, target: Path, today: datetime, spread: int) -> None:
-    """An X archive of ``posts`` tweets: the sample's 2,045 tweets (180 days) repeated with
-    fresh ids, copy ``k`` moved ``k * spread`` days back, the newest ending ``today``.
-    ``spread`` 1 is ``bench/scale.py``'s shape (200,000 posts in 41 weeks, ~700 a day);
-    14 spreads them over four years (~130 a day), a busy account's history."""
-    with zipfile.ZipFile(SAMPLE) as sample:
-        members = {Path(name).name: name for name in sample.namelist() if name.endswith(".js")}
-        others = {name: sample.read(member) for name, member in members.items()}
-    source = others.pop("tweets.js")
-    items = _covering_first(json.loads(source[source.index(b"=") + 1 :]))
-    moments = [datetime.strptime(i["tweet"]["created_at"], X_TIME) for i in items]
-    forward = today.replace(tzinfo=None) - max(moments)
-    templates = []
-    for item in items:
-        item["tweet"]["id_str"] = item["tweet"]["id"] = _ID
-        item["tweet"]["created_at"] = _WHEN
-        text = json.dumps([item], indent=2, separators=(",", " : "), ensure_ascii=False)
-        templates.append(text[2:-2])
-
-    def tweet(number: int) -> str:
-        copy, index = divmod(number, len(templates))
-        when = moments[index] + forward - timedelta(days=copy * spread)
-        return (
-            templates[index]
-            .replace(f'"{_ID}"', f'"{FIRST_ID + number}"')
-            .replace(_WHEN, when.strftime(X_TIME))
-        )
-
-    write_archive(target, others, "tweets.js", posts, tweet)
 
 
 def _store(posts: int, home: Path, src: Path | None, spread: int) -> None:

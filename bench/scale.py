@@ -60,8 +60,11 @@ WARM_UP_POSTS = 500
 X_TIME = "%a %b %d %H:%M:%S +0000 %Y"
 
 
-def build_archive(posts: int, target: Path, today: datetime) -> None:
-    """An X archive of ``posts`` tweets made from the sample (see the module docstring)."""
+def build_archive(posts: int, target: Path, today: datetime, spread: int = 1) -> None:
+    """An X archive of ``posts`` tweets: the sample's tweets repeated with fresh ids, copy
+    ``k`` moved ``k * spread`` days back, the newest ending ``today`` (see the module
+    docstring). ``spread`` 1 is this bench's shape (200,000 posts in 41 weeks, ~700 a day);
+    ``bench/community.py`` also uses 14, four years of a busy account (~130 a day)."""
     with zipfile.ZipFile(SAMPLE) as sample:
         members = {Path(name).name: name for name in sample.namelist() if name.endswith(".js")}
         others = {name: sample.read(member) for name, member in members.items()}
@@ -78,7 +81,7 @@ def build_archive(posts: int, target: Path, today: datetime) -> None:
 
     def tweet(number: int) -> str:
         copy, index = divmod(number, len(templates))
-        when = moments[index] + forward - timedelta(days=copy)
+        when = moments[index] + forward - timedelta(days=copy * spread)
         return (
             templates[index]
             .replace(f'"{_ID}"', f'"{FIRST_ID + number}"')
