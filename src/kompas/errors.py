@@ -9,6 +9,10 @@ class KompasError(Exception):
     """Base of every error kompas raises on purpose."""
 
 
+class Refused(KompasError):
+    """The platform refused a record, a post or a name the user chose (exit code 1)."""
+
+
 class SourceError(KompasError):
     """An export could not be read: names the file, the member, the record or line, and
     what was expected, so the user knows what to fix."""

@@ -25,12 +25,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kompas.errors import KompasError, UsageError
+from kompas.errors import KompasError, Refused, UsageError
 from kompas.post import progress
 from kompas.post.image import BLUESKY_IMAGE_LIMIT, NotAnImage, TooLarge, check_size, read_image
 from kompas.post.progress import Progress
 from kompas.sync import credentials
-from kompas.sync.bluesky_write import Refused
 from kompas.sync.credentials import NotConnected
 from kompas.sync.http import PlatformUnreachable, RetryPolicy
 from kompas.sync.mastodon import ReadOnly, require_write

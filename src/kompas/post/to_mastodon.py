@@ -10,13 +10,12 @@ itself has it in its URI or URL; any other is resolved by the instance's search
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from mastodon import MastodonAPIError
 
 from kompas.errors import KompasError
 from kompas.model import Post, Record
@@ -25,47 +24,20 @@ from kompas.post.image import MASTODON_IMAGE_LIMIT, Image
 from kompas.post.poster import Poster
 from kompas.store.posted import known_post
 from kompas.sync import credentials
-from kompas.sync.bluesky_write import Refused
 from kompas.sync.http import PlatformUnreachable, RetryPolicy
 from kompas.sync.mastodon import (
     PLATFORM,
     PlatformError,
-    ReadOnly,
     call,
     client,
     local_status_id,
+    refusing,
     require_write,
 )
 from kompas.sync.mastodon_records import Resolver, account_record, status_records
 
 if TYPE_CHECKING:
     from kompas.post.send import Draft
-
-T = TypeVar("T")
-
-
-def refusing(what: str, function: Callable[[], T]) -> T:
-    """One write. An instance that refuses it (HTTP 422 and other 4xx: too long, an
-    upload it cannot take) is the user's problem, :class:`Refused` with the instance's own
-    words; 403 (the token lacks the scope) is :class:`ReadOnly`."""
-
-    def attempt() -> T:
-        try:
-            return function()
-        except MastodonAPIError as exc:
-            status = exc.args[1] if len(exc.args) > 1 else None
-            detail = exc.args[3] if len(exc.args) > 3 else None
-            if status == 403:
-                raise ReadOnly(
-                    f"Mastodon refused {what}: HTTP 403 {detail or ''}".rstrip()
-                ) from None
-            if isinstance(status, int) and 400 <= status < 500 and status != 401:
-                raise Refused(
-                    f"Mastodon refused {what}: HTTP {status} {detail or ''}".rstrip()
-                ) from None
-            raise
-
-    return call(what, attempt)
 
 
 class MastodonPoster(Poster):
@@ -127,6 +99,7 @@ class MastodonPoster(Poster):
                 description=alt or None,
                 file_name=image.path.name,
             ),
+            forbidden_is_read_only=True,
         )
         if made.get("url") is not None:
             self._ready.add(str(made["id"]))  # processed at once (200)
@@ -227,6 +200,7 @@ class MastodonPoster(Poster):
                 media_ids=[media] if media else None,
                 idempotency_key=f"{state.key}:{index}",
             ),
+            forbidden_is_read_only=True,
         )
         author = status.get("account")
         if isinstance(author, Mapping):

@@ -17,16 +17,12 @@ from typing import Any, TypeVar
 from atproto import Client, models
 from atproto import exceptions as at_errors
 
-from kompas.errors import KompasError
+from kompas.errors import Refused
 from kompas.sync.bluesky import body_of, call, error_text, saved_session
 from kompas.sync.http import RetryPolicy
 
 T = TypeVar("T")
 PAGE = 100
-
-
-class Refused(KompasError):
-    """The platform refused a record or a name the user chose."""
 
 
 @dataclass(frozen=True, slots=True)

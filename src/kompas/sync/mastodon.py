@@ -28,7 +28,7 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
-from kompas.errors import KompasError
+from kompas.errors import KompasError, Refused
 from kompas.model import InteractionKind, Platform, Record
 from kompas.store.feeds import NewEntry
 from kompas.store.keep import put_platform_notes
@@ -128,6 +128,29 @@ def normalise_instance(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise KompasError(f"{url!r} is not an instance URL (expected https://HOST)")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def refusing(what: str, function: Callable[[], T], *, forbidden_is_read_only: bool = False) -> T:
+    """One write under :func:`call`. An instance that refuses it (HTTP 4xx but 401: too
+    long, a blank or duplicate title, an upload it cannot take) is the user's problem,
+    :class:`~kompas.errors.Refused` with the instance's own words. A 403 (the instance
+    narrowed the token's grant) is :class:`ReadOnly` with ``forbidden_is_read_only``, else
+    a platform error like any other answer."""
+
+    def attempt() -> T:
+        try:
+            return function()
+        except MastodonAPIError as exc:
+            status = exc.args[1] if len(exc.args) > 1 else None
+            detail = exc.args[3] if len(exc.args) > 3 else None
+            said = f"Mastodon refused {what}: HTTP {status} {detail or ''}".rstrip()
+            if status == 403 and forbidden_is_read_only:
+                raise ReadOnly(said) from None
+            if isinstance(status, int) and 400 <= status < 500 and status not in (401, 403):
+                raise Refused(said) from None
+            raise
+
+    return call(what, attempt)
 
 
 def call(what: str, function: Callable[[], T]) -> T:

@@ -9,40 +9,19 @@ those of the following list (read live, with their API ids). Writing needs the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
-
-from mastodon import MastodonAPIError
 
 from kompas.lists.config import ListSpec
 from kompas.lists.plan import Current
 from kompas.sync import credentials
-from kompas.sync.bluesky_write import Refused
 from kompas.sync.http import RetryPolicy
-from kompas.sync.mastodon import PLATFORM, call, client, require_write
+from kompas.sync.mastodon import PLATFORM, call, client, refusing, require_write
 from kompas.sync.mastodon_records import account_handle, account_uri
 
-T = TypeVar("T")
 PAGE = 80
-
-
-def refusing(what: str, function: Callable[[], T]) -> T:
-    """One write; an instance that refuses it (HTTP 4xx: a blank or duplicate title, an
-    account it will not list) is the user's input problem, :class:`Refused` (exit 1)."""
-
-    def attempt() -> T:
-        try:
-            return function()
-        except MastodonAPIError as exc:
-            status = exc.args[1] if len(exc.args) > 1 else None
-            if isinstance(status, int) and 400 <= status < 500 and status not in (401, 403):
-                detail = exc.args[3] if len(exc.args) > 3 else exc.args[-1]
-                raise Refused(f"Mastodon refused {what}: HTTP {status} {detail}") from None
-            raise
-
-    return call(what, attempt)
 
 
 class MastodonLists:
