@@ -207,3 +207,15 @@ def test_today_needs_no_strategy_file(tmp_path: Path) -> None:
     printed = kompas("today").stdout
     assert "every pillar had a post" not in printed
     assert "habit" not in printed.splitlines()[1]  # no empty habits table
+
+
+def test_today_on_an_empty_workspace_says_only_that_there_is_no_data(tmp_path: Path) -> None:
+    """No "Posts today: 0" and no list of reasons on a store with nothing of the user's:
+    one line says there is no data and what brings it, with or without --date."""
+    kompas = Kompas(tmp_path / "home")
+    for args in (("today",), ("today", "--date", "2026-01-01")):
+        result = kompas(*args)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip().splitlines() == [
+            "No data yet: import an export with `kompas import ...` (see docs/import.md)."
+        ]

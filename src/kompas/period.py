@@ -153,11 +153,15 @@ def period_of(
     return Period(start, end, anchored=anchored, data_end=span.last if span else None)
 
 
+#: What every screen says first on a store with no data of the user's.
+NO_DATA_YET = "No data yet: import an export with `kompas import ...` (see docs/import.md)."
+
+
 def note(period: Period, span: DataSpan) -> str | None:
     """The first line a screen shows about its period: where the data ends when the
     period was anchored there, or that there is no data at all."""
     if span.empty:
-        return "No data yet: import an export with `kompas import ...` (see docs/import.md)."
+        return NO_DATA_YET
     if period.anchored and span.last is not None:
         if period.since is None:
             return f"Your data ends {span.last:%Y-%m-%d}."

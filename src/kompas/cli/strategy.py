@@ -91,17 +91,22 @@ def _rules_path() -> Path:
     return State.workspace().home / "rules.yaml"
 
 
-def _day(connection: sa.Connection, value: str | None, days: int) -> tuple[datetime, str | None]:
+def _day(
+    connection: sa.Connection, value: str | None, days: int
+) -> tuple[datetime, str | None, bool]:
     """The day a command looks at (``--date``; by default the last day of your data when
-    it ended before today, else today), and the line to show first about that choice."""
-    if value is not None:
-        try:
-            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC), None
-        except ValueError:
-            raise UsageError(f"--date {value!r} is not a date (expected YYYY-MM-DD)") from None
+    it ended before today, else today), the line to show first about that choice, and
+    whether the store holds no dated activity of the user at all."""
     from kompas.store.queries import data_span
 
-    return default_day(data_span(connection), days)
+    span = data_span(connection)
+    if value is not None:
+        try:
+            moment = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise UsageError(f"--date {value!r} is not a date (expected YYYY-MM-DD)") from None
+        return moment, None, span.empty
+    return (*default_day(span, days), span.empty)
 
 
 def _dump(payload: object) -> None:
@@ -291,7 +296,7 @@ def align_command(
             )
         strategy = load_strategy(_strategy_path(path))
         with State.workspace().engine.connect() as connection:
-            day, first_line = _day(connection, date, days)
+            day, first_line, _ = _day(connection, date, days)
             until = day + timedelta(days=1)
             posts = store.own_posts(connection, until - timedelta(days=days), until)
             corrections = corrections_of(connection)
@@ -383,7 +388,7 @@ def today_command(
     try:
         strategy = _strategy_or_none(path)
         with State.workspace().engine.connect() as connection:
-            day, first_line = _day(connection, date, 1)
+            day, first_line, empty = _day(connection, date, 1)
             result = build_today(connection, strategy or Strategy(why=""), day, _rules_path())
             if strategy is None:
                 result = replace(result, suggestion=message("strategy.suggest.no_strategy"))
@@ -395,6 +400,12 @@ def today_command(
         _first(first_line, stderr=True)
         return
     _first(first_line)
+    if empty and not result.actions:
+        if first_line is None:  # --date given: say it here
+            from kompas.period import NO_DATA_YET
+
+            _first(NO_DATA_YET)
+        return
     if result.habits:
         _print_habits(result, day)
     else:
@@ -461,7 +472,7 @@ def review_command(
     try:
         strategy = load_strategy(_strategy_path(path))
         with State.workspace().engine.connect() as connection:
-            day, first_line = _day(connection, date, 30 if month else 7)
+            day, first_line, _ = _day(connection, date, 30 if month else 7)
             until = day + timedelta(days=1)
             result = build_review(connection, strategy, until, 30 if month else 7, _rules_path())
     except KompasError as error:
