@@ -75,7 +75,22 @@ case "${1:-start}" in
   *) echo "usage: $0 [start|stop|install]" >&2; exit 2 ;;
 esac
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Free ports below the kernel's ephemeral range (32768+), where the bare PDS that CI starts
+# at the same time (tests/pds/start_pds.sh) takes its own: the two never pick the same one.
+free_ports() {
+  python3 -c 'import random, socket, sys
+ports = []
+while len(ports) < int(sys.argv[1]):
+    port = random.randrange(20000, 32000)
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    if port not in ports:
+        ports.append(port)
+print(*ports)' "$1"
+}
 mkdir -p "$WORK"
 chmod 755 "$WORK"   # the postgres user must reach $WORK/pg when we run as root
 stop
@@ -85,8 +100,7 @@ cp "$HERE/network.mjs" "$WORK/node/"
 # --- scratch PostgreSQL and Redis, loopback only ---------------------------------------
 rm -rf "$WORK/pg" "$WORK/redis" "$WORK/tmp"
 mkdir -p "$WORK/pg" "$WORK/redis" "$WORK/tmp"
-PG_PORT=$(free_port); REDIS_PORT=$(free_port)
-PLC_PORT=$(free_port); PDS_PORT=$(free_port); APPVIEW_PORT=$(free_port)
+read -r PG_PORT REDIS_PORT PLC_PORT PDS_PORT APPVIEW_PORT < <(free_ports 5)
 [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
 as_pg "'$PGBIN/initdb' -D '$WORK/pg/data' -U postgres --auth=trust -E UTF8 >'$WORK/pg/initdb.log'"
 # The AppView, bsync and Ozone each keep a pool of connections: allow for them.
@@ -104,12 +118,18 @@ TMPDIR="$WORK/tmp" DB_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postg
   APPVIEW_PORT=$APPVIEW_PORT LOG_ENABLED=false NODE_OPTIONS=--dns-result-order=ipv4first \
   nohup "$NODE" "$WORK/node/network.mjs" >"$WORK/network.log" 2>&1 </dev/null &
 echo $! >"$WORK/node.pid"
-for _ in $(seq 1 180); do
+# A busy 2-core machine (CI also installs the Python environment meanwhile) can take minutes.
+WAIT=${NETWORK_START_TIMEOUT:-360}
+for _ in $(seq 1 "$WAIT"); do
   grep -q '^READY ' "$WORK/network.log" && break
   kill -0 "$(cat "$WORK/node.pid")" 2>/dev/null || { tail -n 40 "$WORK/network.log" >&2; stop; exit 1; }
   sleep 1
 done
-grep -q '^READY ' "$WORK/network.log" || { echo "network did not start in 180 s" >&2; stop; exit 1; }
+if ! grep -q '^READY ' "$WORK/network.log"; then
+  echo "network did not start in $WAIT s; the end of $WORK/network.log:" >&2
+  tail -n 40 "$WORK/network.log" >&2
+  stop; exit 1
+fi
 
 python3 - "$WORK/network.log" <<'PY'
 import json, sys, urllib.request
