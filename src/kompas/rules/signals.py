@@ -1,7 +1,8 @@
 """What ``score_by: relationship`` and ``quiet_first`` read from the store: a
 :class:`~kompas.rules.ranking.Ranking`, built once per run of the rules.
 
-Exchanges are the community pillar's own (:func:`kompas.community.contacts.index_of`):
+Exchanges are the community pillar's own (its derived exchanges, :mod:`kompas.store.exchanges`;
+the reference reading is :func:`kompas.community.contacts.index_of`):
 replies, mentions, reposts and quotes either way, a person linked across platforms
 counted once. The window ends where the user's data ends, not today, so an export
 read months later still knows whom its owner talked with.
@@ -15,10 +16,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from kompas.community.contacts import index_of
 from kompas.rules.ranking import NO_RANKING, POSTS_DAYS, TALK_DAYS, Ranking
-from kompas.store import community as community_store
 from kompas.store import feeds as feeds_store
+from kompas.store.community_queries import Window, of_store
+from kompas.store.identities import person_keys
 from kompas.store.queries import data_span
 
 
@@ -26,21 +27,22 @@ def talk_counts(
     connection: sa.Connection, days: int = TALK_DAYS
 ) -> tuple[dict[str, int], datetime | None]:
     """Exchanges per account (``platform:account_id``) with the user in the ``days``
-    before the data's end, and that end (``None``: no activity of the user's stored)."""
+    before the data's end (both ends counted), and that end (``None``: no activity of the
+    user's stored). Counted by the database over the community pillar's derived
+    exchanges, one row per person and account."""
     end = data_span(connection).last
     if end is None:
         return {}, None
-    since = end - timedelta(days=days)
-    index = index_of(community_store.load(connection))
+    queries = of_store(connection)
+    if queries is None:
+        return {}, end
+    window = Window(end - timedelta(days=days), end + timedelta(microseconds=1))
     per_person: Counter[str] = Counter()
     accounts: dict[str, str] = {}
-    for contact in index.contacts:
-        if contact.person is None or contact.when is None or not since <= contact.when <= end:
-            continue
-        per_person[contact.person] += 1
-        if contact.account is not None:
-            accounts[f"{contact.platform}:{contact.account}"] = contact.person
-    for (platform, account), person in index.persons.items():  # linked accounts share
+    for person, account, exchanges in queries.per_account(queries.platforms, window):
+        per_person[person] += exchanges
+        accounts[account] = person
+    for (platform, account), person in person_keys(connection).items():  # linked accounts
         accounts.setdefault(f"{platform}:{account}", person)
     talk = {key: per_person[p] for key, p in accounts.items() if per_person[p]}
     return talk, end

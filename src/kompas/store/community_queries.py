@@ -496,6 +496,20 @@ class CommunityQueries(Sources):
             found[number] = split(talking, started)
         return found
 
+    def per_account(self, platforms: Iterable[str], window: Window) -> list[tuple[str, str, int]]:
+        """The exchanges of the period per person and account: ``(person,
+        "platform:account", exchanges)``."""
+        scope = list(platforms)
+        s = self.contacts(scope, (window.since, window.until), within=window).c
+        return [
+            (person, f"{platform}:{account}", _i(n))
+            for person, platform, account, n in self.connection.execute(
+                sa.select(s.person, s.platform, s.account, sa.func.sum(s.n))
+                .where(s.person.is_not(None) & window.holds(s.at))
+                .group_by(s.person, s.platform, s.account)
+            )
+        ]
+
     # -- one period's relationships ------------------------------------------------------
 
     def people(
@@ -589,3 +603,17 @@ class CommunityQueries(Sources):
             )
             for r in rows
         ]
+
+
+def of_store(connection: sa.Connection) -> CommunityQueries | None:
+    """The grouped queries over the store's derived exchanges, with every account of the
+    user (rebuilt first when stale); ``None`` when the store holds no account of theirs."""
+    from kompas.store import exchanges, identities
+    from kompas.store.exchange_build import derived
+
+    selves = exchanges.every_self(connection)
+    if not selves:
+        return None
+    platforms = sorted({platform for platform, _ in selves})
+    persons = identities.person_keys(connection)
+    return CommunityQueries(connection, derived(connection, selves, persons, platforms), platforms)

@@ -114,6 +114,7 @@ class Sources:
     ) -> None:
         self.connection = connection
         self.t = tables
+        self.platforms = list(platforms)
         spans = list(
             connection.execute(
                 sa.select(tables.spans).where(tables.spans.c.platform.in_(list(platforms)))
