@@ -41,6 +41,13 @@ pillars:
 """
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests remember detected languages in a folder of their own, never the user's."""
+    os.environ["KOMPAS_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+
+
 def _worker_database(url: str | None) -> str | None:
     """Under pytest-xdist each worker wipes and fills its own PostgreSQL database
     (``NAME_gw0``, ``NAME_gw1``, ...), created on first use, so workers never share one."""

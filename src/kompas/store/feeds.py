@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from kompas.model import FeedItem, FeedSubscription, InteractionKind
 from kompas.period import DataSpan
@@ -25,6 +24,7 @@ from kompas.store.schema import (
     metadata,
     posts,
 )
+from kompas.store.upsert import insert_for
 
 feed_items = sa.Table(
     "feed_items",
@@ -158,11 +158,6 @@ class StoredDecision:
     decided_at: datetime
 
 
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    dialect = connection.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def subscriptions(connection: sa.Connection) -> list[FeedSubscription]:
     """Every feed the user follows (OPML imports and ``kompas feeds add``)."""
     rows = connection.execute(sa.select(feed_subscriptions).order_by(feed_subscriptions.c.url))
@@ -171,7 +166,7 @@ def subscriptions(connection: sa.Connection) -> list[FeedSubscription]:
 
 def add_subscription(connection: sa.Connection, url: str, title: str | None = None) -> bool:
     """Follow a feed; ``False`` when it was followed already."""
-    statement = _insert(connection, feed_subscriptions).values(
+    statement = insert_for(connection, feed_subscriptions).values(
         url=url, title=title, html_url=None, categories=[]
     )
     result = connection.execute(statement.on_conflict_do_nothing(index_elements=["url"]))
@@ -214,7 +209,7 @@ def record_fetch(
         values.update(last_ok_at=now, etag=etag, last_modified=last_modified)
         if title:
             values["title"] = title
-    statement = _insert(connection, feed_state).values(**values)
+    statement = insert_for(connection, feed_state).values(**values)
     updates: dict[str, Any] = {
         "last_status": status,
         "last_http_status": http_status,
@@ -375,7 +370,7 @@ def save_decisions(
     ]
     if not rows:
         return 0
-    statement = _insert(connection, rule_decisions)
+    statement = insert_for(connection, rule_decisions)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["item_id"],

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from kompas.store import schema
 from kompas.store.schema import accounts, follows, interactions, posts
+from kompas.store.upsert import insert_for
 
 #: The kinds of interaction that address the user and wait for an answer, strongest first
 #: (a post that both replies to and quotes the user is one reply).
@@ -466,9 +466,7 @@ def set_mark(
     """Mark one item ``done``, ``snoozed`` (until ``until``) or ``ignored``."""
     if state not in STATES:
         raise ValueError(f"unknown inbox state {state!r}")
-    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
-        inbox_marks
-    )
+    insert = insert_for(connection, inbox_marks)
     statement = insert.values(
         platform=platform, post=post, state=state, until=until, marked_at=marked_at
     )

@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from kompas.errors import KompasError, UsageError
 from kompas.i18n import message
@@ -34,6 +33,7 @@ from kompas.model import InteractionKind
 from kompas.store import schema
 from kompas.store.identities import AccountRef
 from kompas.store.schema import accounts, identity_links, interactions, posts
+from kompas.store.upsert import insert_for
 
 #: Where a note comes from: written with kompas, or imported from Mastodon's account note.
 LOCAL = "kompas"
@@ -254,15 +254,11 @@ def put_platform_notes(
 # --- tags -------------------------------------------------------------------------------
 
 
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
-    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 def add_tag(connection: sa.Connection, ref: AccountRef, tag: str, at: datetime) -> str:
     """Tag ``ref`` (checked by :func:`check_tag`; tagging twice is one tag)."""
     tag = check_tag(tag)
     connection.execute(
-        _insert(connection, person_tags)
+        insert_for(connection, person_tags)
         .values(platform=ref.platform, account_id=ref.id, tag=tag, created_at=at)
         .on_conflict_do_nothing(index_elements=["platform", "account_id", "tag"])
     )

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from kompas.store import schema
 from kompas.store.schema import accounts, follows, interactions, posts
+from kompas.store.upsert import insert_for
 
 #: What the user said about a post's pillars; the text is kept so a correction still
 #: teaches when the post is gone from a later import.
@@ -56,10 +56,7 @@ def save_correction(
         "text": text,
         "created_at": when or datetime.now(UTC),
     }
-    dialect = connection.dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-        alignment_corrections
-    ).values(row)
+    insert = insert_for(connection, alignment_corrections).values(row)
     connection.execute(
         insert.on_conflict_do_update(
             index_elements=["platform", "post_id"],

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from kompas.model import Follow, Record
 from kompas.store import feeds, schema, unfollows, writer
 from kompas.store.unfollows import Side
+from kompas.store.upsert import insert_for
 
 sync_state = sa.Table(
     "sync_state",
@@ -44,10 +44,6 @@ lookup_cache = sa.Table(
 )
 
 
-def _insert(dialect: str, table: sa.Table) -> Any:
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def read_cursor(engine: sa.Engine, platform: str, account_id: str, stream: str) -> Any:
     """The committed cursor of one stream (None: start from the beginning)."""
     with engine.connect() as connection:
@@ -63,7 +59,7 @@ def read_cursor(engine: sa.Engine, platform: str, account_id: str, stream: str) 
 def _put_cursor(
     connection: sa.Connection, platform: str, account_id: str, stream: str, cursor: Any
 ) -> None:
-    statement = _insert(connection.dialect.name, sync_state).values(
+    statement = insert_for(connection, sync_state).values(
         platform=platform,
         account_id=account_id,
         stream=stream,
@@ -189,7 +185,7 @@ def cache_lookup(
 ) -> None:
     """Keep (or replace) the lookup under ``key``."""
     with engine.begin() as connection:
-        statement = _insert(connection.dialect.name, lookup_cache).values(
+        statement = insert_for(connection, lookup_cache).values(
             key=key, platform=platform, fetched_at=fetched_at, payload=payload
         )
         connection.execute(

@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from kompas.i18n import Message, message
 from kompas.strategy import features
 from kompas.strategy.features import has_cjk, normalise, words
-from kompas.strategy.language import by_script, detect, detect_many
+from kompas.strategy.language import by_script, detect_many, detect_remembered
 from kompas.strategy.model import Pillar
 
 if TYPE_CHECKING:
@@ -228,11 +228,11 @@ def pillar_languages(pillars: Sequence[Pillar]) -> frozenset[str]:
     those its descriptions and examples are written in, and the CJK languages whose
     scripts its keywords use."""
     found = set(MEASURED_LANGUAGES)
+    texts = [text for pillar in pillars for text in (pillar.description, *pillar.examples)]
+    for language, how in detect_remembered(texts):
+        if language and how == "detected":
+            found.add(language)
     for pillar in pillars:
-        for text in (pillar.description, *pillar.examples):
-            language, how = detect(text)
-            if language and how == "detected":
-                found.add(language)
         for keyword in pillar.keywords:
             script = by_script(keyword)
             if script in ("zh", "ja"):

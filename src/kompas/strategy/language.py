@@ -6,8 +6,12 @@ posts are not taken for Catalan or Latvian; other scripts among all of py3langid
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,6 +102,57 @@ def detect_many(
             for (number, _), guess in zip(items, guesses, strict=True):
                 found[number] = (guess, "detected")
     return found
+
+
+#: Bump when detection changes, so remembered answers are asked again.
+MEMO_VERSION = 1
+
+
+def memo_path() -> Path:
+    """Where detected languages are remembered: ``$KOMPAS_CACHE`` or the user's cache
+    folder (a cache: deleting it only costs the next run the model's 0.5 s load)."""
+    import platformdirs
+
+    folder = os.environ.get("KOMPAS_CACHE") or platformdirs.user_cache_dir("kompas")
+    return Path(folder) / "languages.json"
+
+
+def detect_remembered(texts: Sequence[str]) -> list[tuple[str | None, str]]:
+    """:func:`detect` for texts that come back on every run (the strategy's pillars),
+    remembered by their hash, so a run whose texts were all seen before never loads the
+    detector's model. A memo that cannot be read or written is only not used."""
+    path = memo_path()
+    try:
+        memo = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(memo, dict) or memo.get("version") != MEMO_VERSION:
+            memo = {}
+    except (OSError, ValueError):
+        memo = {}
+    known: dict[str, list[Any]] = (
+        memo.get("texts", {}) if isinstance(memo.get("texts"), dict) else {}
+    )
+    keys = [hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] for text in texts]
+    missing = sorted({n for n, key in enumerate(keys) if not _valid(known.get(key))})
+    if missing:
+        for n, found in zip(missing, detect_many([texts[n] for n in missing]), strict=True):
+            known[keys[n]] = list(found)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            spare = path.with_name(f"{path.name}.{os.getpid()}")
+            spare.write_text(json.dumps({"version": MEMO_VERSION, "texts": known}), "utf-8")
+            os.replace(spare, path)  # whole or not at all, even with two runs at once
+        except OSError:
+            pass
+    return [(known[key][0], known[key][1]) for key in keys]
+
+
+def _valid(entry: object) -> bool:
+    return (
+        isinstance(entry, list)
+        and len(entry) == 2
+        and (entry[0] is None or isinstance(entry[0], str))
+        and isinstance(entry[1], str)
+    )
 
 
 #: Up to this many languages to choose among, texts are classified all at once.
