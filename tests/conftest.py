@@ -43,7 +43,8 @@ pillars:
 
 @pytest.fixture(autouse=True, scope="session")
 def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The tests remember detected languages in a folder of their own, never the user's."""
+    """The tests remember what kompas remembers between runs (detected languages, parsed
+    strategy files) in a folder of their own, never the user's."""
     os.environ["KOMPAS_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     yield
 

@@ -4,12 +4,32 @@ over every item they read and everything they do.
 Parse and validate (:mod:`~kompas.rules.load`, against :mod:`~kompas.rules.schema`),
 compile once to closures (:mod:`~kompas.rules.compiler`), decide and explain
 (:mod:`~kompas.rules.engine`). Rules never run code.
-"""
 
-from kompas.rules.engine import Decision, Fired, RuleSet, compile_rules, load_rules
-from kompas.rules.item import Item, ItemError
-from kompas.rules.load import RuleFileError
-from kompas.rules.schema import rules_schema
+Each name below loads with the module that defines it, on first use: reading a YAML file
+with :mod:`kompas.rules.load` (the strategy file does) does not import the engine."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kompas.rules.engine import Decision, Fired, RuleSet, compile_rules, load_rules
+    from kompas.rules.item import Item, ItemError
+    from kompas.rules.load import RuleFileError
+    from kompas.rules.schema import rules_schema
+
+_WHERE = {
+    "Decision": "engine",
+    "Fired": "engine",
+    "RuleSet": "engine",
+    "compile_rules": "engine",
+    "load_rules": "engine",
+    "Item": "item",
+    "ItemError": "item",
+    "RuleFileError": "load",
+    "rules_schema": "schema",
+}
 
 __all__ = [
     "Decision",
@@ -22,3 +42,12 @@ __all__ = [
     "load_rules",
     "rules_schema",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kompas.rules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"kompas.rules.{module}"), name)
+    globals()[name] = value
+    return value

@@ -6,9 +6,6 @@ posts are not taken for Catalan or Latvian; other scripts among all of py3langid
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -18,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import regex
 
+from kompas import memo
 from kompas.strategy.features import has_cjk
 
 #: The languages detection chooses among for Latin-script text.
@@ -109,40 +107,22 @@ MEMO_VERSION = 1
 
 
 def memo_path() -> Path:
-    """Where detected languages are remembered: ``$KOMPAS_CACHE`` or the user's cache
-    folder (a cache: deleting it only costs the next run the model's 0.5 s load)."""
-    import platformdirs
-
-    folder = os.environ.get("KOMPAS_CACHE") or platformdirs.user_cache_dir("kompas")
-    return Path(folder) / "languages.json"
+    """Where detected languages are remembered (deleting it only costs the next run the
+    model's 0.5 s load)."""
+    return memo.memo_path("languages")
 
 
 def detect_remembered(texts: Sequence[str]) -> list[tuple[str | None, str]]:
     """:func:`detect` for texts that come back on every run (the strategy's pillars),
     remembered by their hash, so a run whose texts were all seen before never loads the
-    detector's model. A memo that cannot be read or written is only not used."""
-    path = memo_path()
-    try:
-        memo = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(memo, dict) or memo.get("version") != MEMO_VERSION:
-            memo = {}
-    except (OSError, ValueError):
-        memo = {}
-    known: dict[str, list[Any]] = (
-        memo.get("texts", {}) if isinstance(memo.get("texts"), dict) else {}
-    )
-    keys = [hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] for text in texts]
+    detector's model."""
+    known = memo.read("languages", MEMO_VERSION, "texts")
+    keys = [memo.digest(text) for text in texts]
     missing = sorted({n for n, key in enumerate(keys) if not _valid(known.get(key))})
     if missing:
         for n, found in zip(missing, detect_many([texts[n] for n in missing]), strict=True):
             known[keys[n]] = list(found)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            spare = path.with_name(f"{path.name}.{os.getpid()}")
-            spare.write_text(json.dumps({"version": MEMO_VERSION, "texts": known}), "utf-8")
-            os.replace(spare, path)  # whole or not at all, even with two runs at once
-        except OSError:
-            pass
+        memo.write("languages", MEMO_VERSION, "texts", known)
     return [(known[key][0], known[key][1]) for key in keys]
 
 

@@ -5,12 +5,10 @@ when it exposes them. A metric is ``None`` when the data cannot know it: "no dat
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -204,25 +202,6 @@ def _community(name: str) -> Compute:
     return compute_
 
 
-def _people_share() -> Compute | None:
-    """The people pillar's authentic-follower share, once that pillar exposes it."""
-    try:
-        module = importlib.import_module("kompas.people")
-    except ImportError:
-        return None
-    function: Any = getattr(module, "followers_authentic_share", None)
-    if not callable(function):
-        return None
-
-    def compute_(
-        context: MetricContext, since: datetime | None, until: datetime | None
-    ) -> float | None:
-        result = function(context.connection)
-        return None if result is None else float(result)
-
-    return compute_
-
-
 def _build() -> Registry:
     registry = Registry()
     for name in COMMUNITY_METRICS:
@@ -234,16 +213,6 @@ def _build() -> Registry:
             kind = MetricKind.RATIO
             what = _RATIOS.get(name, name.replace("_", " ").replace(".", ": "))
         registry.add(MetricInfo(f"community.{name}", kind, what), _community(name))
-    people = _people_share()
-    if people is not None:
-        registry.add(
-            MetricInfo(
-                "people.followers_authentic_share",
-                MetricKind.LEVEL,
-                "share of your followers the people pillar judges authentic",
-            ),
-            people,
-        )
     return registry
 
 

@@ -1,24 +1,36 @@
 """Reading ``strategy.yaml``: YAML with positions (the rules pillar's guarded loader),
 validated against the published JSON Schema, then each key result bound to a metric.
 Every error names the line and column of the offending node; an unknown metric or a
-malformed threshold also lists the valid metric names."""
+malformed threshold also lists the valid metric names.
+
+A file parsed once is remembered (:mod:`kompas.memo`, keyed by its text and by this
+code), so the commands that read it on every run skip the YAML parser and the schema
+validator, about a fifth of ``kompas review``'s CPU on the samples."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import asdict
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
-
+from kompas import memo
 from kompas.errors import SourceError
-from kompas.rules.load import RuleFileError, load_yaml, locate, position
+from kompas.strategy import metrics, model, schema
 from kompas.strategy.metrics import REGISTRY, MetricKind
 from kompas.strategy.model import Goal, Habit, KeyResult, Pillar, Strategy
 from kompas.strategy.schema import MAX_FILE_BYTES, strategy_schema
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+
+#: Bump when what a file parses to changes in a way the code's own text does not show.
+PARSE_VERSION = 1
+#: How many distinct strategy texts are remembered.
+REMEMBERED = 8
 
 _PERIODS = {
     "day": "day",
@@ -81,10 +93,14 @@ def read_strategy_text(path: str | Path) -> str:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(strategy_schema())
 
 
 def _value_position(container: Any, key: Any) -> tuple[int, int]:
+    from kompas.rules.load import position
+
     if isinstance(container, dict):
         try:
             line, column = container.lc.value(key)  # type: ignore[attr-defined]
@@ -112,6 +128,10 @@ def _expected(error: ValidationError) -> str:
 
 
 def _validate(document: Any, path: str) -> None:
+    from jsonschema.exceptions import best_match
+
+    from kompas.rules.load import locate, position
+
     if document is None:
         raise StrategyFileError(path, 1, 1, "the file is empty", "a mapping with why:")
     errors = list(_validator().iter_errors(document))
@@ -246,6 +266,8 @@ def _slug(name: str) -> str:
 
 
 def _build(document: Any, path: str) -> Strategy:
+    from kompas.rules.load import position
+
     goals = []
     for goal in document.get("goals") or []:
         results = []
@@ -314,7 +336,62 @@ def _build(document: Any, path: str) -> Strategy:
 
 
 def parse_strategy(text: str, path: str = "<strategy>") -> Strategy:
-    """Parse and validate a strategy file's text."""
+    """Parse and validate a strategy file's text (remembered once it parsed)."""
+    key = _memo_key(text)
+    remembered = memo.read("strategies", PARSE_VERSION, "files")
+    known = _from_plain(remembered.get(key), path)
+    if known is not None:
+        return known
+    strategy = _parse(text, path)
+    remembered.pop(key, None)
+    remembered[key] = asdict(strategy)
+    for old in list(remembered)[:-REMEMBERED]:
+        del remembered[old]
+    memo.write("strategies", PARSE_VERSION, "files", remembered)
+    return strategy
+
+
+def _memo_key(text: str) -> str:
+    """The text, and the code that decides what it parses to."""
+    files = (__file__, metrics.__file__, model.__file__, schema.__file__)
+    code = [Path(file or "").read_text("utf-8") for file in files]
+    return memo.digest(text, str(PARSE_VERSION), *code, ",".join(REGISTRY.names()))
+
+
+def _from_plain(entry: Any, path: str) -> Strategy | None:
+    """The strategy a memo entry holds (``None`` for anything else)."""
+    if not isinstance(entry, dict):
+        return None
+    try:
+        goals = tuple(
+            Goal(
+                name=goal["name"],
+                key_results=tuple(KeyResult(**result) for result in goal["key_results"]),
+                why=goal["why"],
+            )
+            for goal in entry["goals"]
+        )
+        return Strategy(
+            why=entry["why"],
+            goals=goals,
+            pillars=tuple(
+                Pillar(**{**p, "keywords": tuple(p["keywords"]), "examples": tuple(p["examples"])})
+                for p in entry["pillars"]
+            ),
+            mix={str(kind): float(share) for kind, share in entry["mix"].items()},
+            habits=tuple(Habit(**habit) for habit in entry["habits"]),
+            domains=tuple(entry["domains"]),
+            style=entry["style"],
+            language=entry["language"],
+            path=path,
+        )
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def _parse(text: str, path: str) -> Strategy:
+    from kompas.rules.load import RuleFileError, load_yaml
+
     try:
         document = load_yaml(text, path)
     except RuleFileError as error:
