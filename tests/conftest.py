@@ -126,3 +126,41 @@ def kompas(tmp_path: Path) -> Kompas:
 def kompas_db(tmp_path: Path, db_url: str) -> Kompas:
     """The CLI on a fresh workspace, once per test database."""
     return Kompas(tmp_path / "home", db_url)
+
+
+@pytest.fixture
+def samples_engine(db_url: str) -> Iterator[sa.Engine]:
+    """A store holding the X and Mastodon samples, imported as ``kompas import`` does."""
+    from kompas.sources import mastodon, x_archive
+    from kompas.store.db import create_engine
+    from kompas.store.writer import write_import
+
+    found = create_engine(db_url)
+    write_import(found, x_archive.parse(str(X_ARCHIVE)), source="x-archive", path=str(X_ARCHIVE))
+    write_import(
+        found,
+        mastodon.parse_archive(str(MASTODON_ARCHIVE)),
+        source="mastodon",
+        path=str(MASTODON_ARCHIVE),
+    )
+    yield found
+    found.dispose()
+
+
+def run_importing(*args: str, env: dict[str, str]) -> tuple[str, set[str]]:
+    """What ``python -X importtime -m kompas ARGS`` printed, and every module it imported."""
+    import re
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "kompas", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", result.stderr, re.M)
+    assert names, "no -X importtime output"
+    return result.stdout, set(names)

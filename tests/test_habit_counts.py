@@ -5,17 +5,12 @@ samples, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
-from kompas.sources import mastodon, x_archive
 from kompas.store import strategy as store
-from kompas.store.db import create_engine
-from kompas.store.writer import write_import
 from kompas.strategy.habits import HORIZON, Activity, StoredActivity, status
 from kompas.strategy.model import Habit
 
@@ -23,17 +18,6 @@ DATA = Path(__file__).parent / "data"
 X = DATA / "x-archive" / "milahu104" / "archive.zip"
 MASTODON = DATA / "mastodon-archive" / "dealingwith" / "archive.tar.gz"
 KINDS = ("post", "reply", "quote", "repost", "link", "mention", "like", "bookmark", "follow")
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[sa.Engine]:
-    found = create_engine(db_url)
-    write_import(found, x_archive.parse(str(X)), source="x-archive", path=str(X))
-    write_import(
-        found, mastodon.parse_archive(str(MASTODON)), source="mastodon", path=str(MASTODON)
-    )
-    yield found
-    found.dispose()
 
 
 def _loaded(
@@ -47,8 +31,8 @@ def _loaded(
     )
 
 
-def test_every_kind_counts_as_the_reference(engine: sa.Engine) -> None:
-    with engine.connect() as connection:
+def test_every_kind_counts_as_the_reference(samples_engine: sa.Engine) -> None:
+    with samples_engine.connect() as connection:
         span = store.activity_span(connection)
         assert span is not None
         # Midnight ends, as review and today use, and one inside a day.
@@ -86,10 +70,10 @@ def test_every_kind_counts_as_the_reference(engine: sa.Engine) -> None:
         assert compared > 1000, "the samples hold plenty of actions to count"
 
 
-def test_undated_likes_only_say_why_there_is_no_count(engine: sa.Engine) -> None:
+def test_undated_likes_only_say_why_there_is_no_count(samples_engine: sa.Engine) -> None:
     """X likes carry no date: a like habit is unknowable there, on both paths."""
     until = datetime(2026, 3, 2, tzinfo=UTC)
-    with engine.connect() as connection:
+    with samples_engine.connect() as connection:
         loaded = _loaded(connection, until - timedelta(days=200), until, "x")
         counted = StoredActivity(
             connection,

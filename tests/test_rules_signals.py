@@ -6,21 +6,17 @@ accounts linked across platforms, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from kompas.community.contacts import index_of
 from kompas.rules.signals import talk_counts
-from kompas.sources import mastodon, x_archive
 from kompas.store import community as community_store
 from kompas.store import identities
 from kompas.store.db import create_engine
 from kompas.store.queries import data_span
-from kompas.store.writer import write_import
 
 DATA = Path(__file__).parent / "data"
 X = DATA / "x-archive" / "milahu104" / "archive.zip"
@@ -47,26 +43,15 @@ def _reference(connection: sa.Connection, days: int) -> tuple[dict[str, int], da
     return {key: per_person[p] for key, p in accounts.items() if per_person[p]}, end
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[sa.Engine]:
-    found = create_engine(db_url)
-    write_import(found, x_archive.parse(str(X)), source="x-archive", path=str(X))
-    write_import(
-        found, mastodon.parse_archive(str(MASTODON)), source="mastodon", path=str(MASTODON)
-    )
-    yield found
-    found.dispose()
-
-
-def test_talk_counts_are_the_reference_counts(engine: sa.Engine) -> None:
+def test_talk_counts_are_the_reference_counts(samples_engine: sa.Engine) -> None:
     for days in (90, 7, 1, 3650):
-        with engine.connect() as connection:
+        with samples_engine.connect() as connection:
             found, end = talk_counts(connection, days)
             expected, expected_end = _reference(connection, days)
         assert end == expected_end
         assert found == expected, days
     assert sum(found.values()) > 100, "the samples' exchanges are counted"
-    with engine.connect() as connection:  # the two people most talked with, one per network
+    with samples_engine.connect() as connection:  # the two people most talked with, one per network
         talked = [
             (row[0], row[1])
             for platform in ("x", "mastodon")
@@ -80,9 +65,9 @@ def test_talk_counts_are_the_reference_counts(engine: sa.Engine) -> None:
             )
         ]
     assert len(talked) == 2
-    with engine.begin() as connection:
+    with samples_engine.begin() as connection:
         identities.link(connection, [identities.AccountRef(p, a) for p, a in talked], "one friend")
-    with engine.connect() as connection:
+    with samples_engine.connect() as connection:
         assert talk_counts(connection, 90)[0] == _reference(connection, 90)[0]
         found, _ = talk_counts(connection, 3650)
         assert found == _reference(connection, 3650)[0]

@@ -6,7 +6,6 @@ point 2). The CPU figures are in ``bench/startup.py``."""
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 import kompas.cli
-from conftest import MASTODON_ARCHIVE, X_ARCHIVE, Kompas
+from conftest import MASTODON_ARCHIVE, X_ARCHIVE, Kompas, run_importing
 from kompas.cli import sync as cli_sync
 from kompas.cli._startup import only_the_command, read_signatures_once
 from kompas.community.report import HALF_LIFE_DAYS
@@ -43,17 +42,7 @@ def imported_modules(*args: str, home: Path) -> set[str]:
     """The top-level packages ``python -X importtime -m kompas ARGS`` imported."""
     env = {**os.environ, "KOMPAS_HOME": str(home)}
     env.pop("KOMPAS_DB", None)
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "kompas", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", result.stderr, re.M)
-    assert names, "no -X importtime output"
-    return {name.split(".")[0] for name in names}
+    return {name.split(".")[0] for name in run_importing(*args, env=env)[1]}
 
 
 def test_help_imports_no_heavy_library(tmp_path: Path) -> None:

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import X_ARCHIVE, Kompas
+from conftest import X_ARCHIVE, Kompas, run_importing
 from kompas.strategy import STYLES, starter
 from kompas.strategy import parse as parse_module
 from kompas.strategy.parse import StrategyFileError, _from_plain, _parse, parse_strategy
@@ -98,16 +95,7 @@ def test_review_with_a_remembered_strategy_loads_no_parser(kompas: Kompas, tmp_p
     env.pop("KOMPAS_DB", None)
 
     def review() -> tuple[str, set[str]]:
-        result = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "kompas", "review", "--week"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=180,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", result.stderr, re.M)
-        return result.stdout, set(names)
+        return run_importing("review", "--week", env=env)
 
     first, loaded_first = review()
     second, loaded_second = review()

@@ -10,8 +10,9 @@ with :mod:`kompas.rules.load` (the strategy file does) does not import the engin
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kompas.lazy import lazy_names
 
 if TYPE_CHECKING:
     from kompas.rules.engine import Decision, Fired, RuleSet, compile_rules, load_rules
@@ -44,10 +45,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kompas.rules' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"kompas.rules.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _WHERE)

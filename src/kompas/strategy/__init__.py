@@ -9,8 +9,9 @@ file (``kompas.strategy.parse``) does not import the alignment and NumPy."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kompas.lazy import lazy_names
 
 if TYPE_CHECKING:
     from kompas.strategy.alignment import Aligner, Alignment, PillarMatch
@@ -69,10 +70,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kompas.strategy' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"kompas.strategy.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _WHERE)
