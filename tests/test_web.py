@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette suggests httpx2; httpx works
@@ -320,6 +321,34 @@ def test_week_over_week_counts(tmp_path: Path, db_url: str) -> None:
     assert shown["this.posts.post"] == "2" and shown["last.posts.post"] == "2"
     assert shown["this.posts.reply"] == "1" and shown["last.posts.reply"] == "0"
     assert shown["this.interactions.like"] == "2" and shown["last.interactions.like"] == "1"
+
+
+def test_overview_counts_are_reused_until_the_store_changes(tmp_path: Path, db_url: str) -> None:
+    """The Overview's window counts read every own post of 12 weeks: a second visit reads
+    no post, and a new import shows at once."""
+    engine = _activity_store(tmp_path, db_url).engine
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    with TestClient(create_app(engine)) as test_client:
+        assert values(test_client.get("/").text)["this.posts.post"] == "2"
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert values(test_client.get("/").text)["this.posts.post"] == "2"
+            assert not [s for s in statements if re.search(r"\bFROM posts\b", s)], statements
+            newest = datetime(2026, 3, 20, 13, 0, tzinfo=UTC)
+            write_import(
+                engine,
+                [Post(Platform.MASTODON, "p-new", "me", newest, PostKind.POST, text="new")],
+                source="hand",
+                path="hand-2",
+            )
+            shown = values(test_client.get("/").text)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+    assert shown["this.posts.post"] == "3"
 
 
 def test_weekly_queries_walk_indexes(tmp_path: Path) -> None:
