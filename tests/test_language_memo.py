@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from kompas import memo as memos
 from kompas.strategy import language
-from kompas.strategy.alignment import pillar_languages
+from kompas.strategy.alignment import Aligner, pillar_languages
 from kompas.strategy.model import Pillar
 
 TEXTS = [
@@ -90,4 +91,43 @@ def test_pillar_languages_are_the_same_remembered(memo: Path) -> None:
     assert {"en", "fr", "de"} <= first
     language._identifier.cache_clear()
     assert pillar_languages(pillars) == first
+    assert language._identifier.cache_info().currsize == 0
+
+
+def test_tagged_texts_need_no_memo_and_the_rest_are_remembered(memo: Path) -> None:
+    declared = ["en-GB", None, "und", "qam", None]
+    fresh = language.detect_many(TEXTS, declared)
+    assert fresh[0] == ("en", "platform")
+    language._identifier.cache_clear()
+    assert language.detect_remembered(TEXTS, declared, name="posts") == fresh
+    posts_memo = memo.with_name("posts.json")
+    assert len(json.loads(posts_memo.read_text())["texts"]) == 4  # the tagged one is not kept
+    language._identifier.cache_clear()
+    assert language.detect_remembered(TEXTS, declared, name="posts") == fresh
+    assert language._identifier.cache_info().currsize == 0
+    assert not memo.exists()  # the pillars' memo is another file
+
+
+def test_only_the_newest_answers_are_kept(memo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(language, "MEMO_TEXTS", 3)
+    assert language.detect_remembered(TEXTS) == language.detect_many(TEXTS)
+    kept = list(json.loads(memo.read_text())["texts"])
+    assert kept == [memos.digest(text) for text in TEXTS[-3:]]
+    # One that aged out is detected again, and comes back as the newest.
+    assert language.detect_remembered(TEXTS[:1]) == language.detect_many(TEXTS[:1])
+    kept = list(json.loads(memo.read_text())["texts"])
+    assert kept == [memos.digest(text) for text in [*TEXTS[-2:], TEXTS[0]]]
+
+
+def test_a_review_week_aligned_again_loads_no_model(memo: Path) -> None:
+    pillars = (
+        Pillar(id="web", name="Web", description=TEXTS[0]),
+        Pillar(id="life", name="Life", description=TEXTS[1]),
+    )
+    posts = [*TEXTS, "Un petit tour à vélo ce matin, avant le travail et la pluie."]
+    first = Aligner(pillars).align_many(posts, languages=[None] * len(posts))
+    assert any(found.language_source == "detected" for found in first)
+    language._identifier.cache_clear()
+    again = Aligner(pillars).align_many(posts, languages=[None] * len(posts))
+    assert again == first
     assert language._identifier.cache_info().currsize == 0

@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from kompas.i18n import Message, message
 from kompas.strategy import features
 from kompas.strategy.features import has_cjk, normalise, words
-from kompas.strategy.language import by_script, detect_many, detect_remembered
+from kompas.strategy.language import by_script, detect_remembered
 from kompas.strategy.model import Pillar
 
 if TYPE_CHECKING:
@@ -468,8 +468,12 @@ class Aligner:
             for i, (_, chosen, _) in enumerate(prepared)
             if (languages and languages[i]) or detect_all or not any(m.keywords for m in chosen)
         ]
-        detected = detect_many(
-            [texts[i] for i in needed], [languages[i] for i in needed] if languages else None
+        # The same posts come back run after run (a review's week): their detected
+        # languages are remembered, so the detector's model (0.5 s to load) is not.
+        detected = detect_remembered(
+            [texts[i] for i in needed],
+            [languages[i] for i in needed] if languages else None,
+            name="post-languages",
         )
         language_of: dict[int, tuple[str | None, str]] = dict(zip(needed, detected, strict=True))
         for i, (matches, chosen, taught) in enumerate(prepared):

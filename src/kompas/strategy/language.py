@@ -78,9 +78,9 @@ def detect_many(
     found: list[tuple[str | None, str]] = [(None, "too short")] * len(texts)
     waiting: dict[bool, list[tuple[int, str]]] = {True: [], False: []}
     for number, text in enumerate(texts):
-        tag = declared[number] if declared else None
-        if tag and tag not in ("und", "qam", "qme", "zxx"):
-            found[number] = (tag.split("-")[0].lower(), "platform")
+        tag = _tagged(declared[number] if declared else None)
+        if tag is not None:
+            found[number] = (tag, "platform")
             continue
         opening = text[:DETECT_CHARS]
         script = by_script(opening)
@@ -112,18 +112,50 @@ def memo_path() -> Path:
     return memo.memo_path("languages")
 
 
-def detect_remembered(texts: Sequence[str]) -> list[tuple[str | None, str]]:
-    """:func:`detect` for texts that come back on every run (the strategy's pillars),
-    remembered by their hash, so a run whose texts were all seen before never loads the
-    detector's model."""
-    known = memo.read("languages", MEMO_VERSION, "texts")
-    keys = [memo.digest(text) for text in texts]
-    missing = sorted({n for n, key in enumerate(keys) if not _valid(known.get(key))})
+#: How many texts each memo keeps (the newest first to stay): a year of a busy account's
+#: posts without a platform tag; about 60 bytes each.
+MEMO_TEXTS = 20_000
+
+
+def detect_remembered(
+    texts: Sequence[str], declared: Sequence[str | None] | None = None, name: str = "languages"
+) -> list[tuple[str | None, str]]:
+    """:func:`detect_many` for texts that come back on every run (the strategy's pillars,
+    the posts of the week a review reads), remembered by their hash in memo ``name``, so a
+    run whose texts were all seen before never loads the detector's model. A text with a
+    platform tag needs no memo; past :data:`MEMO_TEXTS` the oldest answers go first."""
+    found: list[tuple[str | None, str]] = [(None, "too short")] * len(texts)
+    ask: list[int] = []
+    for number in range(len(texts)):
+        tag = _tagged(declared[number] if declared else None)
+        if tag is not None:
+            found[number] = (tag, "platform")
+        else:
+            ask.append(number)
+    if not ask:
+        return found
+    known = memo.read(name, MEMO_VERSION, "texts")
+    keys = {number: memo.digest(texts[number]) for number in ask}
+    missing = sorted({n for n in ask if not _valid(known.get(keys[n]))})
     if missing:
-        for n, found in zip(missing, detect_many([texts[n] for n in missing]), strict=True):
-            known[keys[n]] = list(found)
-        memo.write("languages", MEMO_VERSION, "texts", known)
-    return [(known[key][0], known[key][1]) for key in keys]
+        for n, result in zip(missing, detect_many([texts[n] for n in missing]), strict=True):
+            known[keys[n]] = list(result)
+    for number in ask:
+        language, how = known[keys[number]]
+        found[number] = (language, how)
+    if missing:
+        for old in list(known)[: max(0, len(known) - MEMO_TEXTS)]:
+            del known[old]
+        memo.write(name, MEMO_VERSION, "texts", known)
+    return found
+
+
+def _tagged(tag: str | None) -> str | None:
+    """The language a platform tag names (``None`` for none, "undetermined", X's
+    mentions-only or media-only, "no linguistic content")."""
+    if not tag or tag in ("und", "qam", "qme", "zxx"):
+        return None
+    return tag.split("-")[0].lower()
 
 
 def _valid(entry: object) -> bool:
