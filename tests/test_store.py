@@ -4,7 +4,12 @@ mode, and imports are idempotent and transactional on every test database."""
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
+import re
+import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,8 +22,9 @@ from alembic.script import ScriptDirectory
 
 from kompas.model import Account, Follow, Interaction, InteractionKind, Platform, Post, PostKind
 from kompas.store import schema
-from kompas.store.db import MIGRATIONS, create_engine
+from kompas.store.db import MIGRATIONS, create_engine, upgrade
 from kompas.store.queries import status
+from kompas.store.sqlite_file import open_current
 from kompas.store.writer import write_import
 
 
@@ -31,9 +37,17 @@ def _import_every_table_module() -> None:
             importlib.import_module(f"kompas.store.{module.name}")
 
 
+def _migrated(url: str) -> sa.Engine:
+    """An engine on ``url`` brought to the newest schema by Alembic's migrations alone (a
+    new SQLite store is otherwise created from the schema modules)."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    upgrade(engine)
+    return engine
+
+
 def test_migrations_create_exactly_the_schema_modules(db_url: str) -> None:
     _import_every_table_module()
-    engine = create_engine(db_url)
+    engine = _migrated(db_url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, schema.metadata) == []
@@ -41,6 +55,71 @@ def test_migrations_create_exactly_the_schema_modules(db_url: str) -> None:
         config.set_main_option("script_location", str(MIGRATIONS))
         heads = set(ScriptDirectory.from_config(config).get_heads())
         assert set(context.get_current_heads()) == heads
+
+
+_TABLE_MODULES_ALONE = """
+import importlib, json
+from kompas.store.db import TABLE_MODULES
+from kompas.store.schema import metadata
+for module in TABLE_MODULES:
+    importlib.import_module(f"kompas.store.{module}")
+tables = metadata.tables.values()
+names = {*(t.name for t in tables), *(str(i.name) for t in tables for i in t.indexes)}
+print(json.dumps(sorted(names)))
+"""
+
+
+def test_the_table_modules_are_every_module_with_tables_or_indexes() -> None:
+    # In a fresh interpreter: here other tests may have imported every module already.
+    alone = subprocess.run(
+        [sys.executable, "-c", _TABLE_MODULES_ALONE], capture_output=True, text=True, check=True
+    )
+    _import_every_table_module()
+    tables = schema.metadata.tables.values()
+    every = {*(t.name for t in tables), *(str(i.name) for t in tables for i in t.indexes)}
+    assert set(json.loads(alone.stdout)) == every
+
+
+def _schema_of(path: Path) -> tuple[list[tuple[str, str, str, str | None]], list[str]]:
+    """A SQLite store's schema (every table, index and trigger, its SQL with whitespace
+    runs made one space) and the revisions it is stamped with."""
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+        objects = sorted(
+            (kind, name, table, None if sql is None else re.sub(r"\s+", " ", sql))
+            for kind, name, table, sql in rows
+        )
+        stamps = sorted(row[0] for row in connection.execute("SELECT * FROM alembic_version"))
+    connection.close()
+    return objects, stamps
+
+
+def test_a_new_sqlite_store_is_created_exactly_as_the_migrations_build_it(
+    tmp_path: Path,
+) -> None:
+    created, migrated = tmp_path / "created.db", tmp_path / "migrated.db"
+    create_engine(f"sqlite:///{created}").dispose()
+    _migrated(f"sqlite:///{migrated}").dispose()
+    objects, stamps = _schema_of(created)
+    assert (objects, stamps) == _schema_of(migrated)
+    assert {kind for kind, *_ in objects} >= {"table", "index"}
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert set(stamps) == set(ScriptDirectory.from_config(config).get_heads())
+    assert open_current(created) is not None  # `kompas status` reads it without SQLAlchemy
+
+
+def test_a_database_that_is_not_empty_is_migrated_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.close()
+    create_engine(f"sqlite:///{path}").dispose()
+    migrated = tmp_path / "migrated.db"
+    _migrated(f"sqlite:///{migrated}").dispose()
+    objects, stamps = _schema_of(path)
+    expected, expected_stamps = _schema_of(migrated)
+    assert [o for o in objects if o[1] != "notes"] == expected and stamps == expected_stamps
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
