@@ -50,8 +50,10 @@ log = logging.getLogger(__name__)
 #: it starts: 4 bytes each); a longer list has one worker per part.
 WORKER_BATCHES = 1024
 #: Batches this process judges ahead of the one it yields next while the worker's
-#: answer for that one is not in.
-AHEAD = 2
+#: answer for that one is not in; then it waits up to PATIENCE seconds for that answer
+#: before judging that batch itself as well.
+AHEAD = 3
+PATIENCE = 0.01
 
 #: Workers forked so far by this process, and the last one's process id (for the tests).
 forked = 0
@@ -124,7 +126,7 @@ def _decide_part(
     def judge(number: int) -> list[Decision]:
         return rules._batch(items[number * size : (number + 1) * size], now, rows, budget, ranking)
 
-    mine: dict[int, list[Decision]] = {}  # judged here, ahead of their turn
+    mine: dict[int, list[Decision]] = {}  # judged or answered ahead of their turn
     taken = -1  # the last number this process took: every number up to it is taken
     helped = True  # the worker has not failed
     try:
@@ -132,24 +134,29 @@ def _decide_part(
             while number not in mine:
                 if not helped:
                     mine[number] = judge(number)
-                elif taken < number or (len(mine) < AHEAD and not answers.ready()):
-                    got = _take(numbers_out)
-                    if got is not None:
-                        taken = got
-                        mine[got] = judge(got)
-                        continue
-                    taken = batches  # all taken: the worker has this one
-                if helped:
+                elif answers.ready():
                     answer = _receive(rules, answers, rows)
                     if answer is None:
                         helped = False
                         _end(pid)
                         continue
                     answered, judged = answer
-                    with collection_paused():
-                        mine[answered] = rules._decisions(
-                            items[answered * size : (answered + 1) * size], judged, rows
-                        )
+                    if answered >= number and answered not in mine:  # not judged here too
+                        with collection_paused():
+                            mine[answered] = rules._decisions(
+                                items[answered * size : (answered + 1) * size], judged, rows
+                            )
+                elif taken < number or (len(mine) < AHEAD and taken < batches):
+                    got = _take(numbers_out)
+                    if got is None:
+                        taken = batches  # all taken: the worker has this one
+                    else:
+                        taken = got
+                        mine[got] = judge(got)
+                elif not answers.ready(PATIENCE):
+                    # The worker is slow (other load has its core): rather than wait,
+                    # judge its batch here too (its answer is then only read for its rows).
+                    mine[number] = judge(number)
             yield from mine.pop(number)
     finally:
         os.close(numbers_out)
@@ -179,9 +186,10 @@ class _Answers:
         (length,) = struct.unpack_from("<Q", self.buffer)
         return length if len(self.buffer) >= 8 + length else None
 
-    def ready(self) -> bool:
-        """Whether an answer (or part of one, or the end) is there to read."""
-        return bool(self.buffer) or bool(select.select([self.fd], [], [], 0)[0])
+    def ready(self, timeout: float = 0) -> bool:
+        """Whether an answer (or part of one, or the end) is there to read, waiting up
+        to ``timeout`` seconds for one."""
+        return bool(self.buffer) or bool(select.select([self.fd], [], [], timeout)[0])
 
     def next(self) -> Any:
         """The next answer (waiting for it); :class:`EOFError` if the worker is gone."""
