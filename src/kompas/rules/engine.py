@@ -414,11 +414,10 @@ class RuleSet:
     @staticmethod
     def _new_rows(judged: Judged, known: Container[Any]) -> dict[Any, list[int]]:
         """The rules that fired for each key of the batch not in ``known`` (by index)."""
-        some_item = dict(zip(judged.keys, range(len(judged.keys)), strict=True))
-        return {
+        keys = judged.keys
+        return {  # most batches have none: their keys are those of earlier batches
             key: [index for index, hits in judged.fired if hits >> i & 1]
-            for key, i in some_item.items()
-            if key not in known
+            for key, i in ((key, keys.index(key)) for key in set(keys).difference(known))
         }
 
     @staticmethod
