@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from array import array
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -412,7 +412,7 @@ class RuleSet:
         return Judged(self._keys(fired, size), fired, points, batch.timed_out)
 
     @staticmethod
-    def _new_rows(judged: Judged, known: Container[Any]) -> dict[Any, list[int]]:
+    def _new_rows(judged: Judged, known: set[Any] | dict[Any, _Row]) -> dict[Any, list[int]]:
         """The rules that fired for each key of the batch not in ``known`` (by index)."""
         keys = judged.keys
         return {  # most batches have none: their keys are those of earlier batches
