@@ -329,9 +329,9 @@ class RuleSet:
         run, 0.1 s per item).
 
         A list (or tuple) of at least :data:`PARALLEL_MIN` items is judged on two cores
-        where the platform can ``fork``: a worker process judges every other batch of the
-        list it inherits and sends back only what the decisions are made of (see
-        :mod:`kompas.rules.parallel`). The decisions are the same, in the same order.
+        where the platform can ``fork``: a worker process judges batches of the list it
+        inherits beside this one and sends back only what their decisions are made of
+        (see :mod:`kompas.rules.parallel`). The decisions are the same, in the same order.
         ``parallel`` asks for it with fewer items, or on one CPU (``True``, where it can fork
         and there is more than one batch) or forbids it (``False``)."""
         moment = now or datetime.now(UTC)
