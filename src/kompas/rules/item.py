@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate, chain, compress, count
@@ -486,7 +486,7 @@ class Batch:
 
     def __init__(
         self,
-        items: list[Item],
+        items: Sequence[Item],
         now: datetime,
         needles: tuple[Needles | None, Needles | None] = (None, None),
         budget: Budget | None = None,
