@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from kompas import notice
 from kompas.cli import crash
 from kompas.cli._common import State, err, fail, out, plain
 from kompas.cli._startup import keep_plain_values, only_the_command, read_signatures_once
@@ -74,6 +76,12 @@ def main_options(
     """kompas: community, your own rules, real people, and a strategy — from your own data."""
     State.home = home
     State.db = db
+    notice.listen(_long_wait)
+
+
+def _long_wait(what: str) -> AbstractContextManager[object]:
+    """A spinner on stderr while the store works (nothing when stderr is not a terminal)."""
+    return err.status(f"{plain(what)}…")
 
 
 def _waiting(message: str) -> None:

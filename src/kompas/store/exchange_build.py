@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from kompas import notice
 from kompas.model import InteractionKind, PostKind
 from kompas.store import exchanges, identities, sqlfn
 from kompas.store.exchanges import (
@@ -68,6 +69,10 @@ _LEARNING = (InteractionKind.LIKE.value, InteractionKind.BOOKMARK.value)
 _LENGTH = {"week": WEEK_SECONDS, "day": DAY_SECONDS}
 #: The decay rate (per second, negative) the weekly summary carries.
 RATE = -math.log(2) / 86400 / SUMMARY_HALF_LIFE_DAYS
+
+
+#: What the user is told while the store's derived tables are rebuilt.
+REBUILDING = "Counting your exchanges once after new data (~2 min per million posts)"
 
 
 class Builder:
@@ -908,7 +913,8 @@ def _refresh(
         version, built = exchanges.state(c)
         want = exchanges.stamp(version, stored, persons)
         if built != want:
-            Builder(c, exchanges.STORED).build(stored, bool(persons))
+            with notice.waiting(REBUILDING):
+                Builder(c, exchanges.STORED).build(stored, bool(persons))
             exchanges.mark_built(c, want)
 
     if _writing(connection):
