@@ -43,9 +43,15 @@ def read(name: str, version: int, field: str) -> dict[str, Any]:
     return entries if isinstance(entries, dict) else {}
 
 
-def write(name: str, version: int, field: str, entries: dict[str, Any]) -> None:
+def write(
+    name: str, version: int, field: str, entries: dict[str, Any], keep: int | None = None
+) -> None:
     """Replace memo ``name``'s entries, whole or not at all (two runs at once each write
-    a complete file); a folder that cannot be written is only not used."""
+    a complete file), only the newest ``keep`` of them (the last added) when given; a
+    folder that cannot be written is only not used."""
+    if keep is not None:
+        for old in list(entries)[: max(0, len(entries) - keep)]:
+            del entries[old]
     path = memo_path(name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

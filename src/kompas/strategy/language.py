@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -106,12 +105,6 @@ def detect_many(
 MEMO_VERSION = 1
 
 
-def memo_path() -> Path:
-    """Where detected languages are remembered (deleting it only costs the next run the
-    model's 0.5 s load)."""
-    return memo.memo_path("languages")
-
-
 #: How many texts each memo keeps (the newest first to stay): a year of a busy account's
 #: posts without a platform tag; about 60 bytes each.
 MEMO_TEXTS = 20_000
@@ -144,9 +137,7 @@ def detect_remembered(
         language, how = known[keys[number]]
         found[number] = (language, how)
     if missing:
-        for old in list(known)[: max(0, len(known) - MEMO_TEXTS)]:
-            del known[old]
-        memo.write(name, MEMO_VERSION, "texts", known)
+        memo.write(name, MEMO_VERSION, "texts", known, keep=MEMO_TEXTS)
     return found
 
 

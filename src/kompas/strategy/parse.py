@@ -345,17 +345,20 @@ def parse_strategy(text: str, path: str = "<strategy>") -> Strategy:
     strategy = _parse(text, path)
     remembered.pop(key, None)
     remembered[key] = asdict(strategy)
-    for old in list(remembered)[:-REMEMBERED]:
-        del remembered[old]
-    memo.write("strategies", PARSE_VERSION, "files", remembered)
+    memo.write("strategies", PARSE_VERSION, "files", remembered, keep=REMEMBERED)
     return strategy
 
 
 def _memo_key(text: str) -> str:
     """The text, and the code that decides what it parses to."""
+    return memo.digest(text, str(PARSE_VERSION), *_code(), ",".join(REGISTRY.names()))
+
+
+@cache
+def _code() -> tuple[str, ...]:
+    """The text of the modules that decide what a file parses to (read once a process)."""
     files = (__file__, metrics.__file__, model.__file__, schema.__file__)
-    code = [Path(file or "").read_text("utf-8") for file in files]
-    return memo.digest(text, str(PARSE_VERSION), *code, ",".join(REGISTRY.names()))
+    return tuple(Path(file or "").read_text("utf-8") for file in files)
 
 
 def _from_plain(entry: Any, path: str) -> Strategy | None:
